@@ -1,0 +1,37 @@
+// Bindings of the runtime: error classes, thread control, build information.
+#include <omp.h>
+
+#include <opencv2/core/version.hpp>
+
+#include "array_views.hpp"
+#include "fastimg/parallel.hpp"
+
+namespace fastimg::bind {
+
+void register_runtime(py::module_& m) {
+  static py::exception<DecodeError> decode_error(m, "DecodeError", PyExc_ValueError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const DecodeError& e) {
+      py::set_error(decode_error, e.what());
+    } catch (const InvalidArgument& e) {
+      py::set_error(PyExc_ValueError, e.what());
+    } catch (const IoError& e) {
+      py::set_error(PyExc_OSError, e.what());
+    }
+  });
+
+  m.def("set_num_threads", &set_num_threads, py::arg("n"));
+  m.def("get_num_threads", &get_num_threads);
+  m.def("default_num_threads", &default_num_threads);
+  m.def("forked_after_parallel", &forked_after_parallel);
+  m.def("build_info", [] {
+    py::dict info;
+    info["opencv"] = CV_VERSION;
+    info["openmp"] = _OPENMP;
+    return info;
+  });
+}
+
+}  // namespace fastimg::bind

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs what fastimg needs, idempotently: Debian packages, the .venv with pinned Python packages, and
+# the package itself (rebuilt incrementally in build/). Usage: scripts/bootstrap.sh test|bench
+set -euo pipefail
+cd "$(dirname "$0")/.."
+profile=${1:-test}
+
+APT_PACKAGES=(g++ make pkg-config libopencv-core-dev libopencv-imgproc-dev libturbojpeg0-dev
+              libjpeg62-turbo-dev libgtest-dev)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo ">> apt-get install ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo ">> creating .venv"
+  if ! "$PYTHON" -m venv .venv; then
+    rm -rf .venv
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-venv python3-dev
+    "$PYTHON" -m venv .venv
+  fi
+fi
+
+# Reinstall pinned packages only when a requirements file changed.
+stamp=".venv/.requirements-$profile"
+digest=$(cat requirements/*.txt | sha256sum | cut -c1-16)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
+  echo ">> pip install -r requirements/build.txt -r requirements/$profile.txt"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -r requirements/build.txt -r "requirements/$profile.txt"
+  echo "$digest" > "$stamp"
+fi
+
+# Non-editable install from a fixed build directory: CMake rebuilds only what changed, and tests run
+# against the installed package exactly as users get it.
+echo ">> pip install . (incremental native build in build/)"
+.venv/bin/python -m pip install -q --no-build-isolation --no-deps .

@@ -1,0 +1,52 @@
+"""fastimg: images into numpy and PyTorch at native speed (C++ core, OpenMP, libjpeg-turbo, OpenCV)."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from ._core import DecodeError
+from ._threads import get_num_threads, set_num_threads
+from .ops import (
+    INTER_AREA,
+    INTER_CUBIC,
+    INTER_LANCZOS4,
+    INTER_LINEAR,
+    INTER_NEAREST,
+    batch_calculate_luminance,
+    batch_center_crop_images,
+    batch_crop_images,
+    batch_random_crop_images,
+    batch_resize_images,
+    batch_resize_videos,
+    batch_rgb_to_rgba,
+    batch_rgba_to_rgb,
+    rgb_to_rgba,
+    rgba_to_rgb,
+)
+
+try:
+    __version__ = version("fastimg")
+except PackageNotFoundError:  # running from a source tree without an install
+    __version__ = "0+unknown"
+
+__all__ = [
+    "DecodeError",
+    "INTER_AREA",
+    "INTER_CUBIC",
+    "INTER_LANCZOS4",
+    "INTER_LINEAR",
+    "INTER_NEAREST",
+    "__version__",
+    "batch_calculate_luminance",
+    "batch_center_crop_images",
+    "batch_crop_images",
+    "batch_random_crop_images",
+    "batch_resize_images",
+    "batch_resize_videos",
+    "batch_rgb_to_rgba",
+    "batch_rgba_to_rgb",
+    "get_num_threads",
+    "rgb_to_rgba",
+    "rgba_to_rgb",
+    "set_num_threads",
+]

@@ -1,0 +1,115 @@
+"""Argument normalisation shared by the public API: turns user input into the exact shapes the native
+core accepts, and raises TypeError/ValueError naming the offending index and value."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+Size = tuple[int, int]
+
+
+def _packed_rows(img: np.ndarray) -> bool:
+    channels = img.shape[2] if img.ndim == 3 else 1
+    inner_ok = img.ndim == 2 or img.strides[2] == 1
+    return inner_ok and img.strides[1] == channels and img.strides[0] > 0
+
+
+def image_list(images: Any, name: str = "images") -> list[np.ndarray]:
+    """A list of uint8 (H, W) / (H, W, 1|3|4) arrays, each with packed rows (strided rows are kept as
+    views; any other layout is copied once)."""
+    if isinstance(images, np.ndarray):
+        if images.ndim != 4:
+            raise ValueError(f"{name}: a single array must be a (B, H, W, C) batch, got shape {images.shape}")
+        items: Sequence[Any] = list(images)
+    elif isinstance(images, (list, tuple)):
+        items = images
+    else:
+        raise TypeError(f"{name}: expected a list of numpy arrays or a (B, H, W, C) array, got {type(images).__name__}")
+    out = []
+    for i, img in enumerate(items):
+        if not isinstance(img, np.ndarray):
+            raise TypeError(f"{name}[{i}]: expected a numpy array, got {type(img).__name__}")
+        if img.dtype != np.uint8:
+            raise TypeError(f"{name}[{i}]: expected dtype uint8, got {img.dtype}")
+        if img.ndim not in (2, 3):
+            raise ValueError(f"{name}[{i}]: expected shape (H, W) or (H, W, C), got {img.shape}")
+        if img.ndim == 3 and img.shape[2] not in (1, 3, 4):
+            raise ValueError(f"{name}[{i}]: expected 1, 3 or 4 channels, got {img.shape[2]} (shape {img.shape})")
+        if img.shape[0] == 0 or img.shape[1] == 0:
+            raise ValueError(f"{name}[{i}]: empty image of shape {img.shape}")
+        out.append(img if _packed_rows(img) else np.ascontiguousarray(img))
+    return out
+
+
+def _int_pair(value: Any, what: str) -> Size:
+    try:
+        a, b = value
+    except (TypeError, ValueError):
+        raise TypeError(f"{what}: expected a (width, height) pair, got {value!r}") from None
+    for v in (a, b):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"{what}: expected integers, got {value!r}")
+    if a <= 0 or b <= 0:
+        raise ValueError(f"{what}: sizes must be positive, got {value!r}")
+    return int(a), int(b)
+
+
+def _is_pair(value: Any) -> bool:
+    return (
+        isinstance(value, (tuple, list, np.ndarray))
+        and len(value) == 2
+        and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)
+    )
+
+
+def size_list(sizes: Any, count: int, name: str = "sizes") -> list[Size]:
+    """One (width, height) for all images, or one per image."""
+    if _is_pair(sizes):
+        pair = _int_pair(sizes, name)
+        return [pair] * count
+    if not isinstance(sizes, (list, tuple)):
+        raise TypeError(f"{name}: expected a (width, height) pair or a list of them, got {sizes!r}")
+    if len(sizes) != count:
+        raise ValueError(f"got {count} images but {len(sizes)} {name}")
+    return [_int_pair(s, f"{name}[{i}]") for i, s in enumerate(sizes)]
+
+
+def box_list(boxes: Any, count: int) -> list[tuple[int, int, int, int]]:
+    """One (x, y, width, height) box for all images, or one per image."""
+
+    def one(box: Any, what: str) -> tuple[int, int, int, int]:
+        try:
+            x, y, w, h = box
+        except (TypeError, ValueError):
+            raise TypeError(f"{what}: expected (x, y, width, height), got {box!r}") from None
+        for v in (x, y, w, h):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+                raise TypeError(f"{what}: expected integers, got {box!r}")
+        if w <= 0 or h <= 0:
+            raise ValueError(f"{what}: width and height must be positive, got {box!r}")
+        return int(x), int(y), int(w), int(h)
+
+    if isinstance(boxes, (tuple, list)) and len(boxes) == 4 and all(isinstance(v, (int, np.integer)) for v in boxes):
+        return [one(boxes, "boxes")] * count
+    if not isinstance(boxes, (list, tuple)):
+        raise TypeError(f"boxes: expected an (x, y, width, height) box or a list of them, got {boxes!r}")
+    if len(boxes) != count:
+        raise ValueError(f"got {count} images but {len(boxes)} boxes")
+    return [one(b, f"boxes[{i}]") for i, b in enumerate(boxes)]
+
+
+def check_fits(images: list[np.ndarray], sizes: list[Size], what: str = "crop size") -> None:
+    for i, (img, (w, h)) in enumerate(zip(images, sizes)):
+        if w > img.shape[1] or h > img.shape[0]:
+            raise ValueError(f"images[{i}]: {what} {w}x{h} does not fit in the {img.shape[1]}x{img.shape[0]} image")
+
+
+def threads_arg(num_threads: Any) -> int:
+    if num_threads is None:
+        return 0
+    if isinstance(num_threads, bool) or not isinstance(num_threads, (int, np.integer)) or num_threads < 1:
+        raise ValueError(f"num_threads must be a positive integer or None, got {num_threads!r}")
+    return int(num_threads)
