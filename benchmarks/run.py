@@ -1,0 +1,34 @@
+"""`make bench`: fastimg against the alternatives, one section at a time.
+
+    .venv/bin/python benchmarks/run.py [ops|all] [--quick]
+
+Each section prints a markdown table and writes benchmarks/results/<section>.md and .json. To add a section,
+write a module with run(quick: bool) and register it in SECTIONS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Callable
+
+import bench_ops
+
+SECTIONS: dict[str, Callable[[bool], None]] = {"ops": bench_ops.run}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("section", nargs="?", default="all", choices=[*SECTIONS, "all"])
+    parser.add_argument("--quick", action="store_true", help="small batches, 1 round: a smoke test, not numbers")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    for name, run in SECTIONS.items():
+        if args.section in (name, "all"):
+            print(f"== {name}", flush=True)
+            run(args.quick)
+    print(f"\ntotal wall time {time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
