@@ -7,13 +7,42 @@
 #include "fastimg/parallel.hpp"
 
 namespace fastimg {
+namespace detail {
+
+// Adds `blocks` consecutive kBlock-byte blocks lane-wise into 16-bit accumulators. Built twice (AVX2 and
+// baseline) and picked at load time, so the wheel stays portable and modern CPUs get wide adds.
+template <int kBlock>
+[[gnu::always_inline]] inline void add_blocks(const std::uint8_t* p, std::size_t blocks, std::uint16_t* acc) {
+  // A local copy: `p` is a byte pointer and may alias `acc` as far as the compiler knows.
+  std::uint16_t local[kBlock];
+  for (int j = 0; j < kBlock; ++j) local[j] = acc[j];
+  for (std::size_t k = 0; k < blocks; ++k, p += kBlock) {
+    for (int j = 0; j < kBlock; ++j) local[j] = static_cast<std::uint16_t>(local[j] + p[j]);
+  }
+  for (int j = 0; j < kBlock; ++j) acc[j] = local[j];
+}
+
+__attribute__((target_clones("avx2", "default"), noinline)) void add_blocks_48(const std::uint8_t* p,
+                                                                               std::size_t blocks,
+                                                                               std::uint16_t* acc) {
+  add_blocks<48>(p, blocks, acc);
+}
+
+__attribute__((target_clones("avx2", "default"), noinline)) void add_blocks_64(const std::uint8_t* p,
+                                                                               std::size_t blocks,
+                                                                               std::uint16_t* acc) {
+  add_blocks<64>(p, blocks, acc);
+}
+
+}  // namespace detail
+
 namespace {
 
 using ChannelSums = std::array<std::uint64_t, 4>;
 
 // Sums each channel over rows [y0, y1). Bytes are added lane-wise into 16-bit accumulators over blocks
-// whose length is a multiple of the channel count (so lane j always holds channel j % C); the compiler
-// turns the fixed-length inner loop into wide SIMD adds. 256 blocks of at most 255 fit in 16 bits.
+// whose length is a multiple of the channel count (so lane j always holds channel j % C). 256 blocks of
+// at most 255 fit in 16 bits.
 template <int C>
 ChannelSums channel_sums(const ConstImageView& v, int y0, int y1) {
   constexpr int kBlock = (C == 3) ? 48 : 64;
@@ -35,9 +64,10 @@ ChannelSums channel_sums(const ConstImageView& v, int y0, int y1) {
     const std::uint8_t* row = v.row(y);
     for (std::size_t b = 0; b < blocks;) {
       const std::size_t group = std::min<std::size_t>(blocks - b, static_cast<std::size_t>(kMaxBlocks - pending));
-      const std::uint8_t* p = row + b * kBlock;
-      for (std::size_t k = 0; k < group; ++k, p += kBlock) {
-        for (int j = 0; j < kBlock; ++j) acc[j] = static_cast<std::uint16_t>(acc[j] + p[j]);
+      if constexpr (kBlock == 48) {
+        detail::add_blocks_48(row + b * kBlock, group, acc);
+      } else {
+        detail::add_blocks_64(row + b * kBlock, group, acc);
       }
       b += group;
       pending += static_cast<int>(group);
