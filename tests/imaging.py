@@ -40,3 +40,44 @@ def assert_image_close(actual: np.ndarray, expected: np.ndarray, *, max_abs: flo
     if min_psnr is not None:
         value = psnr(actual, expected)
         assert value >= min_psnr, f"PSNR {value:.2f} dB < {min_psnr}"
+
+
+def photo_like(h: int, w: int, seed: int = 0, grain: float = 3.0) -> np.ndarray:
+    """Photograph-like RGB content: smooth shading, a few edges and blobs at several scales, mild sensor
+    grain. Pure noise would make every filter comparison meaningless; flat colour would hide errors."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    img = np.zeros((h, w, 3), np.float32)
+    for c in range(3):
+        img[..., c] = 90 + 50 * np.sin(xx / (w / rng.uniform(1, 3)) + rng.uniform(0, 6)) * np.cos(
+            yy / (h / rng.uniform(1, 3)) + rng.uniform(0, 6))
+    for _ in range(6):  # blobs and hard-edged rectangles in random colours
+        cy, cx, r = rng.uniform(0, h), rng.uniform(0, w), rng.uniform(0.05, 0.25) * min(h, w)
+        colour = rng.uniform(-60, 60, size=3)
+        img += np.exp(-(((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * r * r)))[..., None] * colour
+        y0, x0 = int(rng.uniform(0, h * 0.8)), int(rng.uniform(0, w * 0.8))
+        img[y0:y0 + int(h * 0.15), x0:x0 + int(w * 0.1)] += rng.uniform(-40, 40, size=3)
+    period = max(4.0, min(h, w) / 40)  # fine texture well above the Nyquist limit of a 224 output
+    img += 12 * np.sin(xx / period * 2.1)[..., None] * np.sin(yy / period * 1.7)[..., None]
+    img += rng.normal(0, grain, size=img.shape)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def encode(img: np.ndarray, fmt: str = "JPEG", **options) -> bytes:
+    """Encodes with Pillow (quality, subsampling, progressive, exif, ... passed through)."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format=fmt, **options)
+    return buf.getvalue()
+
+
+def decode_pil(data: bytes, mode: str = "RGB") -> np.ndarray:
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as im:
+        return np.asarray(im.convert(mode))

@@ -1,6 +1,8 @@
 // Bindings of the runtime: error classes, thread control, build information.
 #include <omp.h>
 
+#include <cstring>
+
 #include <opencv2/core/version.hpp>
 
 #include "array_views.hpp"
@@ -18,7 +20,10 @@ void register_runtime(py::module_& m) {
     } catch (const InvalidArgument& e) {
       py::set_error(PyExc_ValueError, e.what());
     } catch (const IoError& e) {
-      py::set_error(PyExc_OSError, e.what());
+      // OSError(errno, strerror, filename) picks the subclass (FileNotFoundError, PermissionError, ...).
+      py::object error = py::reinterpret_borrow<py::object>(PyExc_OSError)(
+          e.error_number(), std::strerror(e.error_number()), e.path());
+      PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(error.ptr())), error.ptr());
     }
   });
 

@@ -48,4 +48,13 @@ inline Image textured(int w, int h, int c, int padding = 0, std::uint32_t salt =
   return img;
 }
 
+// Gradients only: what lossy codecs keep almost exactly.
+inline Image smooth(int w, int h, int c) {
+  Image img(w, h, c);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      for (int ch = 0; ch < c; ++ch) img.at(x, y, ch) = static_cast<std::uint8_t>(40 + (x * 120 / w + y * 80 / h + ch * 10));
+  return img;
+}
+
 }  // namespace fastimg::test

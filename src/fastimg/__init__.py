@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from ._core import DecodeError
+from ._sources import DecodeError, ItemError
+from .batch import Batch, load_batch
+from .decode import decode_images
+from .transforms import Transform
 from ._threads import get_num_threads, set_num_threads
 from .ops import (
     INTER_AREA,
@@ -30,7 +33,12 @@ except PackageNotFoundError:  # running from a source tree without an install
     __version__ = "0+unknown"
 
 __all__ = [
+    "Batch",
     "DecodeError",
+    "ItemError",
+    "Transform",
+    "decode_images",
+    "load_batch",
     "INTER_AREA",
     "INTER_CUBIC",
     "INTER_LANCZOS4",

@@ -2,6 +2,7 @@
 // InvalidArgument -> ValueError, DecodeError -> fastimg.DecodeError (a ValueError), IoError -> OSError.
 #pragma once
 
+#include <cstring>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -23,9 +24,17 @@ class DecodeError : public Error {
   using Error::Error;
 };
 
+// A failed file operation; keeps errno and the path so Python can raise the matching OSError subclass.
 class IoError : public Error {
  public:
-  using Error::Error;
+  IoError(int error_number, const std::string& path)
+      : Error(path + ": " + std::strerror(error_number)), errno_(error_number), path_(path) {}
+  int error_number() const { return errno_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  int errno_;
+  std::string path_;
 };
 
 namespace detail {

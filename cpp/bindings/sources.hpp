@@ -1,0 +1,59 @@
+// Python sources -> core Sources: str paths (read by the workers) or objects exposing a byte buffer
+// (bytes, bytearray, memoryview, 1-D uint8 arrays), held for the whole call so the GIL can be released.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+#include <vector>
+
+#include "fastimg/errors.hpp"
+#include "fastimg/sources.hpp"
+
+namespace fastimg::bind {
+
+namespace py = pybind11;
+
+struct HeldSources {
+  std::vector<Source> sources;
+  std::vector<py::buffer_info> buffers;  // keep exported buffers alive (a bytearray cannot resize meanwhile)
+};
+
+inline HeldSources hold_sources(const py::sequence& items) {
+  HeldSources held;
+  held.sources.resize(items.size());
+  held.buffers.reserve(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    py::object item = items[i];
+    if (py::isinstance<py::str>(item)) {
+      py::object encoded = py::reinterpret_steal<py::object>(PyUnicode_EncodeFSDefault(item.ptr()));
+      if (!encoded) throw py::error_already_set();
+      held.sources[i].path = encoded.cast<std::string>();
+      continue;
+    }
+    if (!PyObject_CheckBuffer(item.ptr())) {
+      throw py::type_error(detail::concat("source ", i, ": expected a path or bytes-like object, got ",
+                                          std::string(py::str(py::type::of(item).attr("__name__")))));
+    }
+    py::buffer_info info = py::reinterpret_borrow<py::buffer>(item).request();
+    const bool contiguous = info.ndim <= 1 && (info.ndim == 0 || info.strides[0] == info.itemsize);
+    if (info.itemsize != 1 || !contiguous) {
+      throw py::type_error(detail::concat("source ", i, ": a buffer of encoded bytes must be 1-D, contiguous and ",
+                                          "byte-sized, got format '", info.format, "' with ", info.ndim, " dimensions"));
+    }
+    held.sources[i].data = static_cast<const std::uint8_t*>(info.ptr);
+    held.sources[i].size = static_cast<std::size_t>(info.size);
+    held.buffers.push_back(std::move(info));
+  }
+  return held;
+}
+
+inline py::list errors_to_python(const std::vector<ItemError>& errors) {
+  py::list out;
+  for (const ItemError& e : errors) {
+    const char* kind = e.kind == ItemError::Kind::Io ? "io" : e.kind == ItemError::Kind::Invalid ? "invalid" : "decode";
+    out.append(py::make_tuple(e.position, kind, e.error_number, e.message));
+  }
+  return out;
+}
+
+}  // namespace fastimg::bind

@@ -1,0 +1,55 @@
+// Decoding encoded images (JPEG through libjpeg-turbo, everything else through OpenCV's imgcodecs) into
+// owned 8-bit buffers. Thread-safe: each thread uses its own decoder state.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "fastimg/image_view.hpp"
+
+namespace fastimg {
+
+enum class PixelFormat { RGB, L, RGBA };  // 3, 1 and 4 channels
+
+inline int channels_of(PixelFormat f) { return f == PixelFormat::L ? 1 : f == PixelFormat::RGB ? 3 : 4; }
+
+enum class ImageFormat { Unknown, Jpeg, Png, Webp, Bmp, Tiff, Gif, Pnm };
+
+// Detects the format from the leading bytes (never from a file name).
+ImageFormat detect_format(const std::uint8_t* data, std::size_t size);
+const char* format_name(ImageFormat format);
+
+// Safety limits: no input may take unbounded memory or time.
+struct DecodeLimits {
+  std::int64_t max_pixels = std::int64_t{1} << 28;  // width * height of the stored image
+  int max_scans = 500;                             // progressive JPEG scans (as TJFLAG_LIMITSCANS)
+};
+
+struct DecodeOptions {
+  PixelFormat mode = PixelFormat::RGB;
+  int min_width = 0;   // > 0: the decoder may shrink (JPEG: in the DCT domain) while staying >= this
+  int min_height = 0;
+  int max_side = 0;    // > 0: the longer side of the result is at most this (aspect kept)
+  bool apply_exif_orientation = false;
+  DecodeLimits limits;
+};
+
+struct DecodedImage {
+  std::vector<std::uint8_t> pixels;  // packed rows
+  int width = 0;
+  int height = 0;
+  int channels = 0;
+
+  ImageView view() { return {pixels.data(), width, height, channels, static_cast<std::ptrdiff_t>(width) * channels}; }
+};
+
+// Decodes one image. Throws DecodeError with the reason (empty, truncated, not an image, unsupported,
+// too large) on failure; never exits or aborts the process.
+DecodedImage decode_image(const std::uint8_t* data, std::size_t size, const DecodeOptions& options);
+
+// Reads a whole file into `buffer` (reused across calls). Throws IoError carrying errno.
+void read_file(const std::string& path, std::vector<std::uint8_t>& buffer);
+
+}  // namespace fastimg

@@ -1,0 +1,85 @@
+// The fused pipeline: encoded image -> planned crop in source coordinates -> reduced-scale region decode
+// -> resample -> flip -> colour jitter -> normalise, written straight into one slot of a batch.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "fastimg/decode.hpp"
+#include "fastimg/sources.hpp"
+
+namespace fastimg {
+
+enum class ResizeMode { None, ShorterSide, Exact };
+enum class CropMode { None, Center, RandomResized };
+enum class OutputType { Float32, Float16, UInt8 };
+enum class Layout { NCHW, NHWC };
+enum class Filter { Bilinear, Antialias };
+
+// What each image becomes. Plain data; validate() before use. Sizes are (height, width) as in torchvision.
+struct TransformSpec {
+  int height = 224;
+  int width = 224;
+  ResizeMode resize = ResizeMode::None;
+  int resize_short = 0;                     // ShorterSide: torchvision Resize(int)
+  int resize_height = 0, resize_width = 0;  // Exact: Resize((h, w))
+  CropMode crop = CropMode::None;           // None: stretch (or the Exact resize) to height x width
+  double scale_min = 0.08, scale_max = 1.0;
+  double ratio_min = 3.0 / 4.0, ratio_max = 4.0 / 3.0;
+  double hflip = 0.0;  // probability
+  double brightness = 0.0, contrast = 0.0, saturation = 0.0;
+  // Float outputs: (pixel / 255 - mean) / std; mean 0 and std 1 scale to 0..1. UInt8 stores pixels.
+  std::array<float, 3> mean{0.f, 0.f, 0.f};
+  std::array<float, 3> std{1.f, 1.f, 1.f};
+  OutputType dtype = OutputType::Float32;
+  Layout layout = Layout::NCHW;
+  Filter filter = Filter::Bilinear;
+  bool apply_exif_orientation = false;
+  DecodeLimits limits;
+
+  void validate() const;  // throws InvalidArgument
+  std::size_t item_bytes() const;
+};
+
+// A real-valued crop rectangle in displayed-image pixels (pixel i covers [i, i + 1)) and the random
+// choices for one sample.
+struct ItemPlan {
+  double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+  bool flip = false;
+  double brightness = 1.0, contrast = 1.0, saturation = 1.0;
+  std::array<int, 3> jitter_order{0, 1, 2};  // 0 brightness, 1 contrast, 2 saturation
+};
+
+// Plans sample `index` of epoch `epoch` for a width x height (displayed) image. Depends on nothing else:
+// not on threads, batch position or history. Throws InvalidArgument when the image cannot be cropped.
+ItemPlan plan_item(int width, int height, const TransformSpec& spec, std::uint64_t seed, std::uint64_t epoch,
+                   std::int64_t index);
+
+// Streams of the per-sample generator (see SampleRng); exposed so tests can replay the draws.
+constexpr std::uint64_t kStreamCrop = 1, kStreamFlip = 2, kStreamJitter = 3;
+inline std::uint64_t stream_id(std::uint64_t epoch, std::uint64_t stream) { return (epoch << 2) | stream; }
+
+struct PipelineResult {
+  std::vector<std::size_t> good;  // positions whose slot holds a finished item, ascending
+  std::vector<ItemError> errors;
+};
+
+// Runs the pipeline for every source into `out` (sources.size() slots of spec.item_bytes()). Slot i is
+// for sources[i]; with `compact`, good items are then moved down so slots [0, good.size()) hold them in
+// order. indices[i] is the sample index used for randomness. Thread-safe; the GIL is not needed.
+PipelineResult run_pipeline(const std::vector<Source>& sources, const std::vector<std::int64_t>& indices,
+                            const TransformSpec& spec, std::uint64_t seed, std::uint64_t epoch, std::uint8_t* out,
+                            int threads, bool stop_on_error, bool compact);
+
+struct DecodeBatchResult {
+  std::vector<DecodedImage> images;  // empty images where errors has an entry
+  std::vector<ItemError> errors;
+};
+
+// decode_image over a batch, in parallel.
+DecodeBatchResult decode_batch(const std::vector<Source>& sources, const DecodeOptions& options, int threads,
+                               bool stop_on_error);
+
+}  // namespace fastimg

@@ -1,0 +1,36 @@
+// Where encoded images come from, and how one item's failure is recorded without stopping a batch.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace fastimg {
+
+// Either bytes in memory (data/size, owned by the caller for the whole call) or a file path, read by the
+// worker thread that decodes it (so reads overlap decoding and run in parallel).
+struct Source {
+  const std::uint8_t* data = nullptr;
+  std::size_t size = 0;
+  std::string path;
+};
+
+struct ItemError {
+  enum class Kind { Decode, Io, Invalid };
+  std::size_t position = 0;  // position in the batch
+  Kind kind = Kind::Decode;
+  int error_number = 0;  // errno for Io
+  std::string message;
+};
+
+// Calls fn(bytes, size) with the source's encoded bytes (a per-thread buffer for files: valid during fn).
+void with_source_bytes(const Source& source, const std::function<void(const std::uint8_t*, std::size_t)>& fn);
+
+// Runs fn for every position on `threads` threads; each failure becomes an ItemError (sorted by
+// position). With stop_on_error, items not yet started after a failure are skipped.
+std::vector<ItemError> run_items(std::size_t count, int threads, bool stop_on_error,
+                                 const std::function<void(std::size_t)>& fn);
+
+}  // namespace fastimg

@@ -1,0 +1,85 @@
+#include "exif.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <opencv2/core.hpp>
+
+#include "../cv_view.hpp"
+
+namespace fastimg::detail {
+
+int exif_orientation(const std::uint8_t* data, std::size_t size) {
+  if (size < 14 || std::memcmp(data, "Exif\0\0", 6) != 0) return 0;
+  const std::uint8_t* tiff = data + 6;
+  const std::size_t n = size - 6;
+  bool little;
+  if (tiff[0] == 'I' && tiff[1] == 'I') {
+    little = true;
+  } else if (tiff[0] == 'M' && tiff[1] == 'M') {
+    little = false;
+  } else {
+    return 0;
+  }
+  auto u16 = [&](std::size_t at) -> unsigned {
+    return little ? tiff[at] | (tiff[at + 1] << 8) : (tiff[at] << 8) | tiff[at + 1];
+  };
+  auto u32 = [&](std::size_t at) -> std::uint32_t {
+    return little ? (std::uint32_t{u16(at + 2)} << 16) | u16(at) : (std::uint32_t{u16(at)} << 16) | u16(at + 2);
+  };
+  if (u16(2) != 42) return 0;
+  const std::uint32_t ifd = u32(4);
+  if (ifd < 8 || ifd > n - 2) return 0;
+  const unsigned entries = u16(ifd);
+  for (unsigned i = 0; i < entries; ++i) {
+    const std::size_t at = ifd + 2 + 12 * static_cast<std::size_t>(i);
+    if (at + 12 > n) return 0;
+    if (u16(at) == 0x0112) {
+      if (u16(at + 2) != 3) return 0;  // type SHORT
+      const unsigned value = u16(at + 8);
+      return value >= 1 && value <= 8 ? static_cast<int>(value) : 0;
+    }
+  }
+  return 0;
+}
+
+RectF stored_rect(const RectF& d, int orientation, int w, int h) {
+  // (u, v) displayed -> (x, y) stored, in continuous coordinates; rectangles map to rectangles.
+  auto map = [&](double u, double v, double& x, double& y) {
+    switch (orientation) {
+      case 2: x = w - u; y = v; break;
+      case 3: x = w - u; y = h - v; break;
+      case 4: x = u; y = h - v; break;
+      case 5: x = v; y = u; break;
+      case 6: x = v; y = h - u; break;
+      case 7: x = w - v; y = h - u; break;
+      case 8: x = w - v; y = u; break;
+      default: x = u; y = v; break;
+    }
+  };
+  double ax, ay, bx, by;
+  map(d.x0, d.y0, ax, ay);
+  map(d.x1, d.y1, bx, by);
+  return {std::min(ax, bx), std::min(ay, by), std::max(ax, bx), std::max(ay, by)};
+}
+
+void apply_orientation(const ConstImageView& src, const ImageView& dst, int orientation) {
+  const cv::Mat in = as_mat(src);
+  cv::Mat out = as_mat(dst);
+  switch (orientation) {
+    case 2: cv::flip(in, out, 1); break;
+    case 3: cv::flip(in, out, -1); break;
+    case 4: cv::flip(in, out, 0); break;
+    case 5: cv::transpose(in, out); break;
+    case 6: cv::rotate(in, out, cv::ROTATE_90_CLOCKWISE); break;
+    case 7: {
+      cv::Mat transposed;
+      cv::transpose(in, transposed);
+      cv::flip(transposed, out, -1);
+      break;
+    }
+    case 8: cv::rotate(in, out, cv::ROTATE_90_COUNTERCLOCKWISE); break;
+    default: in.copyTo(out); break;
+  }
+}
+
+}  // namespace fastimg::detail

@@ -1,0 +1,30 @@
+// Internal: EXIF orientation (tag 0x0112) and the geometry of the eight orientations.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "fastimg/image_view.hpp"
+
+namespace fastimg::detail {
+
+// Orientation 1..8 from the payload of an APP1 segment ("Exif\0\0" + TIFF), or 0 when absent or
+// malformed. Bounds-checked: any input is safe.
+int exif_orientation(const std::uint8_t* data, std::size_t size);
+
+// Orientations 5..8 swap width and height.
+inline bool swaps_axes(int orientation) { return orientation >= 5 && orientation <= 8; }
+
+// A rectangle with real-valued edges (pixel i covers [i, i + 1)).
+struct RectF {
+  double x0, y0, x1, y1;
+};
+
+// Maps a rectangle of the displayed (oriented) image to the stored image of size width x height.
+RectF stored_rect(const RectF& displayed, int orientation, int stored_width, int stored_height);
+
+// Writes `src` (stored orientation) into `dst` so that dst shows it displayed; dst has the swapped size
+// for orientations 5..8. Same channel count.
+void apply_orientation(const ConstImageView& src, const ImageView& dst, int orientation);
+
+}  // namespace fastimg::detail

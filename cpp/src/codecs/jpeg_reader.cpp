@@ -1,0 +1,269 @@
+#include "jpeg_reader.hpp"
+
+// clang-format off
+#include <cstdio>
+#include <jpeglib.h>
+#include <jerror.h>
+// clang-format on
+
+#include <algorithm>
+#include <csetjmp>
+#include <cstring>
+
+#include "exif.hpp"
+#include "fastimg/errors.hpp"
+
+namespace fastimg::detail {
+
+// libjpeg reports errors through callbacks that must not return. We longjmp back into the small C-style
+// functions below, which hold no C++ objects with destructors between setjmp and the libjpeg calls.
+struct JpegReader::State {
+  jpeg_decompress_struct cinfo{};
+  jpeg_error_mgr err{};
+  jpeg_progress_mgr progress{};
+  std::jmp_buf jump{};
+  char message[JMSG_LENGTH_MAX + 64] = {};
+  int max_scans = 500;
+  bool created = false;
+};
+
+namespace {
+
+using State = JpegReader::State;
+
+State* state_of(j_common_ptr c) { return reinterpret_cast<State*>(c->client_data); }
+
+[[noreturn]] void on_error_exit(j_common_ptr c) {
+  State* s = state_of(c);
+  (*c->err->format_message)(c, s->message);
+  std::longjmp(s->jump, 1);
+}
+
+// Warnings that mean the delivered pixels are missing or wrong are errors for us: libjpeg would
+// otherwise fill the rest of a truncated file with grey. Benign ones (extra bytes between markers, an
+// unknown JFIF revision) are counted and ignored, as every mainstream decoder does.
+void on_emit_message(j_common_ptr c, int level) {
+  if (level >= 0) return;  // trace messages
+  switch (c->err->msg_code) {
+    case JWRN_JPEG_EOF:
+    case JWRN_HIT_MARKER:
+    case JWRN_HUFF_BAD_CODE:
+    case JWRN_ARITH_BAD_CODE:
+    case JWRN_MUST_RESYNC:
+    case JWRN_NOT_SEQUENTIAL:
+    case JWRN_BOGUS_PROGRESSION:
+      on_error_exit(c);
+    default:
+      c->err->num_warnings++;
+  }
+}
+
+void on_progress(j_common_ptr c) {
+  State* s = state_of(c);
+  auto* d = reinterpret_cast<j_decompress_ptr>(c);
+  if (c->is_decompressor && d->progressive_mode && d->input_scan_number > s->max_scans) {
+    std::snprintf(s->message, sizeof(s->message), "progressive JPEG has more than %d scans (limit)", s->max_scans);
+    std::longjmp(s->jump, 1);
+  }
+}
+
+bool c_create(State* s) {
+  s->cinfo.err = jpeg_std_error(&s->err);
+  s->err.error_exit = on_error_exit;
+  s->err.emit_message = on_emit_message;
+  s->cinfo.client_data = s;
+  if (setjmp(s->jump)) return false;
+  jpeg_create_decompress(&s->cinfo);
+  s->created = true;
+  s->progress.progress_monitor = on_progress;
+  s->cinfo.progress = &s->progress;
+  jpeg_save_markers(&s->cinfo, JPEG_APP0 + 1, 0xFFFF);
+  return true;
+}
+
+bool c_read_header(State* s, const std::uint8_t* data, std::size_t size) {
+  if (setjmp(s->jump)) {
+    jpeg_abort_decompress(&s->cinfo);
+    return false;
+  }
+  // A previous image may have been left mid-way (its item failed after the header): reset first.
+  jpeg_abort_decompress(&s->cinfo);
+  s->err.num_warnings = 0;
+  jpeg_mem_src(&s->cinfo, data, static_cast<unsigned long>(size));
+  jpeg_read_header(&s->cinfo, TRUE);
+  return true;
+}
+
+bool c_scaled_size(State* s, int denom, int* width, int* height) {
+  if (setjmp(s->jump)) return false;
+  s->cinfo.scale_num = 1;
+  s->cinfo.scale_denom = static_cast<unsigned>(denom);
+  jpeg_calc_output_dimensions(&s->cinfo);
+  *width = static_cast<int>(s->cinfo.output_width);
+  *height = static_cast<int>(s->cinfo.output_height);
+  return true;
+}
+
+struct DecodeArgs {
+  int denom;
+  J_COLOR_SPACE space;
+  int channels;
+  int x0, x1, y0, y1;
+  std::uint8_t* buffer;  // at least (y1 - y0) * scaled_width * channels bytes
+  int out_x0, out_width, scaled_width, scaled_height;
+};
+
+bool c_decode(State* s, DecodeArgs* a) {
+  if (setjmp(s->jump)) {
+    jpeg_abort_decompress(&s->cinfo);
+    return false;
+  }
+  j_decompress_ptr c = &s->cinfo;
+  c->scale_num = 1;
+  c->scale_denom = static_cast<unsigned>(a->denom);
+  c->out_color_space = a->space;
+  c->dct_method = JDCT_ISLOW;
+  jpeg_start_decompress(c);
+  a->scaled_width = static_cast<int>(c->output_width);
+  a->scaled_height = static_cast<int>(c->output_height);
+  JDIMENSION xoffset = static_cast<JDIMENSION>(a->x0);
+  JDIMENSION width = static_cast<JDIMENSION>(a->x1 - a->x0);
+  if (xoffset > 0 || width < c->output_width) jpeg_crop_scanline(c, &xoffset, &width);
+  a->out_x0 = static_cast<int>(xoffset);
+  a->out_width = static_cast<int>(width);
+  if (a->y0 > 0) jpeg_skip_scanlines(c, static_cast<JDIMENSION>(a->y0));
+  const std::size_t stride = static_cast<std::size_t>(width) * static_cast<std::size_t>(a->channels);
+  while (c->output_scanline < static_cast<JDIMENSION>(a->y1)) {
+    JSAMPROW row = a->buffer + static_cast<std::size_t>(c->output_scanline - static_cast<JDIMENSION>(a->y0)) * stride;
+    jpeg_read_scanlines(c, &row, 1);
+  }
+  jpeg_abort_decompress(c);
+  return true;
+}
+
+// Adobe applications store CMYK inverted (0 = full ink), which is what libjpeg hands back for files
+// with an Adobe marker; others store it plainly.
+void cmyk_to_rgb(const std::uint8_t* cmyk, std::uint8_t* out, std::size_t pixels, bool inverted, int out_channels) {
+  for (std::size_t i = 0; i < pixels; ++i, cmyk += 4, out += out_channels) {
+    int c = cmyk[0], m = cmyk[1], y = cmyk[2], k = cmyk[3];
+    if (!inverted) {
+      c = 255 - c;
+      m = 255 - m;
+      y = 255 - y;
+      k = 255 - k;
+    }
+    const int r = (c * k + 127) / 255, g = (m * k + 127) / 255, b = (y * k + 127) / 255;
+    if (out_channels == 1) {
+      out[0] = static_cast<std::uint8_t>((r * 299 + g * 587 + b * 114 + 500) / 1000);
+    } else {
+      out[0] = static_cast<std::uint8_t>(r);
+      out[1] = static_cast<std::uint8_t>(g);
+      out[2] = static_cast<std::uint8_t>(b);
+      if (out_channels == 4) out[3] = 255;
+    }
+  }
+}
+
+}  // namespace
+
+JpegReader::JpegReader() : state_(std::make_unique<State>()) {
+  if (!c_create(state_.get())) throw DecodeError(std::string("cannot create a JPEG decoder: ") + state_->message);
+}
+
+JpegReader::~JpegReader() {
+  if (state_->created) jpeg_destroy_decompress(&state_->cinfo);
+}
+
+JpegHeader JpegReader::read_header(const std::uint8_t* data, std::size_t size, const DecodeLimits& limits) {
+  State* s = state_.get();
+  s->max_scans = limits.max_scans;
+  if (!c_read_header(s, data, size)) throw DecodeError(std::string("invalid JPEG: ") + s->message);
+  const jpeg_decompress_struct& c = s->cinfo;
+  JpegHeader h;
+  h.width = static_cast<int>(c.image_width);
+  h.height = static_cast<int>(c.image_height);
+  h.components = c.num_components;
+  h.cmyk = c.jpeg_color_space == JCS_CMYK || c.jpeg_color_space == JCS_YCCK;
+  h.progressive = c.progressive_mode != 0;
+  if (h.width <= 0 || h.height <= 0 || c.image_width > 65535 || c.image_height > 65535) {
+    jpeg_abort_decompress(&s->cinfo);
+    throw DecodeError(detail::concat("invalid JPEG: bad dimensions ", c.image_width, "x", c.image_height));
+  }
+  if (static_cast<std::int64_t>(h.width) * h.height > limits.max_pixels) {
+    jpeg_abort_decompress(&s->cinfo);
+    throw DecodeError(detail::concat("image too large: ", h.width, "x", h.height, " exceeds the limit of ",
+                                     limits.max_pixels, " pixels"));
+  }
+  if (h.components != 1 && h.components != 3 && h.components != 4) {
+    jpeg_abort_decompress(&s->cinfo);
+    throw DecodeError(detail::concat("unsupported JPEG: ", h.components, " colour components"));
+  }
+  for (jpeg_saved_marker_ptr m = c.marker_list; m != nullptr; m = m->next) {
+    if (m->marker == JPEG_APP0 + 1) {
+      const int o = exif_orientation(m->data, m->data_length);
+      if (o != 0) {
+        h.orientation = o;
+        break;
+      }
+    }
+  }
+  header_ = h;
+  return h;
+}
+
+void JpegReader::scaled_size(int denom, int& width, int& height) const {
+  if (!c_scaled_size(state_.get(), denom, &width, &height)) {
+    throw DecodeError(std::string("invalid JPEG: ") + state_->message);
+  }
+}
+
+DecodedRegion JpegReader::decode(int denom, PixelFormat mode, int x0, int x1, int y0, int y1,
+                                 std::vector<std::uint8_t>& buffer) {
+  State* s = state_.get();
+  const int out_channels = channels_of(mode);
+  int full_width = 0, full_height = 0;
+  scaled_size(denom, full_width, full_height);
+  // libjpeg treats the edges of a cropped region like image edges when it upsamples chroma, so the
+  // outermost columns differ from a full decode; decoding a few columns more keeps [x0, x1) exact.
+  constexpr int kEdge = 16;
+  DecodeArgs a{};
+  a.denom = denom;
+  a.x0 = std::max(0, x0 - kEdge);
+  a.x1 = std::min(full_width, x1 + kEdge);
+  a.y0 = y0;
+  a.y1 = y1;
+  if (header_.cmyk) {
+    a.space = JCS_CMYK;
+    a.channels = 4;
+  } else {
+    a.space = mode == PixelFormat::L ? JCS_GRAYSCALE : mode == PixelFormat::RGB ? JCS_RGB : JCS_EXT_RGBA;
+    a.channels = out_channels;
+  }
+  const std::size_t rows = static_cast<std::size_t>(y1 - y0);
+  const std::size_t raw_bytes = rows * static_cast<std::size_t>(full_width) * static_cast<std::size_t>(a.channels);
+  // CMYK is decoded after the RGB area so the conversion can run in place from back to front.
+  const std::size_t rgb_bytes = rows * static_cast<std::size_t>(full_width) * static_cast<std::size_t>(out_channels);
+  buffer.resize(header_.cmyk ? rgb_bytes + raw_bytes : raw_bytes);
+  a.buffer = buffer.data() + (header_.cmyk ? rgb_bytes : 0);
+  if (!c_decode(s, &a)) throw DecodeError(std::string("corrupt JPEG: ") + s->message);
+
+  if (header_.cmyk) {
+    const bool inverted = s->cinfo.saw_Adobe_marker != 0;
+    cmyk_to_rgb(a.buffer, buffer.data(), rows * static_cast<std::size_t>(a.out_width), inverted, out_channels);
+  }
+  DecodedRegion r;
+  r.view = {buffer.data(), a.out_width, static_cast<int>(rows), out_channels,
+            static_cast<std::ptrdiff_t>(a.out_width) * out_channels};
+  r.x0 = a.out_x0;
+  r.y0 = y0;
+  r.scaled_width = a.scaled_width;
+  r.scaled_height = a.scaled_height;
+  return r;
+}
+
+JpegReader& thread_jpeg_reader() {
+  thread_local JpegReader reader;
+  return reader;
+}
+
+}  // namespace fastimg::detail

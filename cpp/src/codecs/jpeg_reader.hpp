@@ -1,0 +1,61 @@
+// Internal: a reusable libjpeg-turbo decompressor with region-of-interest and DCT-scaled decoding.
+// Not thread-safe: one per thread (see thread_jpeg_reader()).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "fastimg/decode.hpp"
+
+namespace fastimg::detail {
+
+struct JpegHeader {
+  int width = 0;   // stored (not EXIF-oriented) size
+  int height = 0;
+  int components = 0;
+  bool cmyk = false;  // CMYK or YCCK: decoded as CMYK and converted by us
+  bool progressive = false;
+  int orientation = 1;  // EXIF tag 0x0112, 1..8
+};
+
+// Pixels of rows [y0, y0 + view.height) and columns [x0, x0 + view.width) of the image decoded at
+// 1/denom scale, whose full scaled size is scaled_width x scaled_height.
+struct DecodedRegion {
+  ConstImageView view;
+  int x0 = 0;
+  int y0 = 0;
+  int scaled_width = 0;
+  int scaled_height = 0;
+};
+
+class JpegReader {
+ public:
+  JpegReader();
+  ~JpegReader();
+  JpegReader(const JpegReader&) = delete;
+  JpegReader& operator=(const JpegReader&) = delete;
+
+  // Parses the header of `data` (which must outlive the following decode()). Throws DecodeError.
+  JpegHeader read_header(const std::uint8_t* data, std::size_t size, const DecodeLimits& limits);
+
+  // Size of the whole image at 1/denom (denom in 1, 2, 4, 8), after read_header().
+  void scaled_size(int denom, int& width, int& height) const;
+
+  // Decodes at 1/denom the scaled rows [y0, y1) and at least the columns [x0, x1) (libjpeg widens them
+  // to whole iMCUs) into `buffer`, converted to `mode`. Truncated or corrupt data that affects these
+  // rows throws DecodeError; the decoder is ready for the next read_header() either way.
+  DecodedRegion decode(int denom, PixelFormat mode, int x0, int x1, int y0, int y1, std::vector<std::uint8_t>& buffer);
+
+ struct State;  // libjpeg objects; defined in the .cpp
+
+ private:
+  std::unique_ptr<State> state_;
+  JpegHeader header_;
+};
+
+// This thread's reader, created on first use and reused for every image the thread decodes.
+JpegReader& thread_jpeg_reader();
+
+}  // namespace fastimg::detail

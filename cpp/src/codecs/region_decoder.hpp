@@ -1,0 +1,47 @@
+// Internal: one interface over every format for the pipeline: open an encoded image, then decode a
+// region of it at a reduced scale (JPEG: in the DCT domain, only the rows and columns needed; other
+// formats: decoded whole once, then area-reduced). One per thread.
+#pragma once
+
+#include <opencv2/core.hpp>
+
+#include "fastimg/decode.hpp"
+#include "jpeg_reader.hpp"
+
+namespace fastimg::detail {
+
+struct OpenedImage {
+  ImageFormat format = ImageFormat::Unknown;
+  int width = 0;  // stored size
+  int height = 0;
+  int orientation = 1;  // 1 unless EXIF orientation was asked for and present
+};
+
+class RegionDecoder {
+ public:
+  // `data` must stay valid until the last decode() of this image. Throws DecodeError.
+  OpenedImage open(const std::uint8_t* data, std::size_t size, PixelFormat mode, bool use_exif,
+                   const DecodeLimits& limits);
+
+  // The stored image's size when reduced by `factor` (1, 2, 4 or 8).
+  void reduced_size(int factor, int& width, int& height);
+
+  // Pixels covering at least the reduced-scale columns [x0, x1) and rows [y0, y1).
+  DecodedRegion decode(int factor, int x0, int x1, int y0, int y1);
+
+  // The pixels of `region` (from the last decode()) as an owned image, moved out of the decoder's
+  // buffers when they are packed, so handing a whole decoded image to the caller costs no copy.
+  DecodedImage take(const DecodedRegion& region);
+
+ private:
+  OpenedImage opened_;
+  PixelFormat mode_ = PixelFormat::RGB;
+  DecodedImage whole_;  // non-JPEG formats
+  cv::Mat reduced_;
+  int reduced_factor_ = 0;
+  std::vector<std::uint8_t> buffer_;
+};
+
+RegionDecoder& thread_region_decoder();
+
+}  // namespace fastimg::detail

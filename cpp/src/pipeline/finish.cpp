@@ -1,0 +1,128 @@
+#include "finish.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace fastimg::detail {
+
+void orient_floats(const float* src, int w, int h, int c, int orientation, float* dst) {
+  const bool swap = orientation >= 5;
+  const int out_w = swap ? h : w;
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      int u, v;
+      switch (orientation) {
+        case 2: u = w - 1 - x; v = y; break;
+        case 3: u = w - 1 - x; v = h - 1 - y; break;
+        case 4: u = x; v = h - 1 - y; break;
+        case 5: u = y; v = x; break;
+        case 6: u = h - 1 - y; v = x; break;
+        case 7: u = h - 1 - y; v = w - 1 - x; break;
+        case 8: u = y; v = w - 1 - x; break;
+        default: u = x; v = y; break;
+      }
+      std::memcpy(dst + (static_cast<std::size_t>(v) * out_w + u) * c, src + (static_cast<std::size_t>(y) * w + x) * c,
+                  sizeof(float) * static_cast<std::size_t>(c));
+    }
+  }
+}
+
+void color_jitter(float* px, int width, int height, const ItemPlan& plan) {
+  const std::size_t n = static_cast<std::size_t>(width) * height;
+  auto clamp = [](float v) { return std::min(255.f, std::max(0.f, v)); };
+  // torchvision's rgb_to_grayscale weights.
+  auto gray = [](const float* p) { return 0.2989f * p[0] + 0.587f * p[1] + 0.114f * p[2]; };
+  for (int step : plan.jitter_order) {
+    if (step == 0 && plan.brightness != 1.0) {
+      const auto f = static_cast<float>(plan.brightness);
+      for (std::size_t i = 0; i < 3 * n; ++i) px[i] = clamp(px[i] * f);
+    } else if (step == 1 && plan.contrast != 1.0) {
+      double total = 0;
+      for (std::size_t i = 0; i < n; ++i) total += gray(px + 3 * i);
+      const auto mean = static_cast<float>(total / static_cast<double>(n));
+      const auto f = static_cast<float>(plan.contrast);
+      for (std::size_t i = 0; i < 3 * n; ++i) px[i] = clamp(f * px[i] + (1 - f) * mean);
+    } else if (step == 2 && plan.saturation != 1.0) {
+      const auto f = static_cast<float>(plan.saturation);
+      for (std::size_t i = 0; i < n; ++i) {
+        float* p = px + 3 * i;
+        const float g = gray(p);
+        for (int c = 0; c < 3; ++c) p[c] = clamp(f * p[c] + (1 - f) * g);
+      }
+    }
+  }
+}
+
+std::uint16_t float_to_half(float value) {
+  // numpy's npy_floatbits_to_halfbits: round to nearest even, overflow to infinity, NaN kept.
+  std::uint32_t f;
+  std::memcpy(&f, &value, 4);
+  const auto sign = static_cast<std::uint16_t>((f & 0x80000000u) >> 16);
+  const std::uint32_t f_exp = f & 0x7F800000u;
+  if (f_exp >= 0x47800000u) {
+    if (f_exp == 0x7F800000u && (f & 0x007FFFFFu) != 0) return static_cast<std::uint16_t>(sign | 0x7E00u);
+    return static_cast<std::uint16_t>(sign | 0x7C00u);
+  }
+  if (f_exp <= 0x38000000u) {
+    if (f_exp < 0x33000000u) return sign;
+    const std::uint32_t e = f_exp >> 23;
+    std::uint32_t sig = 0x00800000u + (f & 0x007FFFFFu);
+    sig >>= (113 - e);
+    if ((sig & 0x00003FFFu) != 0x00001000u || (f & 0x000007FFu) != 0) sig += 0x00001000u;
+    return static_cast<std::uint16_t>(sign | (sig >> 13));
+  }
+  const std::uint32_t h_exp = (f_exp - 0x38000000u) >> 13;
+  std::uint32_t sig = f & 0x007FFFFFu;
+  if ((sig & 0x00003FFFu) != 0x00001000u) sig += 0x00001000u;
+  return static_cast<std::uint16_t>(sign | ((sig >> 13) + h_exp));
+}
+
+namespace {
+
+template <class Store>
+void write_pixels(const float* px, const TransformSpec& s, bool flip, Store&& store) {
+  const int w = s.width, h = s.height;
+  const std::size_t plane = static_cast<std::size_t>(w) * h;
+  for (int y = 0; y < h; ++y) {
+    const float* row = px + static_cast<std::size_t>(y) * w * 3;
+    for (int x = 0; x < w; ++x) {
+      const float* p = row + static_cast<std::size_t>(flip ? w - 1 - x : x) * 3;
+      const std::size_t pos = static_cast<std::size_t>(y) * w + x;
+      for (int c = 0; c < 3; ++c) {
+        const std::size_t at = s.layout == Layout::NCHW ? c * plane + pos : pos * 3 + c;
+        store(at, c, p[c]);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void write_output(const float* px, const TransformSpec& s, bool flip, std::uint8_t* slot) {
+  float scale[3], shift[3];
+  for (int c = 0; c < 3; ++c) {
+    scale[c] = 1.f / (255.f * s.std[c]);
+    shift[c] = -s.mean[c] / s.std[c];
+  }
+  switch (s.dtype) {
+    case OutputType::Float32: {
+      auto* out = reinterpret_cast<float*>(slot);
+      write_pixels(px, s, flip, [&](std::size_t at, int c, float v) { out[at] = v * scale[c] + shift[c]; });
+      break;
+    }
+    case OutputType::Float16: {
+      auto* out = reinterpret_cast<std::uint16_t*>(slot);
+      write_pixels(px, s, flip, [&](std::size_t at, int c, float v) { out[at] = float_to_half(v * scale[c] + shift[c]); });
+      break;
+    }
+    case OutputType::UInt8: {
+      write_pixels(px, s, flip, [&](std::size_t at, int, float v) {
+        slot[at] = static_cast<std::uint8_t>(std::lrint(std::min(255.f, std::max(0.f, v))));
+      });
+      break;
+    }
+  }
+}
+
+}  // namespace fastimg::detail

@@ -1,0 +1,26 @@
+// Internal: the last steps of an item on float pixels (0..255, packed HWC, 3 channels): orientation,
+// colour jitter, and the single pass that flips, normalises and writes the output dtype and layout.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "fastimg/pipeline.hpp"
+
+namespace fastimg::detail {
+
+// Reorders a width x height float image (stored orientation) into `dst` as displayed.
+void orient_floats(const float* src, int width, int height, int channels, int orientation, float* dst);
+
+// torchvision ColorJitter's brightness, contrast and saturation in plan.jitter_order, clamping to the
+// valid range after each step as torchvision does on float tensors.
+void color_jitter(float* pixels, int width, int height, const ItemPlan& plan);
+
+// Writes the item into its output slot: optional horizontal flip, (v / 255 - mean) / std for floats,
+// rounding for uint8, NCHW or NHWC.
+void write_output(const float* pixels, const TransformSpec& spec, bool flip, std::uint8_t* slot);
+
+// IEEE half from float, rounding to nearest even (also exposed for tests).
+std::uint16_t float_to_half(float value);
+
+}  // namespace fastimg::detail

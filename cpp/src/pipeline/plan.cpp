@@ -1,0 +1,130 @@
+#include <algorithm>
+#include <cmath>
+
+#include "fastimg/errors.hpp"
+#include "fastimg/pipeline.hpp"
+#include "fastimg/random.hpp"
+
+namespace fastimg {
+namespace {
+
+// Python's round(): halves go to the even neighbour, as in torchvision's geometry.
+int round_half_even(double v) { return static_cast<int>(std::nearbyint(v)); }
+
+// torchvision.transforms.RandomResizedCrop.get_params, with its torch draws replaced by ours in the same
+// order: per attempt u(scale), u(log ratio); then the top and left offsets.
+void random_resized_crop(int width, int height, const TransformSpec& s, SampleRng& rng, ItemPlan& p) {
+  const double area = static_cast<double>(width) * height;
+  const double log_lo = std::log(s.ratio_min), log_hi = std::log(s.ratio_max);
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    const double target_area = area * rng.uniform(s.scale_min, s.scale_max);
+    const double aspect = std::exp(rng.uniform(log_lo, log_hi));
+    const int w = round_half_even(std::sqrt(target_area * aspect));
+    const int h = round_half_even(std::sqrt(target_area / aspect));
+    if (w > 0 && w <= width && h > 0 && h <= height) {
+      const int top = static_cast<int>(std::floor(rng.uniform() * (height - h + 1)));
+      const int left = static_cast<int>(std::floor(rng.uniform() * (width - w + 1)));
+      p.x0 = left;
+      p.y0 = top;
+      p.x1 = left + w;
+      p.y1 = top + h;
+      return;
+    }
+  }
+  // Fallback: a central crop of the whole image clamped to the ratio range.
+  const double in_ratio = static_cast<double>(width) / height;
+  int w = width, h = height;
+  if (in_ratio < s.ratio_min) {
+    h = round_half_even(w / s.ratio_min);
+  } else if (in_ratio > s.ratio_max) {
+    w = round_half_even(h * s.ratio_max);
+  }
+  const int top = (height - h) / 2, left = (width - w) / 2;
+  p.x0 = left;
+  p.y0 = top;
+  p.x1 = left + w;
+  p.y1 = top + h;
+}
+
+void center_crop(double width, double height, int out_w, int out_h, ItemPlan& p) {
+  // torchvision center_crop: offsets int(round((size - crop) / 2)).
+  const int top = round_half_even((height - out_h) / 2.0);
+  const int left = round_half_even((width - out_w) / 2.0);
+  p.x0 = left;
+  p.y0 = top;
+  p.x1 = left + out_w;
+  p.y1 = top + out_h;
+}
+
+}  // namespace
+
+ItemPlan plan_item(int width, int height, const TransformSpec& s, std::uint64_t seed, std::uint64_t epoch,
+                   std::int64_t index) {
+  ItemPlan p;
+  const auto sample = static_cast<std::uint64_t>(index);
+  if (s.crop == CropMode::RandomResized) {
+    SampleRng rng(seed, stream_id(epoch, kStreamCrop), sample);
+    random_resized_crop(width, height, s, rng, p);
+  } else if (s.crop == CropMode::Center) {
+    // Resize first (in real-valued source coordinates), then crop the resized image.
+    int rw = width, rh = height;
+    if (s.resize == ResizeMode::ShorterSide) {
+      // torchvision Resize(int): the shorter side becomes N, the longer int(N * long / short).
+      if (width <= height) {
+        rw = s.resize_short;
+        rh = static_cast<int>(static_cast<double>(s.resize_short) * height / width);
+      } else {
+        rh = s.resize_short;
+        rw = static_cast<int>(static_cast<double>(s.resize_short) * width / height);
+      }
+    } else if (s.resize == ResizeMode::Exact) {
+      rw = s.resize_width;
+      rh = s.resize_height;
+    }
+    FASTIMG_CHECK(rw >= s.width && rh >= s.height, "image of ", width, "x", height, " is smaller than the ",
+                  s.width, "x", s.height, " center crop");
+    center_crop(rw, rh, s.width, s.height, p);
+    const double fx = static_cast<double>(width) / rw, fy = static_cast<double>(height) / rh;
+    p.x0 *= fx;
+    p.x1 *= fx;
+    p.y0 *= fy;
+    p.y1 *= fy;
+  } else {
+    p.x1 = width;
+    p.y1 = height;
+  }
+  if (s.hflip > 0) {
+    SampleRng rng(seed, stream_id(epoch, kStreamFlip), sample);
+    p.flip = rng.uniform() < s.hflip;
+  }
+  if (s.brightness > 0 || s.contrast > 0 || s.saturation > 0) {
+    SampleRng rng(seed, stream_id(epoch, kStreamJitter), sample);
+    // A random order, as torchvision's ColorJitter (Fisher-Yates over three steps).
+    for (int i = 2; i > 0; --i) std::swap(p.jitter_order[i], p.jitter_order[rng.uniform_int(0, i)]);
+    auto factor = [&](double amount) { return amount > 0 ? rng.uniform(std::max(0.0, 1 - amount), 1 + amount) : 1.0; };
+    p.brightness = factor(s.brightness);
+    p.contrast = factor(s.contrast);
+    p.saturation = factor(s.saturation);
+  }
+  return p;
+}
+
+void TransformSpec::validate() const {
+  FASTIMG_CHECK(height > 0 && width > 0 && height <= 65535 && width <= 65535, "size must be positive, got ",
+                height, "x", width);
+  FASTIMG_CHECK(scale_min > 0 && scale_min <= scale_max && scale_max <= 1.0, "scale must satisfy 0 < min <= max <= 1");
+  FASTIMG_CHECK(ratio_min > 0 && ratio_min <= ratio_max, "ratio must satisfy 0 < min <= max");
+  FASTIMG_CHECK(hflip >= 0 && hflip <= 1, "hflip must be a probability");
+  FASTIMG_CHECK(brightness >= 0 && contrast >= 0 && saturation >= 0, "color jitter amounts must be >= 0");
+  for (float v : std) FASTIMG_CHECK(v > 0, "std must be positive");
+  if (resize == ResizeMode::ShorterSide) FASTIMG_CHECK(resize_short > 0, "resize must be positive");
+  if (resize == ResizeMode::Exact) FASTIMG_CHECK(resize_height > 0 && resize_width > 0, "resize must be positive");
+  FASTIMG_CHECK(limits.max_pixels > 0 && limits.max_scans > 0, "limits must be positive");
+}
+
+std::size_t TransformSpec::item_bytes() const {
+  const std::size_t elem = dtype == OutputType::Float32 ? 4 : dtype == OutputType::Float16 ? 2 : 1;
+  return static_cast<std::size_t>(height) * static_cast<std::size_t>(width) * 3 * elem;
+}
+
+}  // namespace fastimg

@@ -1,0 +1,24 @@
+// Internal: separable triangle-filter resampling of a real-valued source rectangle to float pixels.
+#pragma once
+
+#include <vector>
+
+#include "fastimg/image_view.hpp"
+
+namespace fastimg::detail {
+
+// Reused between calls on one thread so the hot path allocates nothing.
+struct ResampleScratch {
+  std::vector<int> x_start, x_count, y_start, y_count;
+  std::vector<float> x_weights, y_weights, rows;
+  int x_taps = 0, y_taps = 0;
+};
+
+// Resamples the rectangle [x0, x1) x [y0, y1) of `src` (pixel i covers [i, i + 1); taps are clipped to
+// src) to out_width x out_height and writes float pixels 0..255, packed HWC, into `dst`.
+// antialias = false: bilinear interpolation (2 taps, cheap; right when the shrink left is under 2x).
+// antialias = true: the triangle widened by the shrink factor, as Pillow's BILINEAR resize.
+void resample_to_float(const ConstImageView& src, double x0, double y0, double x1, double y1, int out_width,
+                       int out_height, bool antialias, float* dst, ResampleScratch& scratch);
+
+}  // namespace fastimg::detail

@@ -1,0 +1,96 @@
+// Test helpers: encode images to JPEG (libjpeg) and PNG (OpenCV) in memory.
+#pragma once
+
+// clang-format off
+#include <cstdio>
+#include <jpeglib.h>
+// clang-format on
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <string>
+#include <vector>
+
+#include "test_images.hpp"
+
+namespace fastimg::test {
+
+inline std::vector<std::uint8_t> encode_jpeg(const Image& img, int quality = 95, bool progressive = false,
+                                             const std::vector<std::uint8_t>& app1 = {}) {
+  jpeg_compress_struct c{};
+  jpeg_error_mgr err{};
+  c.err = jpeg_std_error(&err);
+  jpeg_create_compress(&c);
+  unsigned char* out = nullptr;
+  unsigned long size = 0;
+  jpeg_mem_dest(&c, &out, &size);
+  c.image_width = static_cast<JDIMENSION>(img.width);
+  c.image_height = static_cast<JDIMENSION>(img.height);
+  c.input_components = img.channels;
+  c.in_color_space = img.channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+  jpeg_set_defaults(&c);
+  jpeg_set_quality(&c, quality, TRUE);
+  if (progressive) jpeg_simple_progression(&c);
+  jpeg_start_compress(&c, TRUE);
+  if (!app1.empty()) jpeg_write_marker(&c, JPEG_APP0 + 1, app1.data(), static_cast<unsigned>(app1.size()));
+  while (c.next_scanline < c.image_height) {
+    JSAMPROW row = const_cast<std::uint8_t*>(img.pixels.data()) + c.next_scanline * img.stride;
+    jpeg_write_scanlines(&c, &row, 1);
+  }
+  jpeg_finish_compress(&c);
+  std::vector<std::uint8_t> bytes(out, out + size);
+  jpeg_destroy_compress(&c);
+  free(out);
+  return bytes;
+}
+
+inline std::vector<std::uint8_t> encode_png(const Image& img) {
+  cv::Mat m(img.height, img.width, CV_8UC(img.channels), const_cast<std::uint8_t*>(img.pixels.data()),
+            static_cast<size_t>(img.stride));
+  cv::Mat bgr;
+  if (img.channels == 3) {
+    cv::cvtColor(m, bgr, cv::COLOR_RGB2BGR);
+  } else {
+    bgr = m;
+  }
+  std::vector<std::uint8_t> out;
+  cv::imencode(".png", bgr, out);
+  return out;
+}
+
+// An EXIF APP1 payload holding only the orientation tag, in either byte order.
+inline std::vector<std::uint8_t> exif_with_orientation(int orientation, bool little_endian = true) {
+  std::vector<std::uint8_t> e = {'E', 'x', 'i', 'f', 0, 0};
+  auto u16 = [&](unsigned v) {
+    if (little_endian) {
+      e.push_back(v & 0xFF);
+      e.push_back((v >> 8) & 0xFF);
+    } else {
+      e.push_back((v >> 8) & 0xFF);
+      e.push_back(v & 0xFF);
+    }
+  };
+  auto u32 = [&](unsigned v) {
+    if (little_endian) {
+      u16(v & 0xFFFF);
+      u16(v >> 16);
+    } else {
+      u16(v >> 16);
+      u16(v & 0xFFFF);
+    }
+  };
+  e.push_back(little_endian ? 'I' : 'M');
+  e.push_back(little_endian ? 'I' : 'M');
+  u16(42);
+  u32(8);  // IFD0 right after the header
+  u16(1);  // one entry
+  u16(0x0112);
+  u16(3);  // SHORT
+  u32(1);
+  u16(static_cast<unsigned>(orientation));
+  u16(0);
+  u32(0);  // no next IFD
+  return e;
+}
+
+}  // namespace fastimg::test

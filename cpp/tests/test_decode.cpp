@@ -1,0 +1,193 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+
+#include "../src/codecs/exif.hpp"
+#include "../src/codecs/jpeg_reader.hpp"
+#include "fastimg/decode.hpp"
+#include "fastimg/errors.hpp"
+#include "test_codec_helpers.hpp"
+
+namespace fastimg {
+namespace {
+
+using test::Image;
+
+double mean_abs_diff(const DecodedImage& a, const Image& b) {
+  EXPECT_EQ(a.width, b.width);
+  EXPECT_EQ(a.height, b.height);
+  const auto packed = b.packed();
+  double total = 0;
+  for (std::size_t i = 0; i < packed.size(); ++i) total += std::abs(int(a.pixels[i]) - int(packed[i]));
+  return total / static_cast<double>(packed.size());
+}
+
+// Every decode is checked from memory and from a file: the two entry points must agree.
+DecodedImage decode_both_ways(const std::vector<std::uint8_t>& bytes, const DecodeOptions& options = {}) {
+  DecodedImage from_memory = decode_image(bytes.data(), bytes.size(), options);
+  char path[] = "/tmp/fastimg_test_XXXXXX";
+  const int fd = mkstemp(path);
+  EXPECT_GE(fd, 0);
+  EXPECT_EQ(write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+  close(fd);
+  std::vector<std::uint8_t> read_back;
+  read_file(path, read_back);
+  std::remove(path);
+  DecodedImage from_file = decode_image(read_back.data(), read_back.size(), options);
+  EXPECT_EQ(from_memory.pixels, from_file.pixels);
+  return from_memory;
+}
+
+TEST(Decode, JpegRoundTripIsClose) {
+  Image img = test::smooth(97, 61, 3);
+  const auto bytes = test::encode_jpeg(img, 95);
+  EXPECT_EQ(detect_format(bytes.data(), bytes.size()), ImageFormat::Jpeg);
+  DecodedImage out = decode_both_ways(bytes);
+  EXPECT_EQ(out.channels, 3);
+  EXPECT_LT(mean_abs_diff(out, img), 1.5);
+}
+
+TEST(Decode, PngIsExact) {
+  Image img = test::textured(33, 20, 3);
+  const auto bytes = test::encode_png(img);
+  DecodedImage out = decode_both_ways(bytes);
+  EXPECT_EQ(out.pixels, img.packed());
+}
+
+TEST(Decode, GrayscaleModesAndProgressive) {
+  Image gray = test::textured(40, 30, 1);
+  const auto bytes = test::encode_jpeg(gray, 95, /*progressive=*/true);
+  DecodeOptions rgb, luma;
+  luma.mode = PixelFormat::L;
+  DecodedImage a = decode_both_ways(bytes, rgb), b = decode_both_ways(bytes, luma);
+  ASSERT_EQ(b.channels, 1);
+  for (std::size_t i = 0; i < b.pixels.size(); ++i) {
+    ASSERT_EQ(a.pixels[3 * i], b.pixels[i]);
+    ASSERT_EQ(a.pixels[3 * i + 2], b.pixels[i]);
+  }
+}
+
+TEST(Decode, DctScalingKeepsTheMinimumSize) {
+  Image img = test::textured(400, 300, 3);
+  const auto bytes = test::encode_jpeg(img, 90);
+  DecodeOptions o;
+  o.min_width = 90;
+  o.min_height = 70;
+  DecodedImage out = decode_both_ways(bytes, o);
+  EXPECT_EQ(out.width, 100);  // 1/4; 1/8 would give 50 x 38
+  EXPECT_EQ(out.height, 75);
+  o.max_side = 64;
+  o.min_width = o.min_height = 0;
+  out = decode_both_ways(bytes, o);
+  EXPECT_EQ(std::max(out.width, out.height), 64);
+}
+
+TEST(Decode, RegionDecodeEqualsTheSameRegionOfAFullDecode) {
+  Image img = test::textured(333, 250, 3);
+  const auto bytes = test::encode_jpeg(img, 90);
+  detail::JpegReader reader;
+  for (int denom : {1, 2, 4}) {
+    std::vector<std::uint8_t> full_buf, part_buf;
+    reader.read_header(bytes.data(), bytes.size(), {});
+    int w = 0, h = 0;
+    reader.scaled_size(denom, w, h);
+    const auto full = reader.decode(denom, PixelFormat::RGB, 0, w, 0, h, full_buf);
+    reader.read_header(bytes.data(), bytes.size(), {});
+    const int x0 = w / 3, x1 = w / 3 + w / 4, y0 = h / 5, y1 = h / 2;
+    const auto part = reader.decode(denom, PixelFormat::RGB, x0, x1, y0, y1, part_buf);
+    ASSERT_LE(part.x0, x0);
+    ASSERT_GE(part.x0 + part.view.width, x1);
+    ASSERT_EQ(part.view.height, y1 - y0);
+    int worst = 0;
+    for (int y = 0; y < part.view.height; ++y)
+      for (int x = x0 - part.x0; x < x1 - part.x0; ++x)
+        for (int c = 0; c < 3; ++c) {
+          const int a = part.view.row(y)[x * 3 + c];
+          const int b = full.view.row(y + y0)[(x + part.x0) * 3 + c];
+          worst = std::max(worst, std::abs(a - b));
+        }
+    EXPECT_EQ(worst, 0) << "denom " << denom;
+  }
+}
+
+TEST(Decode, ErrorsAreExceptionsWithReasons) {
+  Image img = test::textured(64, 48, 3);
+  auto bytes = test::encode_jpeg(img, 90);
+  auto expect_error = [](const std::vector<std::uint8_t>& data, const std::string& reason, DecodeOptions o = {}) {
+    try {
+      decode_image(data.data(), data.size(), o);
+      ADD_FAILURE() << "no error for " << reason;
+    } catch (const DecodeError& e) {
+      EXPECT_NE(std::string(e.what()).find(reason), std::string::npos) << e.what();
+    }
+  };
+  expect_error({}, "empty");
+  expect_error({'h', 'e', 'l', 'l', 'o'}, "not an image");
+  expect_error(std::vector<std::uint8_t>(bytes.begin(), bytes.begin() + static_cast<long>(bytes.size() / 2)),
+               "Premature end of JPEG file");
+  std::vector<std::uint8_t> garbage = {0xFF, 0xD8, 0xFF};
+  for (int i = 0; i < 500; ++i) garbage.push_back(static_cast<std::uint8_t>(i * 7));
+  expect_error(garbage, "JPEG");
+  DecodeOptions small;
+  small.limits.max_pixels = 100;
+  expect_error(bytes, "exceeds the limit of 100 pixels", small);
+  expect_error(test::encode_png(img), "exceeds the limit", small);
+  // The thread's reader recovers after every error.
+  EXPECT_EQ(decode_image(bytes.data(), bytes.size(), {}).width, 64);
+}
+
+TEST(Decode, MissingFileIsAnIoErrorWithErrno) {
+  std::vector<std::uint8_t> buf;
+  try {
+    read_file("/nonexistent/fastimg.jpg", buf);
+    FAIL();
+  } catch (const IoError& e) {
+    EXPECT_EQ(e.error_number(), ENOENT);
+    EXPECT_EQ(e.path(), "/nonexistent/fastimg.jpg");
+  }
+}
+
+TEST(Exif, OrientationParsedInBothByteOrdersAndApplied) {
+  for (bool little : {true, false})
+    for (int o = 1; o <= 8; ++o) {
+      const auto payload = test::exif_with_orientation(o, little);
+      EXPECT_EQ(detail::exif_orientation(payload.data(), payload.size()), o);
+    }
+  const auto payload = test::exif_with_orientation(6);
+  for (std::size_t cut = 0; cut < 6 + 8 + 2 + 12; ++cut) {  // up to the end of the orientation entry
+    EXPECT_EQ(detail::exif_orientation(payload.data(), cut), 0) << cut;  // truncated: absent, no overread
+  }
+  Image img = test::textured(50, 30, 3);
+  const auto bytes = test::encode_jpeg(img, 95, false, test::exif_with_orientation(6));
+  DecodeOptions o;
+  o.apply_exif_orientation = true;
+  DecodedImage turned = decode_both_ways(bytes, o);
+  DecodedImage raw = decode_both_ways(bytes);
+  ASSERT_EQ(turned.width, 30);
+  ASSERT_EQ(turned.height, 50);
+  // Orientation 6: stored pixel (x, y) is shown at (H - 1 - y, x).
+  for (int y = 0; y < 30; ++y)
+    for (int x = 0; x < 50; ++x)
+      ASSERT_EQ(turned.pixels[(static_cast<std::size_t>(x) * 30 + (29 - y)) * 3], raw.pixels[(static_cast<std::size_t>(y) * 50 + x) * 3]);
+}
+
+TEST(Exif, StoredRectAgreesWithApplyOrientation) {
+  Image img = test::textured(7, 5, 1);
+  for (int o = 1; o <= 8; ++o) {
+    const bool swap = detail::swaps_axes(o);
+    Image shown(swap ? 5 : 7, swap ? 7 : 5, 1);
+    detail::apply_orientation(img.cview(), shown.view(), o);
+    for (int v = 0; v < shown.height; ++v)
+      for (int u = 0; u < shown.width; ++u) {
+        const detail::RectF r = detail::stored_rect({double(u), double(v), u + 1.0, v + 1.0}, o, 7, 5);
+        ASSERT_DOUBLE_EQ(r.x1 - r.x0, 1.0);
+        ASSERT_EQ(shown.at(u, v, 0), img.at(static_cast<int>(r.x0), static_cast<int>(r.y0), 0)) << "orientation " << o;
+      }
+  }
+}
+
+}  // namespace
+}  // namespace fastimg

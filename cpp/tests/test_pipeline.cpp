@@ -1,0 +1,159 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "../src/pipeline/finish.hpp"
+#include "../src/pipeline/resample.hpp"
+#include "fastimg/errors.hpp"
+#include "fastimg/pipeline.hpp"
+#include "test_codec_helpers.hpp"
+
+namespace fastimg {
+namespace {
+
+using test::Image;
+
+TEST(Plan, RandomResizedCropStaysInsideAndRespectsScaleAndRatio) {
+  TransformSpec s;
+  s.crop = CropMode::RandomResized;
+  int fallbacks = 0;
+  for (std::int64_t i = 0; i < 2000; ++i) {
+    const ItemPlan p = plan_item(500, 375, s, 1, 0, i);
+    ASSERT_GE(p.x0, 0);
+    ASSERT_GE(p.y0, 0);
+    ASSERT_LE(p.x1, 500);
+    ASSERT_LE(p.y1, 375);
+    const double w = p.x1 - p.x0, h = p.y1 - p.y0;
+    ASSERT_EQ(w, std::floor(w));  // torchvision's boxes are whole pixels
+    const double area = w * h / (500.0 * 375.0);
+    if (area > 1.0 - 1e-9) ++fallbacks;
+    ASSERT_GE(area, 0.08 - 0.01);
+    ASSERT_GE(w / h, 0.75 - 0.02);
+    ASSERT_LE(w / h, 4.0 / 3.0 + 0.02);
+  }
+  EXPECT_LT(fallbacks, 100);
+}
+
+TEST(Plan, FallbackIsACentralCropClampedToTheRatio) {
+  TransformSpec s;
+  s.crop = CropMode::RandomResized;
+  s.scale_min = s.scale_max = 1.0;  // the whole 1000 x 100 image has ratio 10 > 4/3: never accepted
+  const ItemPlan p = plan_item(1000, 100, s, 3, 0, 0);
+  EXPECT_EQ(p.y0, 0);
+  EXPECT_EQ(p.y1, 100);
+  EXPECT_EQ(p.x1 - p.x0, 133);  // round(100 * 4/3)
+  EXPECT_EQ(p.x0, (1000 - 133) / 2);
+}
+
+TEST(Plan, ResizeThenCenterCropInSourceCoordinates) {
+  TransformSpec s;
+  s.resize = ResizeMode::ShorterSide;
+  s.resize_short = 256;
+  s.crop = CropMode::Center;
+  const ItemPlan p = plan_item(500, 375, s, 0, 0, 0);
+  // Resize to 341 x 256 (int(256 * 500 / 375) = 341), crop offsets (round(58.5) = 58, 16).
+  const double fx = 500.0 / 341, fy = 375.0 / 256;
+  EXPECT_DOUBLE_EQ(p.x0, 58 * fx);
+  EXPECT_DOUBLE_EQ(p.x1, (58 + 224) * fx);
+  EXPECT_DOUBLE_EQ(p.y0, 16 * fy);
+  EXPECT_DOUBLE_EQ(p.y1, 240 * fy);
+  TransformSpec big;
+  big.height = big.width = 300;
+  big.crop = CropMode::Center;
+  EXPECT_THROW(plan_item(100, 100, big, 0, 0, 0), InvalidArgument);
+}
+
+TEST(Resample, IdentityAndConstantImages) {
+  Image img = test::textured(37, 23, 3);
+  std::vector<float> out(37 * 23 * 3);
+  detail::ResampleScratch scratch;
+  for (bool antialias : {false, true}) {
+    detail::resample_to_float(img.cview(), 0, 0, 37, 23, 37, 23, antialias, out.data(), scratch);
+    const auto packed = img.packed();
+    for (std::size_t i = 0; i < packed.size(); ++i) ASSERT_FLOAT_EQ(out[i], packed[i]);
+  }
+  Image flat(64, 48, 3);
+  std::fill(flat.pixels.begin(), flat.pixels.end(), std::uint8_t{200});
+  std::vector<float> small(10 * 7 * 3);
+  detail::resample_to_float(flat.cview(), 3.3, 1.7, 60.1, 40.2, 10, 7, true, small.data(), scratch);
+  for (float v : small) ASSERT_NEAR(v, 200.f, 1e-3);
+}
+
+TEST(Resample, HalvingWithAntialiasAveragesNeighbours) {
+  Image img(4, 1, 1);
+  img.at(0, 0, 0) = 0;
+  img.at(1, 0, 0) = 100;
+  img.at(2, 0, 0) = 200;
+  img.at(3, 0, 0) = 40;
+  float out[2];
+  detail::ResampleScratch scratch;
+  detail::resample_to_float(img.cview(), 0, 0, 4, 1, 2, 1, true, out, scratch);
+  // Triangle of support 2 centred at 1.0 and 3.0: weights (1/4, 3/4... normalised) as Pillow.
+  EXPECT_NEAR(out[0], (0.75 * 0 + 0.75 * 100 + 0.25 * 200) / 1.75, 1e-3);
+  EXPECT_NEAR(out[1], (0.25 * 100 + 0.75 * 200 + 0.75 * 40) / 1.75, 1e-3);
+}
+
+TEST(Finish, HalfConversionRoundsToNearestEven) {
+  EXPECT_EQ(detail::float_to_half(1.0f), 0x3C00);
+  EXPECT_EQ(detail::float_to_half(-2.0f), 0xC000);
+  EXPECT_EQ(detail::float_to_half(65504.f), 0x7BFF);
+  EXPECT_EQ(detail::float_to_half(65520.f), 0x7C00);  // halfway to the next: rounds to infinity
+  EXPECT_EQ(detail::float_to_half(1e-9f), 0x0000);
+  EXPECT_EQ(detail::float_to_half(5.960464477539063e-08f), 0x0001);  // smallest subnormal
+  EXPECT_EQ(detail::float_to_half(1.0f + 1.0f / 2048), 0x3C00);     // tie: to even
+  EXPECT_EQ(detail::float_to_half(1.0f + 3.0f / 2048), 0x3C02);     // tie: to even (up)
+  EXPECT_EQ(detail::float_to_half(std::nanf("")) & 0x7C00, 0x7C00);
+}
+
+class Batch : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (int i = 0; i < 6; ++i) jpegs.push_back(test::encode_jpeg(test::textured(120 + 17 * i, 90 + 5 * i, 3), 90));
+    for (auto& j : jpegs) sources.push_back({j.data(), j.size(), {}});
+    for (std::int64_t i = 0; i < 6; ++i) indices.push_back(100 + i);
+    spec.height = 32;
+    spec.width = 40;
+    spec.crop = CropMode::RandomResized;
+    spec.hflip = 0.5;
+    spec.brightness = 0.3;
+  }
+  std::vector<std::uint8_t> run(int threads, bool compact = true) {
+    std::vector<std::uint8_t> out(spec.item_bytes() * sources.size());
+    last = run_pipeline(sources, indices, spec, 5, 1, out.data(), threads, false, compact);
+    return out;
+  }
+  std::vector<std::vector<std::uint8_t>> jpegs;
+  std::vector<Source> sources;
+  std::vector<std::int64_t> indices;
+  TransformSpec spec;
+  PipelineResult last;
+};
+
+TEST_F(Batch, ThreadCountDoesNotChangeBytes) {
+  const auto one = run(1);
+  EXPECT_EQ(one, run(2));
+  EXPECT_EQ(one, run(3));
+  EXPECT_EQ(last.good.size(), 6u);
+}
+
+TEST_F(Batch, FailuresAreRecordedAndGoodItemsCompacted) {
+  const auto clean = run(2);
+  std::vector<std::uint8_t> truncated(jpegs[1].begin(), jpegs[1].begin() + static_cast<long>(jpegs[1].size() / 2));
+  sources[1] = {truncated.data(), truncated.size(), {}};
+  sources[4] = {nullptr, 0, "/nonexistent/x.jpg"};
+  const auto out = run(2);
+  ASSERT_EQ(last.errors.size(), 2u);
+  EXPECT_EQ(last.errors[0].position, 1u);
+  EXPECT_EQ(last.errors[0].kind, ItemError::Kind::Decode);
+  EXPECT_EQ(last.errors[1].position, 4u);
+  EXPECT_EQ(last.errors[1].kind, ItemError::Kind::Io);
+  EXPECT_EQ(last.good, (std::vector<std::size_t>{0, 2, 3, 5}));
+  const std::size_t b = spec.item_bytes();
+  for (std::size_t k = 0; k < last.good.size(); ++k) {
+    EXPECT_EQ(0, std::memcmp(out.data() + k * b, clean.data() + last.good[k] * b, b)) << k;
+  }
+}
+
+}  // namespace
+}  // namespace fastimg

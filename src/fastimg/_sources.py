@@ -1,0 +1,83 @@
+"""Sources of encoded images and the exceptions raised for the ones that fail."""
+
+from __future__ import annotations
+
+import errno
+import os
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ._core import DecodeError
+
+DecodeError.__module__ = "fastimg"
+
+# Kinds reported by the core for a failed item.
+_IO, _DECODE, _INVALID = "io", "decode", "invalid"
+
+
+class ItemError(NamedTuple):
+    """One failed item: its sample index, its source (path, or a short description of in-memory
+    bytes) and the reason."""
+
+    index: int
+    source: str
+    reason: str
+
+
+def normalize_sources(sources: Any) -> list[Any]:
+    """Paths (str / os.PathLike) become str; bytes-like objects pass through (the core holds their
+    buffers while it runs); anything else is a TypeError naming the position."""
+    if isinstance(sources, (str, bytes, os.PathLike)) or not hasattr(sources, "__len__"):
+        raise TypeError(f"sources must be a sequence of paths or bytes-like objects, got {type(sources).__name__}")
+    out = []
+    for i, src in enumerate(sources):
+        if isinstance(src, str):
+            out.append(src)
+        elif isinstance(src, os.PathLike):
+            path = os.fspath(src)
+            out.append(os.fsdecode(path))
+        elif isinstance(src, (bytes, bytearray, memoryview)):
+            out.append(src)
+        elif isinstance(src, np.ndarray):
+            if src.ndim != 1 or src.dtype != np.uint8:
+                raise TypeError(f"sources[{i}]: an array of encoded bytes must be 1-D uint8, got {src.dtype} "
+                                f"with shape {src.shape}")
+            out.append(np.ascontiguousarray(src))
+        else:
+            raise TypeError(f"sources[{i}]: expected a path or bytes-like object, got {type(src).__name__}")
+    return out
+
+
+def describe(source: Any, position: int) -> str:
+    if isinstance(source, str):
+        return source
+    return f"<{len(memoryview(source).cast('B'))} bytes at position {position}>"
+
+
+def item_errors(sources: list[Any], indices: list[int], raw: list[tuple[int, str, int, str]]) -> list[ItemError]:
+    return [ItemError(indices[pos], describe(sources[pos], pos), message) for pos, _kind, _errno, message in raw]
+
+
+def raise_first(sources: list[Any], indices: list[int], raw: list[tuple[int, str, int, str]]) -> None:
+    """Raises the exception for the first failed item: OSError subclasses for unreadable paths,
+    DecodeError for undecodable content, ValueError for items the transform cannot apply to."""
+    if not raw:
+        return
+    pos, kind, err, message = raw[0]
+    name = describe(sources[pos], pos)
+    if kind == _IO:
+        code = err or errno.EIO
+        raise OSError(code, os.strerror(code), name)
+    where = f"{name} (index {indices[pos]})"
+    exc: Exception = DecodeError(f"{where}: {message}") if kind == _DECODE else ValueError(f"{where}: {message}")
+    exc.index = indices[pos]  # type: ignore[attr-defined]
+    exc.source = name  # type: ignore[attr-defined]
+    raise exc
+
+
+def on_error_arg(on_error: str) -> bool:
+    """True when failures should stop the call and raise."""
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    return on_error == "raise"

@@ -1,0 +1,74 @@
+"""load_batch: encoded images to one normalised batch in a single native call."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, NamedTuple, Optional
+
+import numpy as np
+
+from . import _core
+from ._sources import ItemError, item_errors, normalize_sources, on_error_arg, raise_first
+from ._validate import threads_arg
+from .transforms import Transform
+
+
+class Batch(NamedTuple):
+    """``images``: the good items in order ((k, C, H, W) or (k, H, W, C)); ``indices``: their sample
+    indices (int64); ``errors``: the failed items (always empty under on_error="raise")."""
+
+    images: np.ndarray
+    indices: np.ndarray
+    errors: list[ItemError]
+
+
+def _check_int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def _output(out: Any, transform: Transform, count: int) -> np.ndarray:
+    shape = transform.batch_shape(count)
+    if out is None:
+        return np.empty(shape, dtype=transform.numpy_dtype)
+    array = out.numpy() if hasattr(out, "numpy") and not isinstance(out, np.ndarray) else out
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"out must be a numpy array (or a CPU torch tensor), got {type(out).__name__}")
+    if array.dtype != transform.numpy_dtype or array.ndim != 4 or array.shape[1:] != shape[1:] or len(array) < count:
+        raise ValueError(f"out must have dtype {transform.numpy_dtype} and shape ({count} or more, "
+                         f"{', '.join(map(str, shape[1:]))}), got {array.dtype} {array.shape}")
+    if not array.flags.c_contiguous or not array.flags.writeable:
+        raise ValueError("out must be writable and C-contiguous")
+    return array
+
+
+def load_batch(sources: Any, transform: Transform, *, seed: int = 0, epoch: int = 0,
+               indices: Optional[Any] = None, out: Any = None, on_error: str = "raise",
+               num_threads: Optional[int] = None) -> Batch:
+    """Decodes and transforms every source into one batch, in one native call with the GIL released.
+
+    Randomness for item i depends only on (seed, epoch, indices[i]) (default indices: 0..n-1), so results
+    do not depend on thread count or batch split. ``out`` receives the batch without a copy (e.g. pinned
+    torch memory). ``on_error="raise"``: the first failure raises (OSError subclass for unreadable paths,
+    DecodeError for bad content); ``"skip"``: failed items are left out and recorded in ``errors``.
+    """
+    if not isinstance(transform, Transform):
+        raise TypeError(f"transform must be a fastimg.Transform, got {type(transform).__name__}")
+    raise_errors = on_error_arg(on_error)
+    items = normalize_sources(sources)
+    seed_v = _check_int(seed, "seed") % (1 << 64)
+    epoch_v = _check_int(epoch, "epoch")
+    if indices is None:
+        index_list = list(range(len(items)))
+    else:
+        index_list = [_check_int(i, "indices[]") for i in indices]
+        if len(index_list) != len(items):
+            raise ValueError(f"got {len(items)} sources but {len(index_list)} indices")
+    array = _output(out, transform, len(items))
+    good, failed = _core.run_pipeline(items, index_list, transform._spec, seed_v, epoch_v, array,
+                                      threads_arg(num_threads), raise_errors)
+    if raise_errors:
+        raise_first(items, index_list, failed)
+    kept = np.asarray([index_list[p] for p in good], dtype=np.int64)
+    return Batch(array[: len(good)], kept, item_errors(items, index_list, failed))

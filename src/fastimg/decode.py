@@ -1,0 +1,62 @@
+"""Decoding encoded images (JPEG, PNG, WebP, BMP, TIFF, ...) to numpy arrays, in parallel."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from . import _core
+from ._sources import ItemError, item_errors, normalize_sources, on_error_arg, raise_first
+from ._validate import threads_arg
+
+_MODES = {"RGB": _core.PixelFormat.RGB, "L": _core.PixelFormat.L, "RGBA": _core.PixelFormat.RGBA}
+
+DEFAULT_MAX_PIXELS = 1 << 28
+DEFAULT_MAX_SCANS = 500
+
+
+def _positive_or_none(value: Any, name: str) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
+    return int(value)
+
+
+def decode_images(sources: Any, mode: str = "RGB", *, max_side: Optional[int] = None,
+                  min_size: Optional[tuple[int, int]] = None, apply_exif_orientation: bool = False,
+                  num_threads: Optional[int] = None, on_error: str = "raise",
+                  max_pixels: int = DEFAULT_MAX_PIXELS,
+                  errors: Optional[list[ItemError]] = None) -> list[Optional[np.ndarray]]:
+    """Decodes each source (a path, bytes, bytearray, memoryview or 1-D uint8 array) to a uint8 array:
+    (H, W, 3) for "RGB", (H, W) for "L", (H, W, 4) for "RGBA".
+
+    ``min_size=(w, h)`` lets the decoder shrink (JPEG: in the DCT domain, 1/2 to 1/8) while keeping the
+    image at least that large. ``max_side`` bounds the longer side (DCT shrink, then an area resize).
+    Errors: a missing or unreadable path raises the matching OSError subclass; undecodable content raises
+    DecodeError naming the source. With ``on_error="skip"`` failed items are None in the result and,
+    when an ``errors`` list is given, an ItemError(index, source, reason) is appended to it for each.
+    """
+    if mode not in _MODES:
+        raise ValueError(f"mode must be one of {sorted(_MODES)}, got {mode!r}")
+    raise_errors = on_error_arg(on_error)
+    min_w = min_h = 0
+    if min_size is not None:
+        try:
+            min_w, min_h = (int(v) for v in min_size)
+        except (TypeError, ValueError):
+            raise TypeError(f"min_size must be a (width, height) pair, got {min_size!r}") from None
+        if min_w <= 0 or min_h <= 0:
+            raise ValueError(f"min_size must be positive, got {min_size!r}")
+    side = _positive_or_none(max_side, "max_side")
+    limit = _positive_or_none(max_pixels, "max_pixels")
+    items = normalize_sources(sources)
+    images, failed = _core.decode_images(items, _MODES[mode], min_w, min_h, side, bool(apply_exif_orientation),
+                                         limit, DEFAULT_MAX_SCANS, threads_arg(num_threads), raise_errors)
+    positions = list(range(len(items)))
+    if raise_errors:
+        raise_first(items, positions, failed)
+    if errors is not None:
+        errors.extend(item_errors(items, positions, failed))
+    return images

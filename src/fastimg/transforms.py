@@ -1,0 +1,223 @@
+"""Transform: a validated, immutable description of what each image becomes, compiled once to the
+native pipeline's spec. Sizes are (height, width) or an int, as in torchvision."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any, Optional, Union
+
+import numpy as np
+
+from . import _core
+from .decode import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SCANS
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+_DTYPES = {"float32": _core.OutputType.FLOAT32, "float16": _core.OutputType.FLOAT16, "uint8": _core.OutputType.UINT8}
+_LAYOUTS = {"NCHW": _core.Layout.NCHW, "NHWC": _core.Layout.NHWC}
+_FILTERS = {"bilinear": _core.Filter.BILINEAR, "antialias": _core.Filter.ANTIALIAS}
+_CROPS = {None: _core.CropMode.NONE, "center": _core.CropMode.CENTER, "random_resized": _core.CropMode.RANDOM_RESIZED}
+
+Size = Union[int, tuple[int, int]]
+
+
+def _hw(value: Any, name: str) -> tuple[int, int]:
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        pair = (int(value), int(value))
+    elif isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 2 and all(
+            isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value):
+        pair = (int(value[0]), int(value[1]))
+    else:
+        raise TypeError(f"{name} must be an int or a (height, width) pair, got {value!r}")
+    if pair[0] <= 0 or pair[1] <= 0:
+        raise ValueError(f"{name} must be positive, got {value!r}")
+    return pair
+
+
+def _range(value: Any, name: str, lo_bound: float, hi_bound: Optional[float]) -> tuple[float, float]:
+    try:
+        lo, hi = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a (min, max) pair, got {value!r}") from None
+    if not (lo_bound < lo <= hi) or (hi_bound is not None and hi > hi_bound):
+        bound = f"<= {hi_bound}" if hi_bound is not None else ""
+        raise ValueError(f"{name} must satisfy {lo_bound} < min <= max {bound}, got {value!r}")
+    return lo, hi
+
+
+def _triple(value: Any, name: str) -> tuple[float, float, float]:
+    try:
+        items = tuple(float(v) for v in value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be 'imagenet', None or 3 numbers, got {value!r}") from None
+    if len(items) != 3:
+        raise ValueError(f"{name} must have 3 values (one per RGB channel), got {value!r}")
+    return items  # type: ignore[return-value]
+
+
+def _jitter(value: Any) -> tuple[float, float, float]:
+    if value is None:
+        return (0.0, 0.0, 0.0)
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        amounts = (float(value),) * 3
+    elif isinstance(value, dict):
+        unknown = set(value) - {"brightness", "contrast", "saturation"}
+        if "hue" in unknown:
+            raise ValueError("color_jitter: hue is not supported (brightness, contrast and saturation are)")
+        if unknown:
+            raise ValueError(f"color_jitter: unknown keys {sorted(unknown)}")
+        amounts = tuple(float(value.get(k, 0.0)) for k in ("brightness", "contrast", "saturation"))
+    else:
+        try:
+            amounts = tuple(float(v) for v in value)
+        except TypeError:
+            raise TypeError(f"color_jitter must be None, a number, a dict or (brightness, contrast, saturation), "
+                            f"got {value!r}") from None
+        if len(amounts) != 3:
+            raise ValueError(f"color_jitter must have 3 amounts (brightness, contrast, saturation), got {value!r}")
+    if any(a < 0 for a in amounts):
+        raise ValueError(f"color_jitter amounts must be >= 0, got {value!r}")
+    return amounts  # type: ignore[return-value]
+
+
+class Transform:
+    """What each image becomes, with torchvision's meaning of every parameter.
+
+    - ``size``: output (height, width) or an int for a square.
+    - ``crop=None``: the whole image stretched to ``size`` (or ``resize=(h, w)`` equal to it);
+      ``crop="center"`` with ``resize=N``: the shorter side resized to N, then a center crop of ``size``
+      (``Resize(N)`` + ``CenterCrop(size)``); ``crop="center"`` without ``resize``: a center crop of the
+      original; ``crop="random_resized"``: ``RandomResizedCrop(size, scale, ratio)``.
+    - ``hflip``: probability of a horizontal flip. ``color_jitter``: brightness, contrast and saturation
+      amounts as in ``ColorJitter`` (a number for all three, a dict or a triple), applied in the same pass
+      as normalisation.
+    - ``mean``/``std``: "imagenet", None (scale to 0..1 only) or three numbers. ``dtype``: "float32",
+      "float16" or "uint8" (raw pixels, no normalisation). ``layout``: "NCHW" or "NHWC".
+    - ``interpolation``: "bilinear" (default: cheap; the decoder's DCT scaling leaves less than a 2x
+      shrink) or "antialias" (Pillow's triangle filter widened by the shrink, for closer parity).
+    - ``apply_exif_orientation``: rotate/flip JPEGs as their EXIF tag says (torchvision does not).
+    """
+
+    __slots__ = ("size", "resize", "crop", "scale", "ratio", "hflip", "color_jitter", "mean", "std", "dtype",
+                 "layout", "interpolation", "apply_exif_orientation", "max_pixels", "_spec")
+
+    def __init__(self, size: Size, *, resize: Optional[Size] = None, crop: Optional[str] = None,
+                 scale: tuple[float, float] = (0.08, 1.0), ratio: tuple[float, float] = (3 / 4, 4 / 3),
+                 hflip: float = 0.0, color_jitter: Any = None, mean: Any = "imagenet", std: Any = "imagenet",
+                 dtype: Any = "float32", layout: str = "NCHW", interpolation: str = "bilinear",
+                 apply_exif_orientation: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+        out_h, out_w = _hw(size, "size")
+        if crop not in _CROPS:
+            raise ValueError(f"crop must be None, 'center' or 'random_resized', got {crop!r}")
+        dtype_name = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
+        if dtype_name not in _DTYPES:
+            raise ValueError(f"dtype must be one of {sorted(_DTYPES)}, got {dtype!r}")
+        if layout not in _LAYOUTS:
+            raise ValueError(f"layout must be 'NCHW' or 'NHWC', got {layout!r}")
+        if interpolation not in _FILTERS:
+            raise ValueError(f"interpolation must be 'bilinear' or 'antialias', got {interpolation!r}")
+        if not (isinstance(hflip, numbers.Real) and 0.0 <= float(hflip) <= 1.0):
+            raise ValueError(f"hflip must be a probability in [0, 1], got {hflip!r}")
+        if isinstance(max_pixels, bool) or not isinstance(max_pixels, numbers.Integral) or max_pixels <= 0:
+            raise ValueError(f"max_pixels must be a positive integer, got {max_pixels!r}")
+
+        spec = _core.TransformSpec()
+        spec.height, spec.width = out_h, out_w
+        spec.crop = _CROPS[crop]
+        resize_value: Optional[Union[int, tuple[int, int]]] = None
+        if resize is not None:
+            if crop == "random_resized":
+                raise ValueError("resize cannot be combined with crop='random_resized', which resizes by itself")
+            if isinstance(resize, numbers.Integral) and not isinstance(resize, bool):
+                if resize <= 0:
+                    raise ValueError(f"resize must be positive, got {resize!r}")
+                if crop is None:
+                    raise ValueError("resize=N (shorter side) without a crop gives images of different shapes; "
+                                     "add crop='center' or give size only to stretch")
+                if resize < max(out_h, out_w):
+                    raise ValueError(f"resize={resize} is smaller than the {out_h}x{out_w} crop")
+                spec.resize, spec.resize_short = _core.ResizeMode.SHORTER_SIDE, int(resize)
+                resize_value = int(resize)
+            else:
+                rh, rw = _hw(resize, "resize")
+                if crop is None and (rh, rw) != (out_h, out_w):
+                    raise ValueError(f"resize={resize!r} without a crop must equal size {out_h, out_w}")
+                if rh < out_h or rw < out_w:
+                    raise ValueError(f"resize={resize!r} is smaller than the {out_h}x{out_w} crop")
+                spec.resize, spec.resize_height, spec.resize_width = _core.ResizeMode.EXACT, rh, rw
+                resize_value = (rh, rw)
+        scale_range = _range(scale, "scale", 0.0, 1.0)
+        ratio_range = _range(ratio, "ratio", 0.0, None)
+        spec.scale_min, spec.scale_max = scale_range
+        spec.ratio_min, spec.ratio_max = ratio_range
+        spec.hflip = float(hflip)
+        jitter = _jitter(color_jitter)
+        spec.brightness, spec.contrast, spec.saturation = jitter
+
+        if dtype_name == "uint8":
+            for name, value in (("mean", mean), ("std", std)):
+                if value not in (None, "imagenet"):
+                    raise ValueError(f"dtype='uint8' stores raw 0-255 pixels: {name} must be None, got {value!r}")
+            mean_v, std_v = None, None
+        else:
+            mean_v = IMAGENET_MEAN if mean == "imagenet" else None if mean is None else _triple(mean, "mean")
+            std_v = IMAGENET_STD if std == "imagenet" else None if std is None else _triple(std, "std")
+            if std_v is not None and any(v <= 0 for v in std_v):
+                raise ValueError(f"std must be positive, got {std!r}")
+        spec.mean = list(mean_v) if mean_v is not None else [0.0, 0.0, 0.0]
+        spec.std = list(std_v) if std_v is not None else [1.0, 1.0, 1.0]
+        spec.dtype = _DTYPES[dtype_name]
+        spec.layout = _LAYOUTS[layout]
+        spec.filter = _FILTERS[interpolation]
+        spec.apply_exif_orientation = bool(apply_exif_orientation)
+        spec.max_pixels = int(max_pixels)
+        spec.max_scans = DEFAULT_MAX_SCANS
+        spec.validate()
+
+        values = dict(size=(out_h, out_w), resize=resize_value, crop=crop, scale=scale_range, ratio=ratio_range,
+                      hflip=float(hflip), color_jitter=jitter if any(jitter) else None, mean=mean_v, std=std_v,
+                      dtype=dtype_name, layout=layout, interpolation=interpolation,
+                      apply_exif_orientation=bool(apply_exif_orientation), max_pixels=int(max_pixels), _spec=spec)
+        for key, value in values.items():
+            object.__setattr__(self, key, value)
+
+    @classmethod
+    def imagenet_train(cls, size: Size = 224, **overrides: Any) -> Transform:
+        """torchvision's training chain: RandomResizedCrop(size) + RandomHorizontalFlip() + Normalize."""
+        return cls(size, **{"crop": "random_resized", "hflip": 0.5, **overrides})
+
+    @classmethod
+    def imagenet_eval(cls, size: Size = 224, **overrides: Any) -> Transform:
+        """torchvision's evaluation chain: Resize(size * 256 / 224) + CenterCrop(size) + Normalize."""
+        h, w = _hw(size, "size")
+        return cls(size, **{"resize": int(max(h, w) * 256 / 224), "crop": "center", **overrides})
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Transform is immutable; create a new one")
+
+    def _fields(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, k) for k in self.__slots__ if k != "_spec")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Transform) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        parts = [f"{k}={getattr(self, k)!r}" for k in self.__slots__ if k != "_spec"]
+        return f"Transform({', '.join(parts)})"
+
+    @property
+    def channels(self) -> int:
+        return 3
+
+    @property
+    def numpy_dtype(self) -> np.dtype:
+        return np.dtype(self.dtype)
+
+    def batch_shape(self, batch_size: int) -> tuple[int, int, int, int]:
+        h, w = self.size
+        return (batch_size, 3, h, w) if self.layout == "NCHW" else (batch_size, h, w, 3)
