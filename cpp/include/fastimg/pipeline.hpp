@@ -35,7 +35,7 @@ struct TransformSpec {
   std::array<float, 3> std{1.f, 1.f, 1.f};
   OutputType dtype = OutputType::Float32;
   Layout layout = Layout::NCHW;
-  Filter filter = Filter::Bilinear;
+  Filter filter = Filter::Antialias;  // Pillow / torchvision antialiased bilinear
   bool apply_exif_orientation = false;
   DecodeLimits limits;
 

@@ -118,7 +118,7 @@ void write_output(const float* px, const TransformSpec& s, bool flip, std::uint8
     }
     case OutputType::UInt8: {
       write_pixels(px, s, flip, [&](std::size_t at, int, float v) {
-        slot[at] = static_cast<std::uint8_t>(std::lrint(std::min(255.f, std::max(0.f, v))));
+        slot[at] = static_cast<std::uint8_t>(std::min(255.f, std::max(0.f, v)) + 0.5f);
       });
       break;
     }

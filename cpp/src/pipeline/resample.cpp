@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <emmintrin.h>
 
 namespace fastimg::detail {
 namespace {
@@ -48,50 +49,71 @@ int coefficients(double in0, double in1, int in_size, int out_size, bool antiali
   return taps;
 }
 
+// Horizontal pass over one float row for 3 and 4 channels: one SSE register holds a pixel, so each tap
+// is one multiply-add for all channels. Reads and stores 4 floats per pixel: `in` and `out` have one
+// float of slack after the row.
 template <int C>
-void horizontal(const std::uint8_t* row, int out_width, const ResampleScratch& s, float* out) {
+void horizontal(const float* in, int out_width, const ResampleScratch& s, int first_column, float* out) {
   for (int i = 0; i < out_width; ++i) {
     const float* w = &s.x_weights[static_cast<std::size_t>(i) * s.x_taps];
-    const std::uint8_t* p = row + static_cast<std::ptrdiff_t>(s.x_start[static_cast<std::size_t>(i)]) * C;
-    float acc[C] = {};
+    const float* p = in + static_cast<std::ptrdiff_t>(s.x_start[static_cast<std::size_t>(i)] - first_column) * C;
     const int n = s.x_count[static_cast<std::size_t>(i)];
-    for (int k = 0; k < n; ++k, p += C) {
-      for (int c = 0; c < C; ++c) acc[c] += w[k] * p[c];
-    }
-    for (int c = 0; c < C; ++c) out[i * C + c] = acc[c];
+    __m128 acc = _mm_setzero_ps();
+    for (int k = 0; k < n; ++k, p += C) acc = _mm_add_ps(acc, _mm_mul_ps(_mm_set1_ps(w[k]), _mm_loadu_ps(p)));
+    _mm_storeu_ps(out + static_cast<std::ptrdiff_t>(i) * C, acc);
+  }
+}
+
+void horizontal_gray(const float* in, int out_width, const ResampleScratch& s, int first_column, float* out) {
+  for (int i = 0; i < out_width; ++i) {
+    const float* w = &s.x_weights[static_cast<std::size_t>(i) * s.x_taps];
+    const float* p = in + (s.x_start[static_cast<std::size_t>(i)] - first_column);
+    float acc = 0;
+    for (int k = 0; k < s.x_count[static_cast<std::size_t>(i)]; ++k) acc += w[k] * p[k];
+    out[i] = acc;
   }
 }
 
 }  // namespace
 
+// Vertical pass over `taps` source rows of `len` bytes: out[i] = sum_k w[k] * rows[k][i]. Wide SIMD
+// (u8 -> float conversion and multiply-add) where the CPU has it.
+__attribute__((target_clones("avx2", "default"), noinline)) void vertical_pass(const std::uint8_t* first_row,
+                                                                                std::ptrdiff_t stride, std::size_t len,
+                                                                                const float* w, int taps, float* out) {
+  for (std::size_t i = 0; i < len; ++i) out[i] = w[0] * static_cast<float>(first_row[i]);
+  for (int k = 1; k < taps; ++k) {
+    const std::uint8_t* r = first_row + k * stride;
+    const float wk = w[k];
+    for (std::size_t i = 0; i < len; ++i) out[i] += wk * static_cast<float>(r[i]);
+  }
+}
+
 void resample_to_float(const ConstImageView& src, double x0, double y0, double x1, double y1, int out_width,
                        int out_height, bool antialias, float* dst, ResampleScratch& s) {
   s.x_taps = coefficients(x0, x1, src.width, out_width, antialias, s.x_start, s.x_count, s.x_weights);
   s.y_taps = coefficients(y0, y1, src.height, out_height, antialias, s.y_start, s.y_count, s.y_weights);
-  const int first_row = s.y_start.front();
-  int last_row = first_row;
-  for (int j = 0; j < out_height; ++j) last_row = std::max(last_row, s.y_start[j] + s.y_count[j]);
+  // Columns the horizontal pass reads: the vertical pass computes only those.
+  const int first_column = s.x_start.front();
+  int last_column = first_column;
+  for (int i = 0; i < out_width; ++i) last_column = std::max(last_column, s.x_start[i] + s.x_count[i]);
   const int channels = src.channels;
+  const std::size_t span = static_cast<std::size_t>(last_column - first_column) * channels;
+  s.rows.resize(span + 4);  // SIMD read slack
   const std::size_t row_len = static_cast<std::size_t>(out_width) * channels;
-  s.rows.resize(static_cast<std::size_t>(last_row - first_row) * row_len);
-  for (int y = first_row; y < last_row; ++y) {
-    float* out = &s.rows[static_cast<std::size_t>(y - first_row) * row_len];
-    switch (channels) {
-      case 1: horizontal<1>(src.row(y), out_width, s, out); break;
-      case 3: horizontal<3>(src.row(y), out_width, s, out); break;
-      default: horizontal<4>(src.row(y), out_width, s, out); break;
-    }
-  }
+  s.out_row.resize(row_len + 4);  // SIMD store slack
   for (int j = 0; j < out_height; ++j) {
+    const std::uint8_t* first_row = src.row(s.y_start[j]) + static_cast<std::ptrdiff_t>(first_column) * channels;
+    vertical_pass(first_row, src.stride, span, &s.y_weights[static_cast<std::size_t>(j) * s.y_taps], s.y_count[j],
+                  s.rows.data());
     float* out = dst + static_cast<std::size_t>(j) * row_len;
-    const float* w = &s.y_weights[static_cast<std::size_t>(j) * s.y_taps];
-    const int n = s.y_count[static_cast<std::size_t>(j)];
-    const float* r0 = &s.rows[static_cast<std::size_t>(s.y_start[j] - first_row) * row_len];
-    for (std::size_t i = 0; i < row_len; ++i) out[i] = w[0] * r0[i];
-    for (int k = 1; k < n; ++k) {
-      const float* r = r0 + static_cast<std::size_t>(k) * row_len;
-      const float wk = w[k];
-      for (std::size_t i = 0; i < row_len; ++i) out[i] += wk * r[i];
+    switch (channels) {
+      case 1: horizontal_gray(s.rows.data(), out_width, s, first_column, out); break;
+      case 3:
+        horizontal<3>(s.rows.data(), out_width, s, first_column, s.out_row.data());
+        std::memcpy(out, s.out_row.data(), row_len * sizeof(float));
+        break;
+      default: horizontal<4>(s.rows.data(), out_width, s, first_column, out); break;
     }
   }
 }

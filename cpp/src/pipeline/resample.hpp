@@ -10,7 +10,7 @@ namespace fastimg::detail {
 // Reused between calls on one thread so the hot path allocates nothing.
 struct ResampleScratch {
   std::vector<int> x_start, x_count, y_start, y_count;
-  std::vector<float> x_weights, y_weights, rows;
+  std::vector<float> x_weights, y_weights, rows, out_row;
   int x_taps = 0, y_taps = 0;
 };
 
@@ -18,6 +18,9 @@ struct ResampleScratch {
 // src) to out_width x out_height and writes float pixels 0..255, packed HWC, into `dst`.
 // antialias = false: bilinear interpolation (2 taps, cheap; right when the shrink left is under 2x).
 // antialias = true: the triangle widened by the shrink factor, as Pillow's BILINEAR resize.
+void vertical_pass(const std::uint8_t* first_row, std::ptrdiff_t stride, std::size_t len, const float* weights,
+                   int taps, float* out);
+
 void resample_to_float(const ConstImageView& src, double x0, double y0, double x1, double y1, int out_width,
                        int out_height, bool antialias, float* dst, ResampleScratch& scratch);
 
