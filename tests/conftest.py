@@ -12,3 +12,25 @@ import fastimg  # noqa: E402
 def _restore_thread_count():
     yield
     fastimg.set_num_threads(None)
+
+
+@pytest.fixture(scope="session")
+def image_folder(tmp_path_factory):
+    """root/class/xxx.jpg with 3 classes of 7 small JPEGs each (plus files ImageFolder must ignore)."""
+    from imaging import encode, photo_like
+
+    root = tmp_path_factory.mktemp("folder")
+    k = 0
+    for name in ["cat", "dog", "emu"]:
+        (root / name).mkdir()
+        for i in range(7):
+            h, w = 60 + 7 * (k % 5), 80 - 5 * (k % 4)
+            (root / name / f"{i:02d}.jpg").write_bytes(encode(photo_like(h, w, seed=k), quality=90))
+            k += 1
+        (root / name / "notes.txt").write_text("not an image")
+    return root
+
+
+@pytest.fixture(scope="session")
+def folder_paths(image_folder):
+    return sorted(str(p) for p in image_folder.rglob("*.jpg"))

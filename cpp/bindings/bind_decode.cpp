@@ -2,6 +2,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include "fastimg/parallel.hpp"
 #include "fastimg/pipeline.hpp"
 #include "fastimg/random.hpp"
 #include "sources.hpp"
@@ -115,6 +116,26 @@ void register_decode(py::module_& m) {
       py::arg("sources"), py::arg("indices"), py::arg("spec"), py::arg("seed"), py::arg("epoch"), py::arg("out"),
       py::arg("num_threads"), py::arg("stop_on_error"),
       "Run the pipeline into out; good items are compacted to the front. Returns (good positions, errors).");
+
+  m.def(
+      "read_files",
+      [](const std::vector<std::string>& paths, bool direct_io, int threads) {
+        std::vector<std::vector<std::uint8_t>> contents(paths.size());
+        std::vector<ItemError> errors;
+        {
+          py::gil_scoped_release release;
+          errors = run_items(paths.size(), resolve_num_threads(threads), false,
+                             [&](std::size_t i) { read_file(paths[i], contents[i], direct_io); });
+        }
+        py::list out;
+        for (auto& bytes : contents) {
+          out.append(py::bytes(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+          std::vector<std::uint8_t>().swap(bytes);
+        }
+        return py::make_tuple(out, errors_to_python(errors));
+      },
+      py::arg("paths"), py::arg("direct_io"), py::arg("num_threads"),
+      "Read whole files in parallel; returns (contents, [(position, kind, errno, message)]).");
 
   m.def(
       "plan_item",

@@ -5,6 +5,15 @@
 
 #include <opencv2/core/version.hpp>
 
+// clang-format off
+#include <cstdio>
+#include <jconfig.h>
+// clang-format on
+
+#define FASTIMG_STR2(x) #x
+#define FASTIMG_STR(x) FASTIMG_STR2(x)
+#define LIBJPEG_TURBO_VERSION_STRING FASTIMG_STR(LIBJPEG_TURBO_VERSION)
+
 #include "array_views.hpp"
 #include "fastimg/parallel.hpp"
 
@@ -35,6 +44,7 @@ void register_runtime(py::module_& m) {
     py::dict info;
     info["opencv"] = CV_VERSION;
     info["openmp"] = _OPENMP;
+    info["libjpeg_turbo"] = LIBJPEG_TURBO_VERSION_STRING;
     return info;
   });
 }

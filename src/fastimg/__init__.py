@@ -27,6 +27,25 @@ from .ops import (
     rgba_to_rgb,
 )
 
+# The dataset and loader need torch; importing them lazily keeps `import fastimg` numpy-only.
+_TORCH_NAMES = {
+    "ImageDataset": "dataset",
+    "ImageFolder": "dataset",
+    "collate": "dataset",
+    "Loader": "loader",
+    "create_dataloader": "loader",
+}
+
+
+def __getattr__(name: str):
+    if name in _TORCH_NAMES:
+        import importlib
+
+        module = importlib.import_module(f".{_TORCH_NAMES[name]}", __name__)
+        return getattr(module, name)
+    raise AttributeError(f"module 'fastimg' has no attribute {name!r}")
+
+
 try:
     __version__ = version("fastimg")
 except PackageNotFoundError:  # running from a source tree without an install
@@ -34,6 +53,11 @@ except PackageNotFoundError:  # running from a source tree without an install
 
 __all__ = [
     "Batch",
+    "ImageDataset",
+    "ImageFolder",
+    "Loader",
+    "collate",
+    "create_dataloader",
     "DecodeError",
     "ItemError",
     "Transform",

@@ -196,6 +196,19 @@ class Transform:
         h, w = _hw(size, "size")
         return cls(size, **{"resize": int(max(h, w) * 256 / 224), "crop": "center", **overrides})
 
+    def replace(self, **changes: Any) -> Transform:
+        """A new Transform with some parameters changed (validated again)."""
+        fields = {k: getattr(self, k) for k in self.__slots__ if k not in ("_spec", "size")}
+        fields.update(changes)
+        size = fields.pop("size", self.size)
+        return Transform(size, **fields)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its parameters (the compiled native spec is not picklable): spawn-started
+        # DataLoader workers receive datasets by pickling.
+        fields = {k: getattr(self, k) for k in self.__slots__ if k not in ("_spec", "size")}
+        return (_rebuild, (self.size, fields))
+
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("Transform is immutable; create a new one")
 
@@ -223,3 +236,7 @@ class Transform:
     def batch_shape(self, batch_size: int) -> tuple[int, int, int, int]:
         h, w = self.size
         return (batch_size, 3, h, w) if self.layout == "NCHW" else (batch_size, h, w, 3)
+
+
+def _rebuild(size: tuple[int, int], fields: dict[str, Any]) -> Transform:
+    return Transform(size, **fields)

@@ -49,7 +49,8 @@ struct DecodedImage {
 // too large) on failure; never exits or aborts the process.
 DecodedImage decode_image(const std::uint8_t* data, std::size_t size, const DecodeOptions& options);
 
-// Reads a whole file into `buffer` (reused across calls). Throws IoError carrying errno.
-void read_file(const std::string& path, std::vector<std::uint8_t>& buffer);
+// Reads a whole file into `buffer` (reused across calls). Throws IoError carrying errno. direct_io: read
+// with O_DIRECT (bypassing the page cache), falling back to buffered reads where the file system refuses.
+void read_file(const std::string& path, std::vector<std::uint8_t>& buffer, bool direct_io = false);
 
 }  // namespace fastimg

@@ -1,0 +1,353 @@
+"""Loader: the fast path from files to training batches. A background thread keeps `prefetch` batches
+ready (one native call each) while the training step runs; epochs, sharding, resume, pinned memory and
+CUDA copies on a side stream."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sys
+import threading
+import warnings
+from collections.abc import Iterator, Sequence
+from typing import Any, Callable, Optional
+
+import numpy as np
+import torch
+from torch.utils.data import IterableDataset, get_worker_info
+
+from ._order import batch_count, epoch_order, shard_of
+from ._sources import ItemError, on_error_arg
+from .dataset import ImageDataset
+from .transforms import Transform
+
+logger = logging.getLogger("fastimg")
+
+_warned_no_accelerator = False
+
+
+def _warn_no_accelerator(what: str) -> None:
+    global _warned_no_accelerator
+    if not _warned_no_accelerator:
+        _warned_no_accelerator = True
+        warnings.warn(f"{what} needs CUDA, which torch does not have here; it is ignored", RuntimeWarning,
+                      stacklevel=3)
+
+
+def _called_by_batching_dataloader() -> bool:
+    """True when a DataLoader with automatic batching (batch_size not None) is iterating us: it would
+    collate our batches into batches of batches."""
+    frame = sys._getframe(2)
+    for _ in range(6):
+        if frame is None:
+            return False
+        owner = frame.f_locals.get("self")
+        if type(owner).__name__ == "_IterableDatasetFetcher":
+            return bool(getattr(owner, "auto_collation", False))
+        frame = frame.f_back
+    return False
+
+
+class Loader(IterableDataset):
+    """Batches ``(images, labels)`` as torch tensors. See the README for the three ways in.
+
+    ``seed=None`` derives the seed from ``torch.initial_seed()``, so ``torch.manual_seed`` makes runs
+    reproducible. Each new pass advances the epoch unless ``set_epoch`` was called. ``state_dict`` /
+    ``load_state_dict`` resume mid-epoch with exactly the batches an uninterrupted run would give.
+    ``shard="auto"`` splits samples across torch.distributed ranks with equal batch counts.
+    ``on_error="skip"``: a bad file is replaced by the next sample of the epoch's order (batches keep
+    their size) and recorded in ``loader.errors``. ``batch_transform`` runs on each finished batch on the
+    prefetch thread. Usable as an IterableDataset in ``DataLoader(loader, batch_size=None,
+    num_workers=0)``."""
+
+    def __init__(self, dataset_or_sources: Any, batch_size: int, *, transform: Optional[Transform] = None,
+                 labels: Optional[Sequence[int]] = None, shuffle: bool = True, sampler: Optional[Any] = None,
+                 seed: Optional[int] = None, drop_last: bool = False, prefetch: int = 2,
+                 num_threads: Optional[int] = None, pin_memory: bool = False, device: Any = None,
+                 memory_format: Optional[torch.memory_format] = None, shard: Any = "auto", on_error: str = "raise",
+                 batch_transform: Optional[Callable[[torch.Tensor], torch.Tensor]] = None) -> None:
+        if isinstance(dataset_or_sources, ImageDataset):
+            if labels is not None:
+                raise ValueError("labels come from the dataset; pass labels only with a list of sources")
+            self.dataset = dataset_or_sources
+        else:
+            self.dataset = ImageDataset(dataset_or_sources, labels)
+        transform = transform if transform is not None else self.dataset.transform
+        if not isinstance(transform, Transform):
+            raise ValueError("Loader needs a fastimg.Transform (pass transform= or give the dataset one)")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 0:
+            raise ValueError(f"prefetch must be a non-negative integer, got {prefetch!r}")
+        if memory_format not in (None, torch.contiguous_format, torch.channels_last):
+            raise ValueError(f"memory_format must be None, torch.contiguous_format or torch.channels_last, "
+                             f"got {memory_format!r}")
+        self.channels_last = memory_format is torch.channels_last
+        if self.channels_last and transform.layout != "NCHW":
+            raise ValueError("memory_format=torch.channels_last needs a Transform with layout='NCHW'")
+        # channels_last: the native pipeline writes NHWC; the tensor is returned as NCHW with NHWC strides.
+        self.transform = transform.replace(layout="NHWC") if self.channels_last else transform
+        self.batch_size = batch_size
+        self.shuffle = bool(shuffle)
+        self.sampler = sampler
+        self.seed = int(torch.initial_seed() if seed is None else seed) % (1 << 63)
+        self.drop_last = bool(drop_last)
+        self.prefetch = prefetch
+        self.num_threads = num_threads
+        self.raise_errors = on_error_arg(on_error)
+        self.batch_transform = batch_transform
+        self.rank, self.world_size = shard_of(shard)
+        self.device = torch.device(device) if device is not None else None
+        self.pin_memory = bool(pin_memory)
+        if self.device is not None and self.device.type == "cuda" and not torch.cuda.is_available():
+            _warn_no_accelerator(f"device={device!r}")
+            self.device = None
+        if self.pin_memory and not torch.cuda.is_available():
+            _warn_no_accelerator("pin_memory=True")
+            self.pin_memory = False
+        if self.device is not None and self.device.type == "cpu":
+            self.device = None
+        self.errors: list[ItemError] = []
+        self._logged: set[int] = set()
+        self._next_epoch = 0
+        self._explicit_epoch: Optional[int] = None
+        self._resume: Optional[dict[str, int]] = None
+        self._position = {"epoch": 0, "batch": 0, "cursor": 0}
+
+    # -- epochs and sizes -------------------------------------------------------------------------------
+    def set_epoch(self, epoch: int) -> None:
+        self._explicit_epoch = int(epoch)
+
+    def _order(self, epoch: int) -> np.ndarray:
+        return epoch_order(len(self.dataset), seed=self.seed, epoch=epoch, shuffle=self.shuffle, sampler=self.sampler,
+                           rank=self.rank, world=self.world_size)
+
+    def __len__(self) -> int:
+        if self.sampler is not None and hasattr(self.sampler, "__len__"):
+            total = len(self.sampler)
+        else:
+            total = len(self.dataset)
+        per_rank = -(-total // self.world_size)
+        return batch_count(per_rank, self.batch_size, self.drop_last)
+
+    def state_dict(self) -> dict[str, int]:
+        """Where iteration stands: the epoch and the batches already handed out (and, under skip, the
+        position in the epoch's order). Pass to load_state_dict to continue from the next batch."""
+        return {"epoch": self._position["epoch"], "batch": self._position["batch"],
+                "cursor": self._position["cursor"], "seed": self.seed}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        if int(state.get("seed", self.seed)) != self.seed:
+            raise ValueError(f"state_dict was made with seed {state['seed']}, this loader has seed {self.seed}")
+        self._resume = {"epoch": int(state["epoch"]), "batch": int(state["batch"]), "cursor": int(state["cursor"])}
+        self._explicit_epoch = int(state["epoch"])
+        self._position = dict(self._resume)
+
+    # -- iteration --------------------------------------------------------------------------------------
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        if get_worker_info() is not None:
+            raise RuntimeError("fastimg.Loader runs its own threads: use DataLoader(loader, batch_size=None, "
+                               "num_workers=0)")
+        if _called_by_batching_dataloader():
+            raise RuntimeError("fastimg.Loader yields whole batches: use DataLoader(loader, batch_size=None, "
+                               "num_workers=0)")
+        epoch = self._explicit_epoch if self._explicit_epoch is not None else self._next_epoch
+        self._explicit_epoch = None
+        self._next_epoch = epoch + 1
+        start_batch = start_cursor = 0
+        if self._resume is not None and self._resume["epoch"] == epoch:
+            start_batch, start_cursor = self._resume["batch"], self._resume["cursor"]
+        self._resume = None
+        self._position = {"epoch": epoch, "batch": start_batch, "cursor": start_cursor}
+        producer = _Producer(self, epoch, self._order(epoch), start_batch, start_cursor)
+        return _LoaderIterator(self, producer)
+
+    def _record(self, errors: list[ItemError]) -> None:
+        for err in errors:
+            self.errors.append(err)
+            if err.index not in self._logged:
+                self._logged.add(err.index)
+                logger.warning("fastimg: skipping sample %d (%s): %s", err.index, err.source, err.reason)
+
+
+class _Producer:
+    """Makes the epoch's batches in order, on a background thread when prefetch > 0. Holds no reference
+    to the iterator, so an abandoned iterator is collected and stops it."""
+
+    _END = object()
+
+    def __init__(self, loader: Loader, epoch: int, order: np.ndarray, start_batch: int, cursor: int) -> None:
+        self.loader = loader
+        self.epoch = epoch
+        self.order = order
+        self.batch = start_batch
+        self.cursor = cursor if cursor else start_batch * loader.batch_size
+        self.batches = batch_count(len(order), loader.batch_size, loader.drop_last)
+        self.stop = threading.Event()
+        self.queue: queue.Queue = queue.Queue(maxsize=max(1, loader.prefetch))
+        self.thread: Optional[threading.Thread] = None
+        if loader.prefetch > 0:
+            self.thread = threading.Thread(target=self._run, name="fastimg-prefetch", daemon=True)
+            self.thread.start()
+
+    def _batch_size(self, b: int) -> int:
+        size = self.loader.batch_size
+        return min(size, len(self.order) - b * size) if not self.loader.drop_last else size
+
+    def _allocate(self, count: int) -> torch.Tensor:
+        t = self.loader.transform
+        dtype = {"float32": torch.float32, "float16": torch.float16, "uint8": torch.uint8}[t.dtype]
+        pin = self.loader.pin_memory or self.loader.device is not None
+        return torch.empty(t.batch_shape(count), dtype=dtype, pin_memory=pin)
+
+    def make(self, b: int) -> tuple[Any, ...]:
+        loader = self.loader
+        count = self._batch_size(b)
+        images = self._allocate(count)
+        out = images.numpy()
+        if loader.raise_errors:
+            idx = self.order[self.cursor:self.cursor + count]
+            self.cursor += count
+            batch = loader.dataset.load(idx, transform=loader.transform, epoch=self.epoch, seed=loader.seed, out=out,
+                                        num_threads=loader.num_threads)
+            kept = batch.indices
+        else:
+            kept = self._fill_skipping(out, count)
+        labels = torch.from_numpy(loader.dataset.labels[kept])
+        if loader.channels_last:
+            images = images.permute(0, 3, 1, 2)
+        if loader.batch_transform is not None:
+            images = loader.batch_transform(images)
+        event = None
+        if loader.device is not None:
+            stream = _side_stream(loader.device)
+            with torch.cuda.stream(stream):
+                images = images.to(loader.device, non_blocking=True)
+                labels = labels.to(loader.device, non_blocking=True)
+                event = torch.cuda.Event()
+                event.record(stream)
+        return images, labels, b + 1, self.cursor, event
+
+    def _fill_skipping(self, out: np.ndarray, count: int) -> np.ndarray:
+        """Fills `count` good samples, taking replacements for failures from the order (wrapping at its
+        end, as the padding of the last batches does)."""
+        loader = self.loader
+        kept: list[np.ndarray] = []
+        filled = 0
+        consumed_without_success = 0
+        n = len(self.order)
+        while filled < count:
+            need = count - filled
+            positions = np.arange(self.cursor, self.cursor + need) % n
+            self.cursor += need
+            batch = loader.dataset.load(self.order[positions], transform=loader.transform, epoch=self.epoch,
+                                        seed=loader.seed, out=out[filled:], on_error="skip",
+                                        num_threads=loader.num_threads)
+            loader._record(batch.errors)
+            kept.append(batch.indices)
+            filled += len(batch.indices)
+            consumed_without_success = 0 if len(batch.indices) else consumed_without_success + need
+            if consumed_without_success >= n:
+                raise RuntimeError(f"every sample failed to load (last error: {batch.errors[-1]})")
+        return np.concatenate(kept)
+
+    def _run(self) -> None:
+        try:
+            while self.batch < self.batches and not self.stop.is_set():
+                item = self.make(self.batch)
+                self.batch += 1
+                self._put(item)
+            self._put(self._END)
+        except BaseException as exc:  # handed to the consumer, re-raised there
+            self._put(_Failure(exc))
+
+    def _put(self, item: Any) -> None:
+        while not self.stop.is_set():
+            try:
+                self.queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def next(self) -> Any:
+        if self.thread is None:  # prefetch=0: synchronous
+            if self.batch >= self.batches:
+                return self._END
+            item = self.make(self.batch)
+            self.batch += 1
+            return item
+        while True:
+            try:
+                return self.queue.get(timeout=0.5)
+            except queue.Empty:
+                if not self.thread.is_alive() and self.queue.empty():
+                    return self._END
+
+    def close(self) -> None:
+        self.stop.set()
+        if self.thread is not None and self.thread is not threading.current_thread():
+            while self.thread.is_alive():
+                try:
+                    self.queue.get_nowait()  # unblock a producer waiting on a full queue
+                except queue.Empty:
+                    self.thread.join(timeout=0.05)
+
+
+class _Failure:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+_side_streams: dict[Any, Any] = {}
+
+
+def _side_stream(device: torch.device) -> Any:
+    if device not in _side_streams:
+        _side_streams[device] = torch.cuda.Stream(device)
+    return _side_streams[device]
+
+
+class _LoaderIterator:
+    def __init__(self, loader: Loader, producer: _Producer) -> None:
+        self._loader = loader
+        self._producer = producer
+
+    def __iter__(self) -> _LoaderIterator:
+        return self
+
+    def __len__(self) -> int:
+        return self._producer.batches - self._producer.batch
+
+    def __next__(self) -> tuple[torch.Tensor, torch.Tensor]:
+        item = self._producer.next()
+        if item is _Producer._END:
+            self.close()
+            raise StopIteration
+        if isinstance(item, _Failure):
+            self.close()
+            raise item.exc
+        images, labels, batches_done, cursor, event = item
+        if event is not None:
+            current = torch.cuda.current_stream(self._loader.device)
+            current.wait_event(event)
+            images.record_stream(current)
+            labels.record_stream(current)
+        self._loader._position = {"epoch": self._producer.epoch, "batch": batches_done, "cursor": cursor}
+        return images, labels
+
+    def close(self) -> None:
+        self._producer.close()
+
+    def __del__(self) -> None:
+        self._producer.close()
+
+
+def create_dataloader(paths: Sequence[Any], labels: Optional[Sequence[int]] = None, *, batch_size: int = 64,
+                      img_size: int = 224, augment: bool = True, cache_bytes: int = 0, preload: bool = False,
+                      pin_memory: bool = False, device: Any = None, **loader_options: Any) -> Loader:
+    """The common case in one call: ImageNet-style training (RandomResizedCrop + flip) or evaluation
+    (Resize + CenterCrop) batches of ``img_size`` from paths and labels."""
+    transform = Transform.imagenet_train(img_size) if augment else Transform.imagenet_eval(img_size)
+    dataset = ImageDataset(paths, labels, transform, cache_bytes=cache_bytes, preload=preload)
+    loader_options.setdefault("shuffle", augment)
+    return Loader(dataset, batch_size, pin_memory=pin_memory, device=device, **loader_options)
