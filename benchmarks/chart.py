@@ -1,6 +1,7 @@
 """Bar chart of fastimg's speed-up over each competitor, from a results JSON written by run.py.
 
     .venv/bin/python benchmarks/chart.py [benchmarks/results/ops.json]   # writes ops.png next to it
+    .venv/bin/python benchmarks/chart.py benchmarks/results/pipeline.json
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from report import RESULTS_DIR
 
 def main(path: Path) -> Path:
     data = json.loads(path.read_text())
-    rows = [r for r in data["rows"] if r["adapter"] != "fastimg" and not r["adapter"].startswith("memory_read")]
+    rows = [r for r in data["rows"] if r["adapter"] != "fastimg" and not r["adapter"].startswith("memory_read")
+            and not r.get("reference") and "fastimg_speedup" in r]  # pipeline.json: ceilings and n/a rows
     labels = [f"{r['workload']} · {r['name']}" for r in rows]
     ratios = [r["fastimg_speedup"] for r in rows]
     colours = ["tab:green" if r["status"] == "PASS" else "tab:red" if r["status"] == "MISS" else "tab:gray"
