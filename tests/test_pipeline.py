@@ -252,3 +252,12 @@ def test_large_images_use_every_reduction_without_quality_loss():
     out = run_u8([big], dict(size=224, resize=256, crop="center"))[0]
     ref = pil_reference(big, tv_resize_center_box(3200, 2400, 256, 224, 224), (224, 224))
     assert_image_close(out, ref, mean_abs=2.5, min_psnr=32)
+
+
+def test_fast_dct_is_close_but_not_identical(jpegs):
+    t = dict(size=224, resize=256, crop="center")
+    accurate = run_u8(jpegs, t)
+    fast = run_u8(jpegs, dict(t, fast_dct=True))
+    assert not np.array_equal(accurate, fast)  # the option reaches the decoder
+    for a, f in zip(accurate, fast):
+        assert_image_close(f, a, mean_abs=1.5, min_psnr=38)

@@ -53,6 +53,7 @@ void register_decode(py::module_& m) {
       .def_readwrite("layout", &TransformSpec::layout)
       .def_readwrite("filter", &TransformSpec::filter)
       .def_readwrite("apply_exif_orientation", &TransformSpec::apply_exif_orientation)
+      .def_readwrite("fast_dct", &TransformSpec::fast_dct)
       .def_property(
           "max_pixels", [](const TransformSpec& s) { return s.limits.max_pixels; },
           [](TransformSpec& s, std::int64_t v) { s.limits.max_pixels = v; })

@@ -37,6 +37,7 @@ struct TransformSpec {
   Layout layout = Layout::NCHW;
   Filter filter = Filter::Antialias;  // Pillow / torchvision antialiased bilinear
   bool apply_exif_orientation = false;
+  bool fast_dct = false;  // JPEG: JDCT_IFAST instead of the accurate IDCT
   DecodeLimits limits;
 
   void validate() const;  // throws InvalidArgument

@@ -110,6 +110,7 @@ struct DecodeArgs {
   int channels;
   int x0, x1, y0, y1;
   std::uint8_t* buffer;  // at least (y1 - y0) * scaled_width * channels bytes
+  bool fast_dct;
   int out_x0, out_width, scaled_width, scaled_height;
 };
 
@@ -122,7 +123,7 @@ bool c_decode(State* s, DecodeArgs* a) {
   c->scale_num = 1;
   c->scale_denom = static_cast<unsigned>(a->denom);
   c->out_color_space = a->space;
-  c->dct_method = JDCT_ISLOW;
+  c->dct_method = a->fast_dct ? JDCT_IFAST : JDCT_ISLOW;
   jpeg_start_decompress(c);
   a->scaled_width = static_cast<int>(c->output_width);
   a->scaled_height = static_cast<int>(c->output_height);
@@ -228,6 +229,7 @@ DecodedRegion JpegReader::decode(int denom, PixelFormat mode, int x0, int x1, in
   constexpr int kEdge = 16;
   DecodeArgs a{};
   a.denom = denom;
+  a.fast_dct = fast_dct_;
   a.x0 = std::max(0, x0 - kEdge);
   a.x1 = std::min(full_width, x1 + kEdge);
   a.y0 = y0;

@@ -10,14 +10,16 @@
 namespace fastimg::detail {
 
 OpenedImage RegionDecoder::open(const std::uint8_t* data, std::size_t size, PixelFormat mode, bool use_exif,
-                                const DecodeLimits& limits) {
+                                const DecodeLimits& limits, bool fast_dct) {
   if (size == 0) throw DecodeError("empty input (0 bytes)");
   opened_ = OpenedImage{};
   mode_ = mode;
   reduced_factor_ = 0;
   opened_.format = detect_format(data, size);
   if (opened_.format == ImageFormat::Jpeg) {
-    const JpegHeader h = thread_jpeg_reader().read_header(data, size, limits);
+    JpegReader& reader = thread_jpeg_reader();
+    reader.set_fast_dct(fast_dct);
+    const JpegHeader h = reader.read_header(data, size, limits);
     opened_.width = h.width;
     opened_.height = h.height;
     opened_.orientation = use_exif ? h.orientation : 1;

@@ -21,7 +21,7 @@ class RegionDecoder {
  public:
   // `data` must stay valid until the last decode() of this image. Throws DecodeError.
   OpenedImage open(const std::uint8_t* data, std::size_t size, PixelFormat mode, bool use_exif,
-                   const DecodeLimits& limits);
+                   const DecodeLimits& limits, bool fast_dct = false);
 
   // The stored image's size when reduced by `factor` (1, 2, 4 or 8).
   void reduced_size(int factor, int& width, int& height);

@@ -80,48 +80,90 @@ std::uint16_t float_to_half(float value) {
 
 namespace {
 
-template <class Store>
-void write_pixels(const float* px, const TransformSpec& s, bool flip, Store&& store) {
-  const int w = s.width, h = s.height;
-  const std::size_t plane = static_cast<std::size_t>(w) * h;
-  for (int y = 0; y < h; ++y) {
-    const float* row = px + static_cast<std::size_t>(y) * w * 3;
+struct Affine {
+  float scale[3], shift[3];
+};
+
+// Planar (NCHW) rows: three output planes, one pass over the interleaved floats. Written as one loop
+// with a grouped stride-3 read so the compiler vectorises it (AVX2 clone where available).
+template <class T, class Cvt>
+inline void planar_row(const float* row, int w, bool flip, const Affine& a, T* r, T* g, T* b, Cvt cvt) {
+  if (!flip) {
     for (int x = 0; x < w; ++x) {
-      const float* p = row + static_cast<std::size_t>(flip ? w - 1 - x : x) * 3;
-      const std::size_t pos = static_cast<std::size_t>(y) * w + x;
-      for (int c = 0; c < 3; ++c) {
-        const std::size_t at = s.layout == Layout::NCHW ? c * plane + pos : pos * 3 + c;
-        store(at, c, p[c]);
-      }
+      r[x] = cvt(row[3 * x] * a.scale[0] + a.shift[0]);
+      g[x] = cvt(row[3 * x + 1] * a.scale[1] + a.shift[1]);
+      b[x] = cvt(row[3 * x + 2] * a.scale[2] + a.shift[2]);
+    }
+  } else {
+    const float* last = row + 3 * (w - 1);
+    for (int x = 0; x < w; ++x) {
+      r[x] = cvt(last[-3 * x] * a.scale[0] + a.shift[0]);
+      g[x] = cvt(last[-3 * x + 1] * a.scale[1] + a.shift[1]);
+      b[x] = cvt(last[-3 * x + 2] * a.scale[2] + a.shift[2]);
     }
   }
 }
 
+// Interleaved (NHWC) rows: a flat multiply-add against per-position scale/shift patterns.
+template <class T, class Cvt>
+inline void interleaved_row(const float* row, int w, bool flip, const float* scale, const float* shift, T* out,
+                            Cvt cvt) {
+  if (!flip) {
+    for (int i = 0; i < 3 * w; ++i) out[i] = cvt(row[i] * scale[i] + shift[i]);
+  } else {
+    for (int x = 0; x < w; ++x) {
+      const float* p = row + 3 * (w - 1 - x);
+      for (int c = 0; c < 3; ++c) out[3 * x + c] = cvt(p[c] * scale[c] + shift[c]);
+    }
+  }
+}
+
+template <class T, class Cvt>
+void write_all(const float* px, const TransformSpec& s, bool flip, const Affine& a, T* out, Cvt cvt) {
+  const int w = s.width, h = s.height;
+  const std::size_t plane = static_cast<std::size_t>(w) * h;
+  if (s.layout == Layout::NCHW) {
+    for (int y = 0; y < h; ++y) {
+      T* r = out + static_cast<std::size_t>(y) * w;
+      planar_row(px + static_cast<std::size_t>(y) * w * 3, w, flip, a, r, r + plane, r + 2 * plane, cvt);
+    }
+    return;
+  }
+  std::vector<float> scale(static_cast<std::size_t>(3) * w), shift(static_cast<std::size_t>(3) * w);
+  for (int i = 0; i < 3 * w; ++i) {
+    scale[static_cast<std::size_t>(i)] = a.scale[i % 3];
+    shift[static_cast<std::size_t>(i)] = a.shift[i % 3];
+  }
+  for (int y = 0; y < h; ++y) {
+    interleaved_row(px + static_cast<std::size_t>(y) * w * 3, w, flip, scale.data(), shift.data(),
+                    out + static_cast<std::size_t>(y) * w * 3, cvt);
+  }
+}
+
+struct ToFloat {
+  float operator()(float v) const { return v; }
+};
+struct ToHalf {
+  std::uint16_t operator()(float v) const { return float_to_half(v); }
+};
+struct ToByte {
+  std::uint8_t operator()(float v) const { return static_cast<std::uint8_t>(std::min(255.f, std::max(0.f, v)) + 0.5f); }
+};
+
 }  // namespace
 
-void write_output(const float* px, const TransformSpec& s, bool flip, std::uint8_t* slot) {
-  float scale[3], shift[3];
+__attribute__((target_clones("avx2", "default"))) void write_output(const float* px, const TransformSpec& s, bool flip,
+                                                                     std::uint8_t* slot) {
+  Affine a{};
   for (int c = 0; c < 3; ++c) {
-    scale[c] = 1.f / (255.f * s.std[c]);
-    shift[c] = -s.mean[c] / s.std[c];
+    const bool raw = s.dtype == OutputType::UInt8;
+    a.scale[c] = raw ? 1.f : 1.f / (255.f * s.std[c]);
+    a.shift[c] = raw ? 0.f : -s.mean[c] / s.std[c];
   }
   switch (s.dtype) {
-    case OutputType::Float32: {
-      auto* out = reinterpret_cast<float*>(slot);
-      write_pixels(px, s, flip, [&](std::size_t at, int c, float v) { out[at] = v * scale[c] + shift[c]; });
-      break;
-    }
-    case OutputType::Float16: {
-      auto* out = reinterpret_cast<std::uint16_t*>(slot);
-      write_pixels(px, s, flip, [&](std::size_t at, int c, float v) { out[at] = float_to_half(v * scale[c] + shift[c]); });
-      break;
-    }
-    case OutputType::UInt8: {
-      write_pixels(px, s, flip, [&](std::size_t at, int, float v) {
-        slot[at] = static_cast<std::uint8_t>(std::min(255.f, std::max(0.f, v)) + 0.5f);
-      });
-      break;
-    }
+    case OutputType::Float32: write_all(px, s, flip, a, reinterpret_cast<float*>(slot), ToFloat{}); break;
+    case OutputType::Float16: write_all(px, s, flip, a, reinterpret_cast<std::uint16_t*>(slot), ToHalf{}); break;
+    case OutputType::UInt8: write_all(px, s, flip, a, slot, ToByte{}); break;
   }
 }
 

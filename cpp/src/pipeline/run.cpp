@@ -27,7 +27,8 @@ ItemScratch& thread_scratch() {
 void run_item(const std::uint8_t* data, std::size_t size, const TransformSpec& spec, std::uint64_t seed,
               std::uint64_t epoch, std::int64_t index, std::uint8_t* slot) {
   detail::RegionDecoder& decoder = detail::thread_region_decoder();
-  const detail::OpenedImage im = decoder.open(data, size, PixelFormat::RGB, spec.apply_exif_orientation, spec.limits);
+  const detail::OpenedImage im =
+      decoder.open(data, size, PixelFormat::RGB, spec.apply_exif_orientation, spec.limits, spec.fast_dct);
   const bool swap = detail::swaps_axes(im.orientation);
   const int shown_w = swap ? im.height : im.width, shown_h = swap ? im.width : im.height;
   const ItemPlan plan = plan_item(shown_w, shown_h, spec, seed, epoch, index);
