@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 CTEST_BUILD := build/ctest
 JOBS ?= $(shell nproc)
 
-.PHONY: bench test setup-test setup-bench ctest pytest clean
+.PHONY: bench test setup-test setup-bench ctest pytest lint stress clean
 
 setup-test:
 	scripts/bootstrap.sh test
@@ -22,7 +22,19 @@ ctest: setup-test
 pytest: setup-test
 	$(PY) -m pytest tests
 
-test: ctest pytest
+# Style, types and the generated stub: each can fail the build.
+lint: setup-test
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/mypy
+	$(VENV)/bin/clang-format --dry-run --Werror $$(git ls-files 'cpp/*.cpp' 'cpp/*.hpp' 'fuzz/*.cpp')
+	scripts/stubs.sh --check
+
+test: lint ctest pytest
+
+# The long stress run (make test runs a short one): 10,000 batches with RSS sampled, faults, concurrency.
+stress: setup-test
+	FASTIMG_STRESS_BATCHES=10000 $(PY) -m pytest tests/test_stress.py -s
 
 bench: setup-bench
 	$(PY) benchmarks/run.py

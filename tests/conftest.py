@@ -5,7 +5,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import fastimg  # noqa: E402
+import fastimg
 
 
 @pytest.fixture(autouse=True)

@@ -16,8 +16,9 @@ def textured(h: int, w: int, c: int | None = 3, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     channels = 1 if c is None else c
-    base = np.stack([(xx * (k + 1) * 97 / max(w, 1) + yy * 61 / max(h, 1) + 40 * k) % 256 for k in range(channels)],
-                    axis=-1)
+    base = np.stack(
+        [(xx * (k + 1) * 97 / max(w, 1) + yy * 61 / max(h, 1) + 40 * k) % 256 for k in range(channels)], axis=-1
+    )
     noise = rng.normal(0, 18, size=base.shape)
     img = np.clip(base + noise, 0, 255).astype(np.uint8)
     return img[..., 0] if c is None else img
@@ -28,8 +29,14 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
 
 
-def assert_image_close(actual: np.ndarray, expected: np.ndarray, *, max_abs: float | None = None,
-                       mean_abs: float | None = None, min_psnr: float | None = None) -> None:
+def assert_image_close(
+    actual: np.ndarray,
+    expected: np.ndarray,
+    *,
+    max_abs: float | None = None,
+    mean_abs: float | None = None,
+    min_psnr: float | None = None,
+) -> None:
     assert actual.shape == expected.shape, f"shape {actual.shape} != {expected.shape}"
     assert actual.dtype == expected.dtype, f"dtype {actual.dtype} != {expected.dtype}"
     diff = np.abs(actual.astype(np.int32) - expected.astype(np.int32))
@@ -50,13 +57,14 @@ def photo_like(h: int, w: int, seed: int = 0, grain: float = 3.0) -> np.ndarray:
     img = np.zeros((h, w, 3), np.float32)
     for c in range(3):
         img[..., c] = 90 + 50 * np.sin(xx / (w / rng.uniform(1, 3)) + rng.uniform(0, 6)) * np.cos(
-            yy / (h / rng.uniform(1, 3)) + rng.uniform(0, 6))
+            yy / (h / rng.uniform(1, 3)) + rng.uniform(0, 6)
+        )
     for _ in range(6):  # blobs and hard-edged rectangles in random colours
         cy, cx, r = rng.uniform(0, h), rng.uniform(0, w), rng.uniform(0.05, 0.25) * min(h, w)
         colour = rng.uniform(-60, 60, size=3)
         img += np.exp(-(((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * r * r)))[..., None] * colour
         y0, x0 = int(rng.uniform(0, h * 0.8)), int(rng.uniform(0, w * 0.8))
-        img[y0:y0 + int(h * 0.15), x0:x0 + int(w * 0.1)] += rng.uniform(-40, 40, size=3)
+        img[y0 : y0 + int(h * 0.15), x0 : x0 + int(w * 0.1)] += rng.uniform(-40, 40, size=3)
     period = max(4.0, min(h, w) / 40)  # fine texture well above the Nyquist limit of a 224 output
     img += 12 * np.sin(xx / period * 2.1)[..., None] * np.sin(yy / period * 1.7)[..., None]
     img += rng.normal(0, grain, size=img.shape)

@@ -11,8 +11,11 @@ import fastimg
     "images, exc, message",
     [
         ([np.zeros((4, 4, 3), np.float32)], TypeError, r"images\[0\]: expected dtype uint8, got float32"),
-        ([textured(4, 4), np.zeros((4, 4, 3, 1), np.uint8)], ValueError,
-         r"images\[1\]: expected shape \(H, W\) or \(H, W, C\), got \(4, 4, 3, 1\)"),
+        (
+            [textured(4, 4), np.zeros((4, 4, 3, 1), np.uint8)],
+            ValueError,
+            r"images\[1\]: expected shape \(H, W\) or \(H, W, C\), got \(4, 4, 3, 1\)",
+        ),
         ([np.zeros((4, 4, 2), np.uint8)], ValueError, r"images\[0\]: expected 1, 3 or 4 channels, got 2"),
         ([np.zeros((0, 4, 3), np.uint8)], ValueError, r"images\[0\]: empty image"),
         ([[1, 2, 3]], TypeError, r"images\[0\]: expected a numpy array, got list"),

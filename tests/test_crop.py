@@ -10,7 +10,7 @@ def test_crop_boxes_match_numpy_slicing():
     boxes = [(5, 7, 20, 10), (0, 0, 21, 33), (63, 63, 1, 1)]
     outs = fastimg.batch_crop_images(imgs, boxes)
     for img, (x, y, w, h), out in zip(imgs, boxes, outs):
-        np.testing.assert_array_equal(out, img[y:y + h, x:x + w])
+        np.testing.assert_array_equal(out, img[y : y + h, x : x + w])
         assert out.flags.c_contiguous and not np.shares_memory(out, img)
 
 
@@ -30,7 +30,7 @@ def test_center_crop_of_strided_views_and_stack():
     assert out.shape == (2, 224, 224, 3)
     for view, o in zip(views, out):
         y, x = (view.shape[0] - 224) // 2, (view.shape[1] - 224) // 2
-        np.testing.assert_array_equal(o, view[y:y + 224, x:x + 224])
+        np.testing.assert_array_equal(o, view[y : y + 224, x : x + 224])
 
 
 def test_random_crop_is_reproducible_and_a_real_crop():
@@ -42,8 +42,7 @@ def test_random_crop_is_reproducible_and_a_real_crop():
     for img, crop_a, crop_b in zip(imgs, a, b):
         np.testing.assert_array_equal(crop_a, crop_b)
         # locate the crop in the source: it must be an exact window
-        matches = [(x, y) for y in range(41) for x in range(51)
-                   if np.array_equal(img[y:y + 20, x:x + 30], crop_a)]
+        matches = [(x, y) for y in range(41) for x in range(51) if np.array_equal(img[y : y + 20, x : x + 30], crop_a)]
         assert matches, "random crop is not a window of its source"
         positions.add(matches[0])
     assert len(positions) > 10, "positions should vary across images"

@@ -58,13 +58,16 @@ def test_cmyk_jpeg_becomes_rgb():
     assert_image_close(ours, rgb, mean_abs=6.0)  # and still the picture we encoded
 
 
-@pytest.mark.parametrize("fmt, options, exact", [
-    ("PNG", {}, True),
-    ("BMP", {}, True),
-    ("WEBP", {"lossless": True}, True),
-    ("WEBP", {"quality": 90}, False),
-    ("TIFF", {}, True),
-])
+@pytest.mark.parametrize(
+    "fmt, options, exact",
+    [
+        ("PNG", {}, True),
+        ("BMP", {}, True),
+        ("WEBP", {"lossless": True}, True),
+        ("WEBP", {"quality": 90}, False),
+        ("TIFF", {}, True),
+    ],
+)
 def test_other_formats_match_pillow(fmt, options, exact):
     img = photo_like(70, 90, seed=6)
     data = encode(img, fmt, **options)
@@ -81,7 +84,7 @@ def test_png_alpha_gray_and_16_bit():
     data = encode(rgba.astype(np.uint8), "PNG")
     np.testing.assert_array_equal(fastimg.decode_images([data], "RGBA")[0], rgba)
     np.testing.assert_array_equal(fastimg.decode_images([data], "RGB")[0], rgba[..., :3])
-    deep = (np.arange(30 * 20, dtype=np.uint16).reshape(30, 20) * 100)
+    deep = np.arange(30 * 20, dtype=np.uint16).reshape(30, 20) * 100
     buf = io.BytesIO()
     Image.fromarray(deep).save(buf, format="PNG")
     out = fastimg.decode_images([buf.getvalue()], "L")[0]

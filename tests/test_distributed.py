@@ -41,8 +41,12 @@ def test_gloo_two_ranks_shard_the_set(folder_paths, tmp_path):
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
     env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE")}
-    procs = [subprocess.Popen([sys.executable, str(script), str(r), "2", port, str(tmp_path / f"r{r}.json"),
-                               *folder_paths], env=env) for r in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), str(r), "2", port, str(tmp_path / f"r{r}.json"), *folder_paths], env=env
+        )
+        for r in range(2)
+    ]
     for p in procs:
         assert p.wait(timeout=200) == 0
     results = [json.loads((tmp_path / f"r{r}.json").read_text()) for r in range(2)]

@@ -83,8 +83,9 @@ def test_eval_geometry_is_torchvision_resize_then_center_crop(width, height):
     assert got == pytest.approx(tv_resize_center_box(width, height, 256, 224, 224), abs=1e-9)
 
 
-@pytest.mark.parametrize("scale, ratio", [((0.08, 1.0), (3 / 4, 4 / 3)), ((0.9, 1.0), (2.0, 3.0)),
-                                          ((0.5, 1.0), (0.2, 0.3))])
+@pytest.mark.parametrize(
+    "scale, ratio", [((0.08, 1.0), (3 / 4, 4 / 3)), ((0.9, 1.0), (2.0, 3.0)), ((0.5, 1.0), (0.2, 0.3))]
+)
 @pytest.mark.parametrize("width, height", [(500, 375), (64, 512), (300, 300)])
 def test_random_resized_crop_geometry_matches_torchvision(width, height, scale, ratio):
     t = Transform(224, crop="random_resized", scale=scale, ratio=ratio)
@@ -116,8 +117,9 @@ def test_eval_pixels_match_pillow_reference(jpegs, antialias, mean_abs, min_psnr
 
 @pytest.mark.parametrize("antialias, mean_abs, min_psnr", [(False, 2.5, 32.0), (True, 1.0, 38.0)])
 def test_random_resized_crop_pixels_match_pillow_reference(jpegs, antialias, mean_abs, min_psnr):
-    t = Transform(224, crop="random_resized", hflip=0.5, antialias=antialias, dtype="uint8", mean=None,
-                  std=None, layout="NHWC")
+    t = Transform(
+        224, crop="random_resized", hflip=0.5, antialias=antialias, dtype="uint8", mean=None, std=None, layout="NHWC"
+    )
     indices = [11, 12, 13, 14]
     out = fastimg.load_batch(jpegs, t, seed=5, epoch=2, indices=indices).images
     for data, img, (h, w), index in zip(jpegs, out, SIZES, indices):
@@ -142,7 +144,7 @@ def test_normalisation_dtypes_and_layouts(jpegs):
     norm = fastimg.load_batch(jpegs, Transform(**base)).images
     half = fastimg.load_batch(jpegs, Transform(**base, dtype="float16")).images
     assert norm.shape == (4, 3, 64, 64) and norm.dtype == np.float32 and half.dtype == np.float16
-    assert 0.0 <= unit.min() and unit.max() <= 1.0
+    assert unit.min() >= 0.0 and unit.max() <= 1.0
     assert np.abs(unit * 255 - raw).max() <= 0.5 + 1e-4  # uint8 is the rounded float pixel
     mean, std = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
     expected = ((unit - mean) / std).transpose(0, 3, 1, 2)
@@ -182,8 +184,10 @@ def test_threads_and_batch_splits_give_identical_bytes(jpegs):
     whole = fastimg.load_batch(jpegs, t, seed=9, num_threads=2).images
     single = fastimg.load_batch(jpegs, t, seed=9, num_threads=1).images
     np.testing.assert_array_equal(whole, single)
-    halves = [fastimg.load_batch(jpegs[:2], t, seed=9, indices=[0, 1]).images,
-              fastimg.load_batch(jpegs[2:], t, seed=9, indices=[2, 3]).images]
+    halves = [
+        fastimg.load_batch(jpegs[:2], t, seed=9, indices=[0, 1]).images,
+        fastimg.load_batch(jpegs[2:], t, seed=9, indices=[2, 3]).images,
+    ]
     np.testing.assert_array_equal(whole, np.concatenate(halves))
 
 
@@ -217,11 +221,12 @@ def test_center_crop_without_resize_and_too_small_images(jpegs):
     small = encode(photo_like(200, 400, seed=1), quality=90)
     with pytest.raises(ValueError, match=r"smaller than the 300x300 center crop"):
         fastimg.load_batch([small], t)
-    img = fastimg.load_batch([jpegs[1]], Transform(300, crop="center", dtype="uint8", mean=None, std=None,
-                                                   layout="NHWC")).images[0]
+    img = fastimg.load_batch(
+        [jpegs[1]], Transform(300, crop="center", dtype="uint8", mean=None, std=None, layout="NHWC")
+    ).images[0]
     full = decode_pil(jpegs[1])
-    top, left = int(round((500 - 300) / 2)), int(round((333 - 300) / 2))
-    assert_image_close(img, full[top:top + 300, left:left + 300], max_abs=2, mean_abs=0.1)
+    top, left = round((500 - 300) / 2), round((333 - 300) / 2)
+    assert_image_close(img, full[top : top + 300, left : left + 300], max_abs=2, mean_abs=0.1)
 
 
 def test_exif_orientation_in_the_pipeline():

@@ -62,8 +62,9 @@ def test_bilinear_is_close_to_pillow_when_growing():
 def test_cv2_codes_accepted():
     img = textured(40, 40)
     for name, code in CV2_FLAGS.items():
-        np.testing.assert_array_equal(fastimg.batch_resize_images([img], (13, 17), code)[0],
-                                      fastimg.batch_resize_images([img], (13, 17), name)[0])
+        np.testing.assert_array_equal(
+            fastimg.batch_resize_images([img], (13, 17), code)[0], fastimg.batch_resize_images([img], (13, 17), name)[0]
+        )
 
 
 def test_batch_array_input_list_output_and_stack():
@@ -98,8 +99,9 @@ def test_other_layouts_are_copied_not_rejected():
     img = textured(60, 80)
     flipped = img[::-1, ::2]  # negative row stride and skipped columns
     out = fastimg.batch_resize_images([flipped], (20, 30), "nearest")[0]
-    np.testing.assert_array_equal(out, cv2.resize(np.ascontiguousarray(flipped), (20, 30),
-                                                  interpolation=cv2.INTER_NEAREST))
+    np.testing.assert_array_equal(
+        out, cv2.resize(np.ascontiguousarray(flipped), (20, 30), interpolation=cv2.INTER_NEAREST)
+    )
 
 
 @pytest.mark.parametrize("mode", ["bilinear", "area", "lanczos4"])

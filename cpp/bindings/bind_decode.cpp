@@ -58,6 +58,9 @@ void register_decode(py::module_& m) {
           "max_pixels", [](const TransformSpec& s) { return s.limits.max_pixels; },
           [](TransformSpec& s, std::int64_t v) { s.limits.max_pixels = v; })
       .def_property(
+          "max_bytes", [](const TransformSpec& s) { return s.limits.max_bytes; },
+          [](TransformSpec& s, std::size_t v) { s.limits.max_bytes = v; })
+      .def_property(
           "max_scans", [](const TransformSpec& s) { return s.limits.max_scans; },
           [](TransformSpec& s, int v) { s.limits.max_scans = v; })
       .def("validate", &TransformSpec::validate)
@@ -66,7 +69,7 @@ void register_decode(py::module_& m) {
   m.def(
       "decode_images",
       [](const py::sequence& items, PixelFormat mode, int min_width, int min_height, int max_side, bool exif,
-         std::int64_t max_pixels, int max_scans, int threads, bool stop_on_error) {
+         std::int64_t max_pixels, int max_scans, std::size_t max_bytes, int threads, bool stop_on_error) {
         HeldSources held = hold_sources(items);
         DecodeOptions options;
         options.mode = mode;
@@ -76,6 +79,7 @@ void register_decode(py::module_& m) {
         options.apply_exif_orientation = exif;
         options.limits.max_pixels = max_pixels;
         options.limits.max_scans = max_scans;
+        options.limits.max_bytes = max_bytes;
         DecodeBatchResult result;
         {
           py::gil_scoped_release release;
@@ -92,7 +96,7 @@ void register_decode(py::module_& m) {
         return py::make_tuple(images, errors_to_python(result.errors));
       },
       py::arg("sources"), py::arg("mode"), py::arg("min_width"), py::arg("min_height"), py::arg("max_side"),
-      py::arg("apply_exif_orientation"), py::arg("max_pixels"), py::arg("max_scans"), py::arg("num_threads"),
+      py::arg("apply_exif_orientation"), py::arg("max_pixels"), py::arg("max_scans"), py::arg("max_bytes"), py::arg("num_threads"),
       py::arg("stop_on_error"),
       "Decode every source; returns (images with None for failures, [(position, kind, errno, message)]).");
 

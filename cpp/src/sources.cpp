@@ -13,13 +13,21 @@
 
 namespace fastimg {
 
-void with_source_bytes(const Source& source, const std::function<void(const std::uint8_t*, std::size_t)>& fn) {
+void check_size(std::size_t size, std::size_t max_bytes) {
+  if (size > max_bytes) {
+    throw DecodeError(detail::concat("input too large: ", size, " bytes exceeds the limit of ", max_bytes, " bytes"));
+  }
+}
+
+void with_source_bytes(const Source& source, std::size_t max_bytes,
+                       const std::function<void(const std::uint8_t*, std::size_t)>& fn) {
   if (source.path.empty()) {
+    check_size(source.size, max_bytes);
     fn(source.data, source.size);
     return;
   }
   thread_local std::vector<std::uint8_t> file_bytes;
-  read_file(source.path, file_bytes);
+  read_file(source.path, file_bytes, false, max_bytes);
   fn(file_bytes.data(), file_bytes.size());
   // Do not keep one huge file's buffer alive for the thread's lifetime.
   if (file_bytes.capacity() > (std::size_t{64} << 20)) std::vector<std::uint8_t>().swap(file_bytes);

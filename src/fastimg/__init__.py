@@ -5,10 +5,9 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from ._sources import DecodeError, ItemError
+from ._threads import get_num_threads, set_num_threads
 from .batch import Batch, load_batch
 from .decode import decode_images
-from .transforms import Transform
-from ._threads import get_num_threads, set_num_threads
 from .ops import (
     INTER_AREA,
     INTER_CUBIC,
@@ -26,6 +25,7 @@ from .ops import (
     rgb_to_rgba,
     rgba_to_rgb,
 )
+from .transforms import Transform
 
 # The dataset and loader need torch; importing them lazily keeps `import fastimg` numpy-only.
 _TORCH_NAMES = {
@@ -52,22 +52,18 @@ except PackageNotFoundError:  # running from a source tree without an install
     __version__ = "0+unknown"
 
 __all__ = [
-    "Batch",
-    "ImageDataset",
-    "ImageFolder",
-    "Loader",
-    "collate",
-    "create_dataloader",
-    "DecodeError",
-    "ItemError",
-    "Transform",
-    "decode_images",
-    "load_batch",
     "INTER_AREA",
     "INTER_CUBIC",
     "INTER_LANCZOS4",
     "INTER_LINEAR",
     "INTER_NEAREST",
+    "Batch",
+    "DecodeError",
+    "ImageDataset",
+    "ImageFolder",
+    "ItemError",
+    "Loader",
+    "Transform",
     "__version__",
     "batch_calculate_luminance",
     "batch_center_crop_images",
@@ -77,7 +73,11 @@ __all__ = [
     "batch_resize_videos",
     "batch_rgb_to_rgba",
     "batch_rgba_to_rgb",
+    "collate",
+    "create_dataloader",
+    "decode_images",
     "get_num_threads",
+    "load_batch",
     "rgb_to_rgba",
     "rgba_to_rgb",
     "set_num_threads",

@@ -31,8 +31,9 @@ def shard_of(shard: Any) -> tuple[int, int]:
     return rank, world
 
 
-def epoch_order(n: int, *, seed: int, epoch: int, shuffle: bool, sampler: Optional[Any], rank: int,
-                world: int) -> np.ndarray:
+def epoch_order(
+    n: int, *, seed: int, epoch: int, shuffle: bool, sampler: Optional[Any], rank: int, world: int
+) -> np.ndarray:
     """This rank's sample indices for the epoch, in order."""
     if sampler is not None:
         if hasattr(sampler, "set_epoch"):

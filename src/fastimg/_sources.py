@@ -10,7 +10,6 @@ import numpy as np
 
 from ._core import DecodeError
 
-DecodeError.__module__ = "fastimg"
 
 # Kinds reported by the core for a failed item.
 _IO, _DECODE, _INVALID = "io", "decode", "invalid"
@@ -20,7 +19,7 @@ class ItemError(NamedTuple):
     """One failed item: its sample index, its source (path, or a short description of in-memory
     bytes) and the reason."""
 
-    index: int
+    index: int  # type: ignore[assignment]  # shadows tuple.index, as DESIGN names it
     source: str
     reason: str
 
@@ -30,7 +29,7 @@ def normalize_sources(sources: Any) -> list[Any]:
     buffers while it runs); anything else is a TypeError naming the position."""
     if isinstance(sources, (str, bytes, os.PathLike)) or not hasattr(sources, "__len__"):
         raise TypeError(f"sources must be a sequence of paths or bytes-like objects, got {type(sources).__name__}")
-    out = []
+    out: list[Any] = []
     for i, src in enumerate(sources):
         if isinstance(src, str):
             out.append(src)
@@ -41,8 +40,9 @@ def normalize_sources(sources: Any) -> list[Any]:
             out.append(src)
         elif isinstance(src, np.ndarray):
             if src.ndim != 1 or src.dtype != np.uint8:
-                raise TypeError(f"sources[{i}]: an array of encoded bytes must be 1-D uint8, got {src.dtype} "
-                                f"with shape {src.shape}")
+                raise TypeError(
+                    f"sources[{i}]: an array of encoded bytes must be 1-D uint8, got {src.dtype} with shape {src.shape}"
+                )
             out.append(np.ascontiguousarray(src))
         else:
             raise TypeError(f"sources[{i}]: expected a path or bytes-like object, got {type(src).__name__}")

@@ -36,16 +36,26 @@ def _output(out: Any, transform: Transform, count: int) -> np.ndarray:
     if not isinstance(array, np.ndarray):
         raise TypeError(f"out must be a numpy array (or a CPU torch tensor), got {type(out).__name__}")
     if array.dtype != transform.numpy_dtype or array.ndim != 4 or array.shape[1:] != shape[1:] or len(array) < count:
-        raise ValueError(f"out must have dtype {transform.numpy_dtype} and shape ({count} or more, "
-                         f"{', '.join(map(str, shape[1:]))}), got {array.dtype} {array.shape}")
+        raise ValueError(
+            f"out must have dtype {transform.numpy_dtype} and shape ({count} or more, "
+            f"{', '.join(map(str, shape[1:]))}), got {array.dtype} {array.shape}"
+        )
     if not array.flags.c_contiguous or not array.flags.writeable:
         raise ValueError("out must be writable and C-contiguous")
     return array
 
 
-def load_batch(sources: Any, transform: Transform, *, seed: int = 0, epoch: int = 0,
-               indices: Optional[Any] = None, out: Any = None, on_error: str = "raise",
-               num_threads: Optional[int] = None) -> Batch:
+def load_batch(
+    sources: Any,
+    transform: Transform,
+    *,
+    seed: int = 0,
+    epoch: int = 0,
+    indices: Optional[Any] = None,
+    out: Any = None,
+    on_error: str = "raise",
+    num_threads: Optional[int] = None,
+) -> Batch:
     """Decodes and transforms every source into one batch, in one native call with the GIL released.
 
     Randomness for item i depends only on (seed, epoch, indices[i]) (default indices: 0..n-1), so results
@@ -66,8 +76,9 @@ def load_batch(sources: Any, transform: Transform, *, seed: int = 0, epoch: int 
         if len(index_list) != len(items):
             raise ValueError(f"got {len(items)} sources but {len(index_list)} indices")
     array = _output(out, transform, len(items))
-    good, failed = _core.run_pipeline(items, index_list, transform._spec, seed_v, epoch_v, array,
-                                      threads_arg(num_threads), raise_errors)
+    good, failed = _core.run_pipeline(
+        items, index_list, transform._spec, seed_v, epoch_v, array, threads_arg(num_threads), raise_errors
+    )
     if raise_errors:
         raise_first(items, index_list, failed)
     kept = np.asarray([index_list[p] for p in good], dtype=np.int64)

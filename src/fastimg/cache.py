@@ -86,8 +86,10 @@ def preload_files(paths: list[str], *, direct_io: bool = False, chunk: int = 256
         total += os.stat(path).st_size
     available = _available_memory()
     if total > available * 0.9:
-        raise MemoryError(f"preload=True needs {total / 2**30:.2f} GiB for {len(paths)} files but only "
-                          f"{available / 2**30:.2f} GiB is available; use cache_bytes= instead")
+        raise MemoryError(
+            f"preload=True needs {total / 2**30:.2f} GiB for {len(paths)} files but only "
+            f"{available / 2**30:.2f} GiB is available; use cache_bytes= instead"
+        )
     bar = progress
     if bar is None:
         try:
@@ -99,7 +101,7 @@ def preload_files(paths: list[str], *, direct_io: bool = False, chunk: int = 256
     out: list[bytes] = []
     try:
         for start in range(0, len(paths), chunk):
-            part = read_files(paths[start:start + chunk], direct_io=direct_io)
+            part = read_files(paths[start : start + chunk], direct_io=direct_io)
             out.extend(part)
             if bar is not None:
                 bar.update(sum(len(b) for b in part))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 import numpy as np
 import torch
@@ -51,9 +51,18 @@ class ImageDataset(Dataset):
     across epochs; ``preload=True`` reads every file into memory first; ``direct_io=True`` reads with
     O_DIRECT (bypassing the page cache; plain reads where the file system refuses it)."""
 
-    def __init__(self, sources: Sequence[Any], labels: Optional[Sequence[int]] = None,
-                 transform: Optional[Transform] = None, *, seed: int = 0, cache_bytes: int = 0,
-                 preload: bool = False, direct_io: bool = False, num_threads: Optional[int] = None) -> None:
+    def __init__(
+        self,
+        sources: Sequence[Any],
+        labels: Optional[Sequence[int]] = None,
+        transform: Optional[Transform] = None,
+        *,
+        seed: int = 0,
+        cache_bytes: int = 0,
+        preload: bool = False,
+        direct_io: bool = False,
+        num_threads: Optional[int] = None,
+    ) -> None:
         self.sources = normalize_sources(sources)
         if labels is not None and len(labels) != len(self.sources):
             raise ValueError(f"got {len(self.sources)} sources but {len(labels)} labels")
@@ -111,18 +120,32 @@ class ImageDataset(Dataset):
                     self.cache.put(indices[pos], data)
         return out
 
-    def load(self, indices: Sequence[int], *, transform: Optional[Transform] = None, epoch: Optional[int] = None,
-             seed: Optional[int] = None, out: Any = None, on_error: str = "raise",
-             num_threads: Optional[int] = None) -> Batch:
+    def load(
+        self,
+        indices: Union[Sequence[int], np.ndarray],
+        *,
+        transform: Optional[Transform] = None,
+        epoch: Optional[int] = None,
+        seed: Optional[int] = None,
+        out: Any = None,
+        on_error: str = "raise",
+        num_threads: Optional[int] = None,
+    ) -> Batch:
         """One native call for a batch of indices (the building block of __getitems__ and Loader)."""
         t = transform if transform is not None else self.transform
         if t is None:
             raise ValueError("a Transform is needed to batch images of different sizes")
         idx = [int(i) for i in indices]
-        return load_batch(self.encoded(idx), t, seed=self.seed if seed is None else seed,
-                          epoch=self.epoch if epoch is None else epoch,
-                          indices=idx, out=out, on_error=on_error,
-                          num_threads=_in_worker_threads(num_threads if num_threads is not None else self.num_threads))
+        return load_batch(
+            self.encoded(idx),
+            t,
+            seed=self.seed if seed is None else seed,
+            epoch=self.epoch if epoch is None else epoch,
+            indices=idx,
+            out=out,
+            on_error=on_error,
+            num_threads=_in_worker_threads(num_threads if num_threads is not None else self.num_threads),
+        )
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         index = int(index)
@@ -165,8 +188,12 @@ def find_classes(root: str) -> tuple[list[str], dict[str, int]]:
     return classes, {name: i for i, name in enumerate(classes)}
 
 
-def make_dataset(root: str, class_to_idx: dict[str, int], extensions: Optional[Sequence[str]] = IMG_EXTENSIONS,
-                 is_valid_file: Optional[Callable[[str], bool]] = None) -> list[tuple[str, int]]:
+def make_dataset(
+    root: str,
+    class_to_idx: dict[str, int],
+    extensions: Optional[Sequence[str]] = IMG_EXTENSIONS,
+    is_valid_file: Optional[Callable[[str], bool]] = None,
+) -> list[tuple[str, int]]:
     """torchvision's make_dataset: files under each class folder (recursively, symlinks followed, sorted),
     kept by a case-insensitive extension match or by is_valid_file."""
     if (extensions is None) == (is_valid_file is None):
@@ -201,9 +228,15 @@ class ImageFolder(ImageDataset):
     """torchvision.datasets.ImageFolder's layout and attributes (``classes``, ``class_to_idx``,
     ``samples``, ``targets``, ``imgs``) over fastimg's native decoding."""
 
-    def __init__(self, root: Any, transform: Optional[Transform] = None, *,
-                 extensions: Optional[Sequence[str]] = IMG_EXTENSIONS,
-                 is_valid_file: Optional[Callable[[str], bool]] = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        root: Any,
+        transform: Optional[Transform] = None,
+        *,
+        extensions: Optional[Sequence[str]] = IMG_EXTENSIONS,
+        is_valid_file: Optional[Callable[[str], bool]] = None,
+        **kwargs: Any,
+    ) -> None:
         self.root = os.fspath(root)
         if is_valid_file is not None:
             extensions = None

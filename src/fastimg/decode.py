@@ -14,6 +14,7 @@ _MODES = {"RGB": _core.PixelFormat.RGB, "L": _core.PixelFormat.L, "RGBA": _core.
 
 DEFAULT_MAX_PIXELS = 1 << 28
 DEFAULT_MAX_SCANS = 500
+DEFAULT_MAX_BYTES = 1 << 30
 
 
 def _positive_or_none(value: Any, name: str) -> int:
@@ -24,11 +25,20 @@ def _positive_or_none(value: Any, name: str) -> int:
     return int(value)
 
 
-def decode_images(sources: Any, mode: str = "RGB", *, max_side: Optional[int] = None,
-                  min_size: Optional[tuple[int, int]] = None, apply_exif_orientation: bool = False,
-                  num_threads: Optional[int] = None, on_error: str = "raise",
-                  max_pixels: int = DEFAULT_MAX_PIXELS,
-                  errors: Optional[list[ItemError]] = None) -> list[Optional[np.ndarray]]:
+def decode_images(
+    sources: Any,
+    mode: str = "RGB",
+    *,
+    max_side: Optional[int] = None,
+    min_size: Optional[tuple[int, int]] = None,
+    apply_exif_orientation: bool = False,
+    num_threads: Optional[int] = None,
+    on_error: str = "raise",
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_scans: int = DEFAULT_MAX_SCANS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    errors: Optional[list[ItemError]] = None,
+) -> list[Optional[np.ndarray]]:
     """Decodes each source (a path, bytes, bytearray, memoryview or 1-D uint8 array) to a uint8 array:
     (H, W, 3) for "RGB", (H, W) for "L", (H, W, 4) for "RGBA".
 
@@ -37,6 +47,8 @@ def decode_images(sources: Any, mode: str = "RGB", *, max_side: Optional[int] = 
     Errors: a missing or unreadable path raises the matching OSError subclass; undecodable content raises
     DecodeError naming the source. With ``on_error="skip"`` failed items are None in the result and,
     when an ``errors`` list is given, an ItemError(index, source, reason) is appended to it for each.
+    Safety limits, each refused with DecodeError: ``max_pixels`` (checked from the header, before any
+    pixel memory is allocated), ``max_scans`` (progressive JPEG scans), ``max_bytes`` (per encoded file).
     """
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {sorted(_MODES)}, got {mode!r}")
@@ -51,9 +63,22 @@ def decode_images(sources: Any, mode: str = "RGB", *, max_side: Optional[int] = 
             raise ValueError(f"min_size must be positive, got {min_size!r}")
     side = _positive_or_none(max_side, "max_side")
     limit = _positive_or_none(max_pixels, "max_pixels")
+    scans = _positive_or_none(max_scans, "max_scans")
+    size_limit = _positive_or_none(max_bytes, "max_bytes")
     items = normalize_sources(sources)
-    images, failed = _core.decode_images(items, _MODES[mode], min_w, min_h, side, bool(apply_exif_orientation),
-                                         limit, DEFAULT_MAX_SCANS, threads_arg(num_threads), raise_errors)
+    images, failed = _core.decode_images(
+        items,
+        _MODES[mode],
+        min_w,
+        min_h,
+        side,
+        bool(apply_exif_orientation),
+        limit,
+        scans,
+        size_limit,
+        threads_arg(num_threads),
+        raise_errors,
+    )
     positions = list(range(len(items)))
     if raise_errors:
         raise_first(items, positions, failed)

@@ -10,6 +10,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Iterator, Sequence
+from types import FrameType
 from typing import Any, Callable, Optional
 
 import numpy as np
@@ -30,14 +31,13 @@ def _warn_no_accelerator(what: str) -> None:
     global _warned_no_accelerator
     if not _warned_no_accelerator:
         _warned_no_accelerator = True
-        warnings.warn(f"{what} needs CUDA, which torch does not have here; it is ignored", RuntimeWarning,
-                      stacklevel=3)
+        warnings.warn(f"{what} needs CUDA, which torch does not have here; it is ignored", RuntimeWarning, stacklevel=3)
 
 
 def _called_by_batching_dataloader() -> bool:
     """True when a DataLoader with automatic batching (batch_size not None) is iterating us: it would
     collate our batches into batches of batches."""
-    frame = sys._getframe(2)
+    frame: Optional[FrameType] = sys._getframe(2)
     for _ in range(6):
         if frame is None:
             return False
@@ -60,12 +60,26 @@ class Loader(IterableDataset):
     prefetch thread. Usable as an IterableDataset in ``DataLoader(loader, batch_size=None,
     num_workers=0)``."""
 
-    def __init__(self, dataset_or_sources: Any, batch_size: int, *, transform: Optional[Transform] = None,
-                 labels: Optional[Sequence[int]] = None, shuffle: bool = True, sampler: Optional[Any] = None,
-                 seed: Optional[int] = None, drop_last: bool = False, prefetch: int = 2,
-                 num_threads: Optional[int] = None, pin_memory: bool = False, device: Any = None,
-                 memory_format: Optional[torch.memory_format] = None, shard: Any = "auto", on_error: str = "raise",
-                 batch_transform: Optional[Callable[[torch.Tensor], torch.Tensor]] = None) -> None:
+    def __init__(
+        self,
+        dataset_or_sources: Any,
+        batch_size: int,
+        *,
+        transform: Optional[Transform] = None,
+        labels: Optional[Sequence[int]] = None,
+        shuffle: bool = True,
+        sampler: Optional[Any] = None,
+        seed: Optional[int] = None,
+        drop_last: bool = False,
+        prefetch: int = 2,
+        num_threads: Optional[int] = None,
+        pin_memory: bool = False,
+        device: Any = None,
+        memory_format: Optional[torch.memory_format] = None,
+        shard: Any = "auto",
+        on_error: str = "raise",
+        batch_transform: Optional[Callable[[torch.Tensor], torch.Tensor]] = None,
+    ) -> None:
         if isinstance(dataset_or_sources, ImageDataset):
             if labels is not None:
                 raise ValueError("labels come from the dataset; pass labels only with a list of sources")
@@ -80,8 +94,9 @@ class Loader(IterableDataset):
         if isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 0:
             raise ValueError(f"prefetch must be a non-negative integer, got {prefetch!r}")
         if memory_format not in (None, torch.contiguous_format, torch.channels_last):
-            raise ValueError(f"memory_format must be None, torch.contiguous_format or torch.channels_last, "
-                             f"got {memory_format!r}")
+            raise ValueError(
+                f"memory_format must be None, torch.contiguous_format or torch.channels_last, got {memory_format!r}"
+            )
         self.channels_last = memory_format is torch.channels_last
         if self.channels_last and transform.layout != "NCHW":
             raise ValueError("memory_format=torch.channels_last needs a Transform with layout='NCHW'")
@@ -119,8 +134,15 @@ class Loader(IterableDataset):
         self._explicit_epoch = int(epoch)
 
     def _order(self, epoch: int) -> np.ndarray:
-        return epoch_order(len(self.dataset), seed=self.seed, epoch=epoch, shuffle=self.shuffle, sampler=self.sampler,
-                           rank=self.rank, world=self.world_size)
+        return epoch_order(
+            len(self.dataset),
+            seed=self.seed,
+            epoch=epoch,
+            shuffle=self.shuffle,
+            sampler=self.sampler,
+            rank=self.rank,
+            world=self.world_size,
+        )
 
     def __len__(self) -> int:
         if self.sampler is not None and hasattr(self.sampler, "__len__"):
@@ -133,8 +155,12 @@ class Loader(IterableDataset):
     def state_dict(self) -> dict[str, int]:
         """Where iteration stands: the epoch and the batches already handed out (and, under skip, the
         position in the epoch's order). Pass to load_state_dict to continue from the next batch."""
-        return {"epoch": self._position["epoch"], "batch": self._position["batch"],
-                "cursor": self._position["cursor"], "seed": self.seed}
+        return {
+            "epoch": self._position["epoch"],
+            "batch": self._position["batch"],
+            "cursor": self._position["cursor"],
+            "seed": self.seed,
+        }
 
     def load_state_dict(self, state: dict[str, int]) -> None:
         if int(state.get("seed", self.seed)) != self.seed:
@@ -146,11 +172,13 @@ class Loader(IterableDataset):
     # -- iteration --------------------------------------------------------------------------------------
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         if get_worker_info() is not None:
-            raise RuntimeError("fastimg.Loader runs its own threads: use DataLoader(loader, batch_size=None, "
-                               "num_workers=0)")
+            raise RuntimeError(
+                "fastimg.Loader runs its own threads: use DataLoader(loader, batch_size=None, num_workers=0)"
+            )
         if _called_by_batching_dataloader():
-            raise RuntimeError("fastimg.Loader yields whole batches: use DataLoader(loader, batch_size=None, "
-                               "num_workers=0)")
+            raise RuntimeError(
+                "fastimg.Loader yields whole batches: use DataLoader(loader, batch_size=None, num_workers=0)"
+            )
         epoch = self._explicit_epoch if self._explicit_epoch is not None else self._next_epoch
         self._explicit_epoch = None
         self._next_epoch = epoch + 1
@@ -206,10 +234,16 @@ class _Producer:
         images = self._allocate(count)
         out = images.numpy()
         if loader.raise_errors:
-            idx = self.order[self.cursor:self.cursor + count]
+            idx = self.order[self.cursor : self.cursor + count]
             self.cursor += count
-            batch = loader.dataset.load(idx, transform=loader.transform, epoch=self.epoch, seed=loader.seed, out=out,
-                                        num_threads=loader.num_threads)
+            batch = loader.dataset.load(
+                idx,
+                transform=loader.transform,
+                epoch=self.epoch,
+                seed=loader.seed,
+                out=out,
+                num_threads=loader.num_threads,
+            )
             kept = batch.indices
         else:
             kept = self._fill_skipping(out, count)
@@ -240,9 +274,15 @@ class _Producer:
             need = count - filled
             positions = np.arange(self.cursor, self.cursor + need) % n
             self.cursor += need
-            batch = loader.dataset.load(self.order[positions], transform=loader.transform, epoch=self.epoch,
-                                        seed=loader.seed, out=out[filled:], on_error="skip",
-                                        num_threads=loader.num_threads)
+            batch = loader.dataset.load(
+                self.order[positions],
+                transform=loader.transform,
+                epoch=self.epoch,
+                seed=loader.seed,
+                out=out[filled:],
+                on_error="skip",
+                num_threads=loader.num_threads,
+            )
             loader._record(batch.errors)
             kept.append(batch.indices)
             filled += len(batch.indices)
@@ -342,9 +382,19 @@ class _LoaderIterator:
         self._producer.close()
 
 
-def create_dataloader(paths: Sequence[Any], labels: Optional[Sequence[int]] = None, *, batch_size: int = 64,
-                      img_size: int = 224, augment: bool = True, cache_bytes: int = 0, preload: bool = False,
-                      pin_memory: bool = False, device: Any = None, **loader_options: Any) -> Loader:
+def create_dataloader(
+    paths: Sequence[Any],
+    labels: Optional[Sequence[int]] = None,
+    *,
+    batch_size: int = 64,
+    img_size: int = 224,
+    augment: bool = True,
+    cache_bytes: int = 0,
+    preload: bool = False,
+    pin_memory: bool = False,
+    device: Any = None,
+    **loader_options: Any,
+) -> Loader:
     """The common case in one call: ImageNet-style training (RandomResizedCrop + flip) or evaluation
     (Resize + CenterCrop) batches of ``img_size`` from paths and labels."""
     transform = Transform.imagenet_train(img_size) if augment else Transform.imagenet_eval(img_size)

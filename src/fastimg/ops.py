@@ -42,8 +42,10 @@ def _interpolation(value: Any) -> Any:
     if isinstance(value, str) and value.lower() in _INTERPOLATIONS:
         return _INTERPOLATIONS[value.lower()]
     names = ", ".join(sorted(_INTERPOLATIONS))
-    raise ValueError(f"interpolation must be None (area to shrink, bilinear to grow), one of {names}, "
-                     f"or a cv2.INTER_* code 0-4; got {value!r}")
+    raise ValueError(
+        f"interpolation must be None (area to shrink, bilinear to grow), one of {names}, "
+        f"or a cv2.INTER_* code 0-4; got {value!r}"
+    )
 
 
 def _outputs(shapes: list[tuple[int, ...]], stack: bool) -> tuple[list[np.ndarray], Optional[np.ndarray]]:
@@ -68,8 +70,14 @@ def _shape(img: np.ndarray, width: int, height: int, channels: Optional[int] = N
     return (height, width) if img.ndim == 2 else (height, width, img.shape[2])
 
 
-def batch_resize_images(images: Images, sizes: Union[Size, list[Size]], interpolation: Any = None, *,
-                        stack: bool = False, num_threads: Optional[int] = None):
+def batch_resize_images(
+    images: Images,
+    sizes: Union[Size, list[Size]],
+    interpolation: Any = None,
+    *,
+    stack: bool = False,
+    num_threads: Optional[int] = None,
+):
     """Resizes each image to sizes[i] = (width, height). ``interpolation``: None (area when shrinking,
     bilinear otherwise), "nearest", "bilinear", "bicubic", "area", "lanczos4" or a cv2.INTER_* code."""
     imgs = image_list(images)
@@ -86,20 +94,24 @@ def batch_crop_images(images: Images, boxes: Any, *, stack: bool = False, num_th
     rects = box_list(boxes, len(imgs))
     for i, (img, (x, y, w, h)) in enumerate(zip(imgs, rects)):
         if x < 0 or y < 0 or x + w > img.shape[1] or y + h > img.shape[0]:
-            raise ValueError(f"images[{i}]: box (x={x}, y={y}, width={w}, height={h}) does not fit in the "
-                             f"{img.shape[1]}x{img.shape[0]} image")
+            raise ValueError(
+                f"images[{i}]: box (x={x}, y={y}, width={w}, height={h}) does not fit in the "
+                f"{img.shape[1]}x{img.shape[0]} image"
+            )
     return _crop(imgs, [(x, y) for x, y, _, _ in rects], [(w, h) for _, _, w, h in rects], stack, num_threads)
 
 
-def _crop(imgs: list[np.ndarray], origins: list[tuple[int, int]], sizes: list[Size], stack: bool,
-          num_threads: Optional[int]):
+def _crop(
+    imgs: list[np.ndarray], origins: list[tuple[int, int]], sizes: list[Size], stack: bool, num_threads: Optional[int]
+):
     outs, batch = _outputs([_shape(img, w, h) for img, (w, h) in zip(imgs, sizes)], stack)
     _core.crop(imgs, outs, origins, threads_arg(num_threads))
     return _finish(outs, batch, stack)
 
 
-def batch_center_crop_images(images: Images, sizes: Union[Size, list[Size]], *, stack: bool = False,
-                             num_threads: Optional[int] = None):
+def batch_center_crop_images(
+    images: Images, sizes: Union[Size, list[Size]], *, stack: bool = False, num_threads: Optional[int] = None
+):
     """Crops sizes[i] = (width, height) from the centre: offsets ((W - w) // 2, (H - h) // 2)."""
     imgs = image_list(images)
     wanted = size_list(sizes, len(imgs))
@@ -108,8 +120,14 @@ def batch_center_crop_images(images: Images, sizes: Union[Size, list[Size]], *, 
     return _crop(imgs, origins, wanted, stack, num_threads)
 
 
-def batch_random_crop_images(images: Images, sizes: Union[Size, list[Size]], seed: Optional[int] = None, *,
-                             stack: bool = False, num_threads: Optional[int] = None):
+def batch_random_crop_images(
+    images: Images,
+    sizes: Union[Size, list[Size]],
+    seed: Optional[int] = None,
+    *,
+    stack: bool = False,
+    num_threads: Optional[int] = None,
+):
     """Crops sizes[i] = (width, height) at a uniformly random position. The position of image i depends
     only on (seed, i): the same seed gives the same crops whatever the thread count. ``seed=None`` draws
     one from Python's ``random`` module (so ``random.seed`` makes it reproducible)."""
@@ -131,8 +149,9 @@ def batch_calculate_luminance(images: Images, *, num_threads: Optional[int] = No
     return _core.luminance(imgs, threads_arg(num_threads))
 
 
-def batch_resize_videos(videos: Any, sizes: Union[Size, list[Size]], interpolation: Any = None, *,
-                        num_threads: Optional[int] = None) -> list[np.ndarray]:
+def batch_resize_videos(
+    videos: Any, sizes: Union[Size, list[Size]], interpolation: Any = None, *, num_threads: Optional[int] = None
+) -> list[np.ndarray]:
     """Resizes every frame of each (T, H, W, C) video to sizes[i] = (width, height); returns one
     (T, h, w, C) array per video. All frames of all videos run in one parallel batch."""
     if isinstance(videos, np.ndarray):
@@ -147,8 +166,9 @@ def batch_resize_videos(videos: Any, sizes: Union[Size, list[Size]], interpolati
     results = []
     for i, (video, (w, h)) in enumerate(zip(videos, wanted)):
         if not isinstance(video, np.ndarray) or video.ndim != 4:
-            raise ValueError(f"videos[{i}]: expected a (T, H, W, C) array, got "
-                             f"{getattr(video, 'shape', type(video).__name__)}")
+            raise ValueError(
+                f"videos[{i}]: expected a (T, H, W, C) array, got {getattr(video, 'shape', type(video).__name__)}"
+            )
         video_frames = image_list(list(video), name=f"videos[{i}]")
         result = np.empty((video.shape[0], h, w, video.shape[3]), dtype=np.uint8)
         frames.extend(video_frames)
@@ -158,8 +178,7 @@ def batch_resize_videos(videos: Any, sizes: Union[Size, list[Size]], interpolati
     return results
 
 
-def _convert(images: Images, channels_in: int, channels_out: int, fn: Any, stack: bool,
-             num_threads: Optional[int]):
+def _convert(images: Images, channels_in: int, channels_out: int, fn: Any, stack: bool, num_threads: Optional[int]):
     imgs = image_list(images)
     for i, img in enumerate(imgs):
         if img.ndim != 3 or img.shape[2] != channels_in:

@@ -10,7 +10,7 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from . import _core
-from .decode import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SCANS
+from .decode import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_MAX_SCANS
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -25,8 +25,12 @@ Size = Union[int, tuple[int, int]]
 def _hw(value: Any, name: str) -> tuple[int, int]:
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         pair = (int(value), int(value))
-    elif isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 2 and all(
-            isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value):
+    elif (
+        isinstance(value, Sequence)
+        and not isinstance(value, str)
+        and len(value) == 2
+        and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value)
+    ):
         pair = (int(value[0]), int(value[1]))
     else:
         raise TypeError(f"{name} must be an int or a (height, width) pair, got {value!r}")
@@ -53,12 +57,13 @@ def _triple(value: Any, name: str) -> tuple[float, float, float]:
         raise TypeError(f"{name} must be 'imagenet', None or 3 numbers, got {value!r}") from None
     if len(items) != 3:
         raise ValueError(f"{name} must have 3 values (one per RGB channel), got {value!r}")
-    return items  # type: ignore[return-value]
+    return items[0], items[1], items[2]
 
 
 def _jitter(value: Any) -> tuple[float, float, float]:
     if value is None:
         return (0.0, 0.0, 0.0)
+    amounts: tuple[float, ...]
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         amounts = (float(value),) * 3
     elif isinstance(value, dict):
@@ -72,13 +77,14 @@ def _jitter(value: Any) -> tuple[float, float, float]:
         try:
             amounts = tuple(float(v) for v in value)
         except TypeError:
-            raise TypeError(f"color_jitter must be None, a number, a dict or (brightness, contrast, saturation), "
-                            f"got {value!r}") from None
+            raise TypeError(
+                f"color_jitter must be None, a number, a dict or (brightness, contrast, saturation), got {value!r}"
+            ) from None
         if len(amounts) != 3:
             raise ValueError(f"color_jitter must have 3 amounts (brightness, contrast, saturation), got {value!r}")
     if any(a < 0 for a in amounts):
         raise ValueError(f"color_jitter amounts must be >= 0, got {value!r}")
-    return amounts  # type: ignore[return-value]
+    return amounts[0], amounts[1], amounts[2]
 
 
 class Transform:
@@ -103,15 +109,70 @@ class Transform:
       faster full-size JPEG decoding for differences of a level or two, mostly averaged away by the resize.
     """
 
-    __slots__ = ("size", "resize", "crop", "scale", "ratio", "hflip", "color_jitter", "mean", "std", "dtype",
-                 "layout", "interpolation", "antialias", "apply_exif_orientation", "fast_dct", "max_pixels",
-                 "_spec")
+    size: tuple[int, int]
+    resize: Optional[Union[int, tuple[int, int]]]
+    crop: Optional[str]
+    scale: tuple[float, float]
+    ratio: tuple[float, float]
+    hflip: float
+    color_jitter: Optional[tuple[float, float, float]]
+    mean: Optional[tuple[float, float, float]]
+    std: Optional[tuple[float, float, float]]
+    dtype: str
+    layout: str
+    interpolation: str
+    antialias: bool
+    apply_exif_orientation: bool
+    fast_dct: bool
+    max_pixels: int
+    max_scans: int
+    max_bytes: int
+    _spec: Any
 
-    def __init__(self, size: Size, *, resize: Optional[Size] = None, crop: Optional[str] = None,
-                 scale: tuple[float, float] = (0.08, 1.0), ratio: tuple[float, float] = (3 / 4, 4 / 3),
-                 hflip: float = 0.0, color_jitter: Any = None, mean: Any = "imagenet", std: Any = "imagenet",
-                 dtype: Any = "float32", layout: str = "NCHW", interpolation: str = "bilinear",
-                 antialias: bool = True, apply_exif_orientation: bool = False, fast_dct: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+    __slots__ = (
+        "_spec",
+        "antialias",
+        "apply_exif_orientation",
+        "color_jitter",
+        "crop",
+        "dtype",
+        "fast_dct",
+        "hflip",
+        "interpolation",
+        "layout",
+        "max_bytes",
+        "max_pixels",
+        "max_scans",
+        "mean",
+        "ratio",
+        "resize",
+        "scale",
+        "size",
+        "std",
+    )
+
+    def __init__(
+        self,
+        size: Size,
+        *,
+        resize: Optional[Size] = None,
+        crop: Optional[str] = None,
+        scale: tuple[float, float] = (0.08, 1.0),
+        ratio: tuple[float, float] = (3 / 4, 4 / 3),
+        hflip: float = 0.0,
+        color_jitter: Any = None,
+        mean: Any = "imagenet",
+        std: Any = "imagenet",
+        dtype: Any = "float32",
+        layout: str = "NCHW",
+        interpolation: str = "bilinear",
+        antialias: bool = True,
+        apply_exif_orientation: bool = False,
+        fast_dct: bool = False,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+        max_scans: int = DEFAULT_MAX_SCANS,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> None:
         out_h, out_w = _hw(size, "size")
         if crop not in _CROPS:
             raise ValueError(f"crop must be None, 'center' or 'random_resized', got {crop!r}")
@@ -121,12 +182,14 @@ class Transform:
         if layout not in _LAYOUTS:
             raise ValueError(f"layout must be 'NCHW' or 'NHWC', got {layout!r}")
         if interpolation != "bilinear":
-            raise ValueError(f"interpolation must be 'bilinear' (antialiased unless antialias=False), "
-                             f"got {interpolation!r}")
+            raise ValueError(
+                f"interpolation must be 'bilinear' (antialiased unless antialias=False), got {interpolation!r}"
+            )
         if not (isinstance(hflip, numbers.Real) and 0.0 <= float(hflip) <= 1.0):
             raise ValueError(f"hflip must be a probability in [0, 1], got {hflip!r}")
-        if isinstance(max_pixels, bool) or not isinstance(max_pixels, numbers.Integral) or max_pixels <= 0:
-            raise ValueError(f"max_pixels must be a positive integer, got {max_pixels!r}")
+        for name, value in (("max_pixels", max_pixels), ("max_scans", max_scans), ("max_bytes", max_bytes)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
         spec = _core.TransformSpec()
         spec.height, spec.width = out_h, out_w
@@ -139,8 +202,10 @@ class Transform:
                 if resize <= 0:
                     raise ValueError(f"resize must be positive, got {resize!r}")
                 if crop is None:
-                    raise ValueError("resize=N (shorter side) without a crop gives images of different shapes; "
-                                     "add crop='center' or give size only to stretch")
+                    raise ValueError(
+                        "resize=N (shorter side) without a crop gives images of different shapes; "
+                        "add crop='center' or give size only to stretch"
+                    )
                 if resize < max(out_h, out_w):
                     raise ValueError(f"resize={resize} is smaller than the {out_h}x{out_w} crop")
                 spec.resize, spec.resize_short = _core.ResizeMode.SHORTER_SIDE, int(resize)
@@ -179,14 +244,31 @@ class Transform:
         spec.apply_exif_orientation = bool(apply_exif_orientation)
         spec.fast_dct = bool(fast_dct)
         spec.max_pixels = int(max_pixels)
-        spec.max_scans = DEFAULT_MAX_SCANS
+        spec.max_scans = int(max_scans)
+        spec.max_bytes = int(max_bytes)
         spec.validate()
 
-        values = dict(size=(out_h, out_w), resize=resize_value, crop=crop, scale=scale_range, ratio=ratio_range,
-                      hflip=float(hflip), color_jitter=jitter if any(jitter) else None, mean=mean_v, std=std_v,
-                      dtype=dtype_name, layout=layout, interpolation=interpolation, antialias=bool(antialias),
-                      apply_exif_orientation=bool(apply_exif_orientation), fast_dct=bool(fast_dct),
-                      max_pixels=int(max_pixels), _spec=spec)
+        values = dict(
+            size=(out_h, out_w),
+            resize=resize_value,
+            crop=crop,
+            scale=scale_range,
+            ratio=ratio_range,
+            hflip=float(hflip),
+            color_jitter=jitter if any(jitter) else None,
+            mean=mean_v,
+            std=std_v,
+            dtype=dtype_name,
+            layout=layout,
+            interpolation=interpolation,
+            antialias=bool(antialias),
+            apply_exif_orientation=bool(apply_exif_orientation),
+            fast_dct=bool(fast_dct),
+            max_pixels=int(max_pixels),
+            max_scans=int(max_scans),
+            max_bytes=int(max_bytes),
+            _spec=spec,
+        )
         for key, value in values.items():
             object.__setattr__(self, key, value)
 

@@ -25,6 +25,7 @@ const char* format_name(ImageFormat format);
 struct DecodeLimits {
   std::int64_t max_pixels = std::int64_t{1} << 28;  // width * height of the stored image
   int max_scans = 500;                             // progressive JPEG scans (as TJFLAG_LIMITSCANS)
+  std::size_t max_bytes = std::size_t{1} << 30;    // encoded bytes per file or buffer
 };
 
 struct DecodeOptions {
@@ -51,6 +52,11 @@ DecodedImage decode_image(const std::uint8_t* data, std::size_t size, const Deco
 
 // Reads a whole file into `buffer` (reused across calls). Throws IoError carrying errno. direct_io: read
 // with O_DIRECT (bypassing the page cache), falling back to buffered reads where the file system refuses.
-void read_file(const std::string& path, std::vector<std::uint8_t>& buffer, bool direct_io = false);
+// Files larger than max_bytes are refused (DecodeError) before any byte is read.
+void read_file(const std::string& path, std::vector<std::uint8_t>& buffer, bool direct_io = false,
+               std::size_t max_bytes = SIZE_MAX);
+
+// Throws DecodeError when size > max_bytes.
+void check_size(std::size_t size, std::size_t max_bytes);
 
 }  // namespace fastimg

@@ -26,7 +26,9 @@ struct ItemError {
 };
 
 // Calls fn(bytes, size) with the source's encoded bytes (a per-thread buffer for files: valid during fn).
-void with_source_bytes(const Source& source, const std::function<void(const std::uint8_t*, std::size_t)>& fn);
+// Throws DecodeError when the source holds more than max_bytes (a file is refused before it is read).
+void with_source_bytes(const Source& source, std::size_t max_bytes,
+                       const std::function<void(const std::uint8_t*, std::size_t)>& fn);
 
 // Runs fn for every position on `threads` threads; each failure becomes an ItemError (sorted by
 // position). With stop_on_error, items not yet started after a failure are skipped.

@@ -44,7 +44,7 @@ std::size_t read_all(int fd, std::uint8_t* data, std::size_t size, const std::st
 
 // O_DIRECT: page-aligned buffer and lengths; the page cache is bypassed. Returns false where the file
 // system refuses it (EINVAL at open or first read), so the caller falls back to buffered reading.
-bool read_direct(const std::string& path, std::vector<std::uint8_t>& buffer) {
+bool read_direct(const std::string& path, std::vector<std::uint8_t>& buffer, std::size_t max_bytes) {
   constexpr std::size_t kAlign = 4096;
   Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECT)};
   if (f.fd < 0) {
@@ -52,6 +52,7 @@ bool read_direct(const std::string& path, std::vector<std::uint8_t>& buffer) {
     throw IoError(errno, path);
   }
   const std::size_t size = file_size(f.fd, path);
+  check_size(size, max_bytes);
   const std::size_t padded = (size + kAlign - 1) / kAlign * kAlign + kAlign;
   void* raw = nullptr;
   if (posix_memalign(&raw, kAlign, padded) != 0) throw std::bad_alloc();
@@ -73,11 +74,13 @@ bool read_direct(const std::string& path, std::vector<std::uint8_t>& buffer) {
 
 }  // namespace
 
-void read_file(const std::string& path, std::vector<std::uint8_t>& buffer, bool direct_io) {
-  if (direct_io && read_direct(path, buffer)) return;
+void read_file(const std::string& path, std::vector<std::uint8_t>& buffer, bool direct_io, std::size_t max_bytes) {
+  if (direct_io && read_direct(path, buffer, max_bytes)) return;
   Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (f.fd < 0) throw IoError(errno, path);
-  buffer.resize(file_size(f.fd, path));
+  const std::size_t size = file_size(f.fd, path);
+  check_size(size, max_bytes);
+  buffer.resize(size);
   buffer.resize(read_all(f.fd, buffer.data(), buffer.size(), path));
 }
 

@@ -97,7 +97,7 @@ PipelineResult run_pipeline(const std::vector<Source>& sources, const std::vecto
   std::vector<char> done(sources.size(), 0);
   PipelineResult result;
   result.errors = run_items(sources.size(), resolve_num_threads(threads), stop_on_error, [&](std::size_t i) {
-    with_source_bytes(sources[i], [&](const std::uint8_t* data, std::size_t size) {
+    with_source_bytes(sources[i], spec.limits.max_bytes, [&](const std::uint8_t* data, std::size_t size) {
       run_item(data, size, spec, seed, epoch, indices[i], out + i * item_bytes);
     });
     done[i] = 1;
@@ -116,7 +116,7 @@ DecodeBatchResult decode_batch(const std::vector<Source>& sources, const DecodeO
   DecodeBatchResult result;
   result.images.resize(sources.size());
   result.errors = run_items(sources.size(), resolve_num_threads(threads), stop_on_error, [&](std::size_t i) {
-    with_source_bytes(sources[i], [&](const std::uint8_t* data, std::size_t size) {
+    with_source_bytes(sources[i], options.limits.max_bytes, [&](const std::uint8_t* data, std::size_t size) {
       result.images[i] = decode_image(data, size, options);
     });
   });
