@@ -16,7 +16,6 @@ from imaging import encode, photo_like
 from PIL import Image
 from torch.utils.data import DataLoader
 
-import fastimg
 from fastimg import ImageDataset, ImageFolder, Loader, Transform
 
 pytestmark = pytest.mark.stress
@@ -47,7 +46,7 @@ def test_many_batches_do_not_grow_memory(small_jpegs):
     loader = Loader(ds, 8, seed=0, prefetch=2)
     seen, samples, start = 0, [], None
     while seen < BATCHES:
-        for images, labels in loader:
+        for images, _labels in loader:
             images.sum()
             seen += 1
             if seen == BATCHES // 10:

@@ -10,7 +10,6 @@ import numpy as np
 
 from ._core import DecodeError
 
-
 # Kinds reported by the core for a failed item.
 _IO, _DECODE, _INVALID = "io", "decode", "invalid"
 
