@@ -24,8 +24,8 @@ inline ImageView view_of(const py::handle& obj, const char* role, std::size_t in
   }
   auto a = py::reinterpret_borrow<py::array>(obj);
   if (!a.dtype().is(py::dtype::of<std::uint8_t>())) {
-    throw py::type_error(detail::concat(role, " ", index, ": expected dtype uint8, got ",
-                                        std::string(py::str(a.dtype()))));
+    throw py::type_error(
+        detail::concat(role, " ", index, ": expected dtype uint8, got ", std::string(py::str(a.dtype()))));
   }
   FASTIMG_CHECK(a.ndim() == 2 || a.ndim() == 3, role, " ", index, ": expected 2 or 3 dimensions, got ", a.ndim());
   const int channels = a.ndim() == 3 ? static_cast<int>(a.shape(2)) : 1;

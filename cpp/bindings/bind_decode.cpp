@@ -23,10 +23,22 @@ py::array to_numpy(DecodedImage&& image, bool squeeze_single_channel) {
 }  // namespace
 
 void register_decode(py::module_& m) {
-  py::enum_<PixelFormat>(m, "PixelFormat").value("RGB", PixelFormat::RGB).value("L", PixelFormat::L).value("RGBA", PixelFormat::RGBA);
-  py::enum_<ResizeMode>(m, "ResizeMode").value("NONE", ResizeMode::None).value("SHORTER_SIDE", ResizeMode::ShorterSide).value("EXACT", ResizeMode::Exact);
-  py::enum_<CropMode>(m, "CropMode").value("NONE", CropMode::None).value("CENTER", CropMode::Center).value("RANDOM_RESIZED", CropMode::RandomResized);
-  py::enum_<OutputType>(m, "OutputType").value("FLOAT32", OutputType::Float32).value("FLOAT16", OutputType::Float16).value("UINT8", OutputType::UInt8);
+  py::enum_<PixelFormat>(m, "PixelFormat")
+      .value("RGB", PixelFormat::RGB)
+      .value("L", PixelFormat::L)
+      .value("RGBA", PixelFormat::RGBA);
+  py::enum_<ResizeMode>(m, "ResizeMode")
+      .value("NONE", ResizeMode::None)
+      .value("SHORTER_SIDE", ResizeMode::ShorterSide)
+      .value("EXACT", ResizeMode::Exact);
+  py::enum_<CropMode>(m, "CropMode")
+      .value("NONE", CropMode::None)
+      .value("CENTER", CropMode::Center)
+      .value("RANDOM_RESIZED", CropMode::RandomResized);
+  py::enum_<OutputType>(m, "OutputType")
+      .value("FLOAT32", OutputType::Float32)
+      .value("FLOAT16", OutputType::Float16)
+      .value("UINT8", OutputType::UInt8);
   py::enum_<Layout>(m, "Layout").value("NCHW", Layout::NCHW).value("NHWC", Layout::NHWC);
   py::enum_<Filter>(m, "Filter").value("BILINEAR", Filter::Bilinear).value("ANTIALIAS", Filter::Antialias);
 
@@ -96,8 +108,8 @@ void register_decode(py::module_& m) {
         return py::make_tuple(images, errors_to_python(result.errors));
       },
       py::arg("sources"), py::arg("mode"), py::arg("min_width"), py::arg("min_height"), py::arg("max_side"),
-      py::arg("apply_exif_orientation"), py::arg("max_pixels"), py::arg("max_scans"), py::arg("max_bytes"), py::arg("num_threads"),
-      py::arg("stop_on_error"),
+      py::arg("apply_exif_orientation"), py::arg("max_pixels"), py::arg("max_scans"), py::arg("max_bytes"),
+      py::arg("num_threads"), py::arg("stop_on_error"),
       "Decode every source; returns (images with None for failures, [(position, kind, errno, message)]).");
 
   m.def(
@@ -105,7 +117,8 @@ void register_decode(py::module_& m) {
       [](const py::sequence& items, const std::vector<std::int64_t>& indices, const TransformSpec& spec,
          std::uint64_t seed, std::uint64_t epoch, const py::array& out, int threads, bool stop_on_error) {
         spec.validate();
-        FASTIMG_CHECK(out.writeable() && (out.flags() & py::array::c_style), "out must be a writable C-contiguous array");
+        FASTIMG_CHECK(out.writeable() && (out.flags() & py::array::c_style),
+                      "out must be a writable C-contiguous array");
         const std::size_t needed = spec.item_bytes() * static_cast<std::size_t>(items.size());
         FASTIMG_CHECK(static_cast<std::size_t>(out.nbytes()) >= needed, "out holds ", out.nbytes(),
                       " bytes but the batch needs ", needed);
@@ -144,7 +157,8 @@ void register_decode(py::module_& m) {
 
   m.def(
       "plan_item",
-      [](int width, int height, const TransformSpec& spec, std::uint64_t seed, std::uint64_t epoch, std::int64_t index) {
+      [](int width, int height, const TransformSpec& spec, std::uint64_t seed, std::uint64_t epoch,
+         std::int64_t index) {
         spec.validate();
         const ItemPlan p = plan_item(width, height, spec, seed, epoch, index);
         py::dict d;

@@ -30,8 +30,8 @@ void register_runtime(py::module_& m) {
       py::set_error(PyExc_ValueError, e.what());
     } catch (const IoError& e) {
       // OSError(errno, strerror, filename) picks the subclass (FileNotFoundError, PermissionError, ...).
-      py::object error = py::reinterpret_borrow<py::object>(PyExc_OSError)(
-          e.error_number(), std::strerror(e.error_number()), e.path());
+      py::object error = py::reinterpret_borrow<py::object>(PyExc_OSError)(e.error_number(),
+                                                                           std::strerror(e.error_number()), e.path());
       PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(error.ptr())), error.ptr());
     }
   });

@@ -38,7 +38,8 @@ inline HeldSources hold_sources(const py::sequence& items) {
     const bool contiguous = info.ndim <= 1 && (info.ndim == 0 || info.strides[0] == info.itemsize);
     if (info.itemsize != 1 || !contiguous) {
       throw py::type_error(detail::concat("source ", i, ": a buffer of encoded bytes must be 1-D, contiguous and ",
-                                          "byte-sized, got format '", info.format, "' with ", info.ndim, " dimensions"));
+                                          "byte-sized, got format '", info.format, "' with ", info.ndim,
+                                          " dimensions"));
     }
     held.sources[i].data = static_cast<const std::uint8_t*>(info.ptr);
     held.sources[i].size = static_cast<std::size_t>(info.size);

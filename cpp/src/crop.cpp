@@ -45,9 +45,9 @@ std::vector<Box> random_crop_boxes(const std::vector<ConstImageView>& src, const
   for (std::size_t i = 0; i < src.size(); ++i) {
     check_view(src[i], detail::item_name("image", i).c_str());
     const Box& s = sizes[i];
-    FASTIMG_CHECK(s.width > 0 && s.height > 0 && s.width <= src[i].width && s.height <= src[i].height, "image ",
-                  i, ": crop size ", s.width, "x", s.height, " does not fit in the ", src[i].width, "x",
-                  src[i].height, " image");
+    FASTIMG_CHECK(s.width > 0 && s.height > 0 && s.width <= src[i].width && s.height <= src[i].height, "image ", i,
+                  ": crop size ", s.width, "x", s.height, " does not fit in the ", src[i].width, "x", src[i].height,
+                  " image");
     // Stream 0x63726f70 ("crop") keeps these draws independent of other per-sample randomness.
     SampleRng rng(seed, 0x63726f70, i);
     boxes[i].x = static_cast<int>(rng.uniform_int(0, src[i].width - s.width));

@@ -23,14 +23,12 @@ template <int kBlock>
 }
 
 __attribute__((target_clones("avx2", "default"), noinline)) void add_blocks_48(const std::uint8_t* p,
-                                                                               std::size_t blocks,
-                                                                               std::uint16_t* acc) {
+                                                                               std::size_t blocks, std::uint16_t* acc) {
   add_blocks<48>(p, blocks, acc);
 }
 
 __attribute__((target_clones("avx2", "default"), noinline)) void add_blocks_64(const std::uint8_t* p,
-                                                                               std::size_t blocks,
-                                                                               std::uint16_t* acc) {
+                                                                               std::size_t blocks, std::uint16_t* acc) {
   add_blocks<64>(p, blocks, acc);
 }
 

@@ -62,7 +62,8 @@ std::vector<ItemError> run_items(std::size_t count, int threads, bool stop_on_er
       record(i, ItemError::Kind::Decode, 0, e.what());
     }
   });
-  std::sort(errors.begin(), errors.end(), [](const ItemError& a, const ItemError& b) { return a.position < b.position; });
+  std::sort(errors.begin(), errors.end(),
+            [](const ItemError& a, const ItemError& b) { return a.position < b.position; });
   return errors;
 }
 

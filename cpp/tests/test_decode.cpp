@@ -157,7 +157,7 @@ TEST(Exif, OrientationParsedInBothByteOrdersAndApplied) {
       EXPECT_EQ(detail::exif_orientation(payload.data(), payload.size()), o);
     }
   const auto payload = test::exif_with_orientation(6);
-  for (std::size_t cut = 0; cut < 6 + 8 + 2 + 12; ++cut) {  // up to the end of the orientation entry
+  for (std::size_t cut = 0; cut < 6 + 8 + 2 + 12; ++cut) {               // up to the end of the orientation entry
     EXPECT_EQ(detail::exif_orientation(payload.data(), cut), 0) << cut;  // truncated: absent, no overread
   }
   Image img = test::textured(50, 30, 3);
@@ -171,7 +171,8 @@ TEST(Exif, OrientationParsedInBothByteOrdersAndApplied) {
   // Orientation 6: stored pixel (x, y) is shown at (H - 1 - y, x).
   for (int y = 0; y < 30; ++y)
     for (int x = 0; x < 50; ++x)
-      ASSERT_EQ(turned.pixels[(static_cast<std::size_t>(x) * 30 + (29 - y)) * 3], raw.pixels[(static_cast<std::size_t>(y) * 50 + x) * 3]);
+      ASSERT_EQ(turned.pixels[(static_cast<std::size_t>(x) * 30 + (29 - y)) * 3],
+                raw.pixels[(static_cast<std::size_t>(y) * 50 + x) * 3]);
 }
 
 TEST(Exif, StoredRectAgreesWithApplyOrientation) {

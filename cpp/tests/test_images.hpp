@@ -15,7 +15,10 @@ struct Image {
 
   // `padding` extra bytes per row make the view row-strided, like a slice of a wider image.
   Image(int w, int h, int c, int padding = 0)
-      : width(w), height(h), channels(c), stride(static_cast<std::ptrdiff_t>(w) * c + padding),
+      : width(w),
+        height(h),
+        channels(c),
+        stride(static_cast<std::ptrdiff_t>(w) * c + padding),
         pixels(static_cast<std::size_t>(stride) * h, 0) {}
 
   std::uint8_t& at(int x, int y, int ch) { return pixels[static_cast<std::size_t>(y * stride + x * channels + ch)]; }
@@ -53,7 +56,8 @@ inline Image smooth(int w, int h, int c) {
   Image img(w, h, c);
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x)
-      for (int ch = 0; ch < c; ++ch) img.at(x, y, ch) = static_cast<std::uint8_t>(40 + (x * 120 / w + y * 80 / h + ch * 10));
+      for (int ch = 0; ch < c; ++ch)
+        img.at(x, y, ch) = static_cast<std::uint8_t>(40 + (x * 120 / w + y * 80 / h + ch * 10));
   return img;
 }
 

@@ -21,7 +21,8 @@ double reference(const Image& img) {
 
 TEST(Luminance, MatchesExactIntegerReferenceForOddShapesAndStrides) {
   for (int c : {1, 3, 4})
-    for (auto [w, h, pad] : {std::tuple{1, 1, 0}, std::tuple{17, 3, 5}, std::tuple{333, 129, 1}, std::tuple{64, 64, 0}}) {
+    for (auto [w, h, pad] :
+         {std::tuple{1, 1, 0}, std::tuple{17, 3, 5}, std::tuple{333, 129, 1}, std::tuple{64, 64, 0}}) {
       Image img = textured(w, h, c, pad, static_cast<std::uint32_t>(w));
       EXPECT_EQ(luminance_batch({img.cview()}, 1)[0], reference(img)) << c << " " << w << "x" << h;
     }

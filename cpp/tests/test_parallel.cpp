@@ -2,8 +2,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <dirent.h>
+#include <atomic>
 
 #include "fastimg/ops.hpp"
 #include "fastimg/parallel.hpp"

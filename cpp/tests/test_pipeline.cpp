@@ -101,8 +101,8 @@ TEST(Finish, HalfConversionRoundsToNearestEven) {
   EXPECT_EQ(detail::float_to_half(65520.f), 0x7C00);  // halfway to the next: rounds to infinity
   EXPECT_EQ(detail::float_to_half(1e-9f), 0x0000);
   EXPECT_EQ(detail::float_to_half(5.960464477539063e-08f), 0x0001);  // smallest subnormal
-  EXPECT_EQ(detail::float_to_half(1.0f + 1.0f / 2048), 0x3C00);     // tie: to even
-  EXPECT_EQ(detail::float_to_half(1.0f + 3.0f / 2048), 0x3C02);     // tie: to even (up)
+  EXPECT_EQ(detail::float_to_half(1.0f + 1.0f / 2048), 0x3C00);      // tie: to even
+  EXPECT_EQ(detail::float_to_half(1.0f + 3.0f / 2048), 0x3C02);      // tie: to even (up)
   EXPECT_EQ(detail::float_to_half(std::nanf("")) & 0x7C00, 0x7C00);
 }
 

@@ -10,8 +10,7 @@ namespace {
 using test::Image;
 using test::textured;
 
-std::vector<std::uint8_t> resize_one(const Image& src, int w, int h, Interpolation mode, int threads,
-                                     int padding = 0) {
+std::vector<std::uint8_t> resize_one(const Image& src, int w, int h, Interpolation mode, int threads, int padding = 0) {
   Image out(w, h, src.channels, padding);
   resize_batch({src.cview()}, {out.view()}, mode, threads);
   return out.packed();

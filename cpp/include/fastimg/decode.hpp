@@ -24,15 +24,15 @@ const char* format_name(ImageFormat format);
 // Safety limits: no input may take unbounded memory or time.
 struct DecodeLimits {
   std::int64_t max_pixels = std::int64_t{1} << 28;  // width * height of the stored image
-  int max_scans = 500;                             // progressive JPEG scans (as TJFLAG_LIMITSCANS)
-  std::size_t max_bytes = std::size_t{1} << 30;    // encoded bytes per file or buffer
+  int max_scans = 500;                              // progressive JPEG scans (as TJFLAG_LIMITSCANS)
+  std::size_t max_bytes = std::size_t{1} << 30;     // encoded bytes per file or buffer
 };
 
 struct DecodeOptions {
   PixelFormat mode = PixelFormat::RGB;
-  int min_width = 0;   // > 0: the decoder may shrink (JPEG: in the DCT domain) while staying >= this
+  int min_width = 0;  // > 0: the decoder may shrink (JPEG: in the DCT domain) while staying >= this
   int min_height = 0;
-  int max_side = 0;    // > 0: the longer side of the result is at most this (aspect kept)
+  int max_side = 0;  // > 0: the longer side of the result is at most this (aspect kept)
   bool apply_exif_orientation = false;
   DecodeLimits limits;
 };

@@ -50,7 +50,7 @@ std::string concat(const Parts&... parts) {
 
 // Throws fastimg::InvalidArgument with the failed condition and a message built from the remaining
 // arguments (streamed), e.g. FASTIMG_CHECK(w > 0, "image ", i, ": width must be positive, got ", w).
-#define FASTIMG_CHECK(cond, ...)                                                        \
-  do {                                                                                  \
+#define FASTIMG_CHECK(cond, ...)                                                           \
+  do {                                                                                     \
     if (!(cond)) throw ::fastimg::InvalidArgument(::fastimg::detail::concat(__VA_ARGS__)); \
   } while (0)

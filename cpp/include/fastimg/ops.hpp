@@ -33,8 +33,8 @@ void crop_batch(const std::vector<ConstImageView>& src, const std::vector<ImageV
 
 // For each i draws a top-left corner uniformly among all positions where a sizes[i] box fits in
 // src[i], from (seed, i) alone. Returns boxes of the given sizes.
-std::vector<Box> random_crop_boxes(const std::vector<ConstImageView>& src,
-                                   const std::vector<Box>& sizes, std::uint64_t seed);
+std::vector<Box> random_crop_boxes(const std::vector<ConstImageView>& src, const std::vector<Box>& sizes,
+                                   std::uint64_t seed);
 
 // Mean Rec.601 luma (0.299 R + 0.587 G + 0.114 B) of each image in 0..255 units; single-channel images
 // give their mean, the alpha of 4-channel images is ignored. Sums are exact 64-bit integers, so the
@@ -42,9 +42,7 @@ std::vector<Box> random_crop_boxes(const std::vector<ConstImageView>& src,
 std::vector<double> luminance_batch(const std::vector<ConstImageView>& src, int threads = 0);
 
 // Adds an opaque alpha channel (3 -> 4 channels) or drops it (4 -> 3); dst[i] has src[i]'s size.
-void rgb_to_rgba_batch(const std::vector<ConstImageView>& src, const std::vector<ImageView>& dst,
-                       int threads = 0);
-void rgba_to_rgb_batch(const std::vector<ConstImageView>& src, const std::vector<ImageView>& dst,
-                       int threads = 0);
+void rgb_to_rgba_batch(const std::vector<ConstImageView>& src, const std::vector<ImageView>& dst, int threads = 0);
+void rgba_to_rgb_batch(const std::vector<ConstImageView>& src, const std::vector<ImageView>& dst, int threads = 0);
 
 }  // namespace fastimg

@@ -11,8 +11,8 @@ namespace fastimg {
 
 DecodedImage decode_image(const std::uint8_t* data, std::size_t size, const DecodeOptions& options) {
   detail::RegionDecoder& decoder = detail::thread_region_decoder();
-  const detail::OpenedImage opened = decoder.open(data, size, options.mode, options.apply_exif_orientation,
-                                                  options.limits);
+  const detail::OpenedImage opened =
+      decoder.open(data, size, options.mode, options.apply_exif_orientation, options.limits);
   const bool swap = detail::swaps_axes(opened.orientation);
   const bool may_shrink = options.min_width > 0 || options.min_height > 0 || options.max_side > 0;
   int factor = 1;
@@ -21,7 +21,8 @@ DecodedImage decode_image(const std::uint8_t* data, std::size_t size, const Deco
     int w = 0, h = 0;
     decoder.reduced_size(f, w, h);
     if (swap) std::swap(w, h);
-    if (w >= options.min_width && h >= options.min_height && (options.max_side <= 0 || std::max(w, h) >= options.max_side)) {
+    if (w >= options.min_width && h >= options.min_height &&
+        (options.max_side <= 0 || std::max(w, h) >= options.max_side)) {
       factor = f;
       break;
     }

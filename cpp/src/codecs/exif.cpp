@@ -46,14 +46,38 @@ RectF stored_rect(const RectF& d, int orientation, int w, int h) {
   // (u, v) displayed -> (x, y) stored, in continuous coordinates; rectangles map to rectangles.
   auto map = [&](double u, double v, double& x, double& y) {
     switch (orientation) {
-      case 2: x = w - u; y = v; break;
-      case 3: x = w - u; y = h - v; break;
-      case 4: x = u; y = h - v; break;
-      case 5: x = v; y = u; break;
-      case 6: x = v; y = h - u; break;
-      case 7: x = w - v; y = h - u; break;
-      case 8: x = w - v; y = u; break;
-      default: x = u; y = v; break;
+      case 2:
+        x = w - u;
+        y = v;
+        break;
+      case 3:
+        x = w - u;
+        y = h - v;
+        break;
+      case 4:
+        x = u;
+        y = h - v;
+        break;
+      case 5:
+        x = v;
+        y = u;
+        break;
+      case 6:
+        x = v;
+        y = h - u;
+        break;
+      case 7:
+        x = w - v;
+        y = h - u;
+        break;
+      case 8:
+        x = w - v;
+        y = u;
+        break;
+      default:
+        x = u;
+        y = v;
+        break;
     }
   };
   double ax, ay, bx, by;

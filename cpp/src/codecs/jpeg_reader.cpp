@@ -51,10 +51,8 @@ void on_emit_message(j_common_ptr c, int level) {
     case JWRN_ARITH_BAD_CODE:
     case JWRN_MUST_RESYNC:
     case JWRN_NOT_SEQUENTIAL:
-    case JWRN_BOGUS_PROGRESSION:
-      on_error_exit(c);
-    default:
-      c->err->num_warnings++;
+    case JWRN_BOGUS_PROGRESSION: on_error_exit(c);
+    default: c->err->num_warnings++;
   }
 }
 

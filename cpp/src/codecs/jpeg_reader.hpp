@@ -12,7 +12,7 @@
 namespace fastimg::detail {
 
 struct JpegHeader {
-  int width = 0;   // stored (not EXIF-oriented) size
+  int width = 0;  // stored (not EXIF-oriented) size
   int height = 0;
   int components = 0;
   bool cmyk = false;  // CMYK or YCCK: decoded as CMYK and converted by us
@@ -52,7 +52,7 @@ class JpegReader {
   // rows throws DecodeError; the decoder is ready for the next read_header() either way.
   DecodedRegion decode(int denom, PixelFormat mode, int x0, int x1, int y0, int y1, std::vector<std::uint8_t>& buffer);
 
- struct State;  // libjpeg objects; defined in the .cpp
+  struct State;  // libjpeg objects; defined in the .cpp
 
  private:
   std::unique_ptr<State> state_;

@@ -21,7 +21,7 @@ struct Fd {
 };
 
 std::size_t file_size(int fd, const std::string& path) {
-  struct stat st {};
+  struct stat st{};
   if (::fstat(fd, &st) != 0) throw IoError(errno, path);
   if (S_ISDIR(st.st_mode)) throw IoError(EISDIR, path);
   return static_cast<std::size_t>(st.st_size);

@@ -65,7 +65,8 @@ DecodedRegion RegionDecoder::decode(int factor, int x0, int x1, int y0, int y1) 
       cv::resize(padded, reduced_, cv::Size(w, h), 0, 0, cv::INTER_AREA);
       reduced_factor_ = factor;
     }
-    full = {reduced_.data, reduced_.cols, reduced_.rows, reduced_.channels(), static_cast<std::ptrdiff_t>(reduced_.step)};
+    full = {reduced_.data, reduced_.cols, reduced_.rows, reduced_.channels(),
+            static_cast<std::ptrdiff_t>(reduced_.step)};
   }
   r.scaled_width = full.width;
   r.scaled_height = full.height;

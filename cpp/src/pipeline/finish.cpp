@@ -13,14 +13,38 @@ void orient_floats(const float* src, int w, int h, int c, int orientation, float
     for (int x = 0; x < w; ++x) {
       int u, v;
       switch (orientation) {
-        case 2: u = w - 1 - x; v = y; break;
-        case 3: u = w - 1 - x; v = h - 1 - y; break;
-        case 4: u = x; v = h - 1 - y; break;
-        case 5: u = y; v = x; break;
-        case 6: u = h - 1 - y; v = x; break;
-        case 7: u = h - 1 - y; v = w - 1 - x; break;
-        case 8: u = y; v = w - 1 - x; break;
-        default: u = x; v = y; break;
+        case 2:
+          u = w - 1 - x;
+          v = y;
+          break;
+        case 3:
+          u = w - 1 - x;
+          v = h - 1 - y;
+          break;
+        case 4:
+          u = x;
+          v = h - 1 - y;
+          break;
+        case 5:
+          u = y;
+          v = x;
+          break;
+        case 6:
+          u = h - 1 - y;
+          v = x;
+          break;
+        case 7:
+          u = h - 1 - y;
+          v = w - 1 - x;
+          break;
+        case 8:
+          u = y;
+          v = w - 1 - x;
+          break;
+        default:
+          u = x;
+          v = y;
+          break;
       }
       std::memcpy(dst + (static_cast<std::size_t>(v) * out_w + u) * c, src + (static_cast<std::size_t>(y) * w + x) * c,
                   sizeof(float) * static_cast<std::size_t>(c));
@@ -153,7 +177,7 @@ struct ToByte {
 }  // namespace
 
 __attribute__((target_clones("avx2", "default"))) void write_output(const float* px, const TransformSpec& s, bool flip,
-                                                                     std::uint8_t* slot) {
+                                                                    std::uint8_t* slot) {
   Affine a{};
   for (int c = 0; c < 3; ++c) {
     const bool raw = s.dtype == OutputType::UInt8;

@@ -81,8 +81,8 @@ ItemPlan plan_item(int width, int height, const TransformSpec& s, std::uint64_t 
       rw = s.resize_width;
       rh = s.resize_height;
     }
-    FASTIMG_CHECK(rw >= s.width && rh >= s.height, "image of ", width, "x", height, " is smaller than the ",
-                  s.width, "x", s.height, " center crop");
+    FASTIMG_CHECK(rw >= s.width && rh >= s.height, "image of ", width, "x", height, " is smaller than the ", s.width,
+                  "x", s.height, " center crop");
     center_crop(rw, rh, s.width, s.height, p);
     const double fx = static_cast<double>(width) / rw, fy = static_cast<double>(height) / rh;
     p.x0 *= fx;
@@ -110,8 +110,8 @@ ItemPlan plan_item(int width, int height, const TransformSpec& s, std::uint64_t 
 }
 
 void TransformSpec::validate() const {
-  FASTIMG_CHECK(height > 0 && width > 0 && height <= 65535 && width <= 65535, "size must be positive, got ",
-                height, "x", width);
+  FASTIMG_CHECK(height > 0 && width > 0 && height <= 65535 && width <= 65535, "size must be positive, got ", height,
+                "x", width);
   FASTIMG_CHECK(scale_min > 0 && scale_min <= scale_max && scale_max <= 1.0, "scale must satisfy 0 < min <= max <= 1");
   FASTIMG_CHECK(ratio_min > 0 && ratio_min <= ratio_max, "ratio must satisfy 0 < min <= max");
   FASTIMG_CHECK(hflip >= 0 && hflip <= 1, "hflip must be a probability");

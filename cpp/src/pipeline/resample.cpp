@@ -1,9 +1,9 @@
 #include "resample.hpp"
 
+#include <emmintrin.h>
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <emmintrin.h>
 
 namespace fastimg::detail {
 namespace {
@@ -79,8 +79,8 @@ void horizontal_gray(const float* in, int out_width, const ResampleScratch& s, i
 // Vertical pass over `taps` source rows of `len` bytes: out[i] = sum_k w[k] * rows[k][i]. Wide SIMD
 // (u8 -> float conversion and multiply-add) where the CPU has it.
 __attribute__((target_clones("avx2", "default"), noinline)) void vertical_pass(const std::uint8_t* first_row,
-                                                                                std::ptrdiff_t stride, std::size_t len,
-                                                                                const float* w, int taps, float* out) {
+                                                                               std::ptrdiff_t stride, std::size_t len,
+                                                                               const float* w, int taps, float* out) {
   for (std::size_t i = 0; i < len; ++i) out[i] = w[0] * static_cast<float>(first_row[i]);
   for (int k = 1; k < taps; ++k) {
     const std::uint8_t* r = first_row + k * stride;

@@ -32,8 +32,8 @@ void run_item(const std::uint8_t* data, std::size_t size, const TransformSpec& s
   const bool swap = detail::swaps_axes(im.orientation);
   const int shown_w = swap ? im.height : im.width, shown_h = swap ? im.width : im.height;
   const ItemPlan plan = plan_item(shown_w, shown_h, spec, seed, epoch, index);
-  const detail::RectF rect = detail::stored_rect({plan.x0, plan.y0, plan.x1, plan.y1}, im.orientation, im.width,
-                                                 im.height);
+  const detail::RectF rect =
+      detail::stored_rect({plan.x0, plan.y0, plan.x1, plan.y1}, im.orientation, im.width, im.height);
   const int out_w = swap ? spec.height : spec.width, out_h = swap ? spec.width : spec.height;
 
   // The largest reduction (DCT scaling for JPEG) that keeps the crop at least as large as the output.
