@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 
 import atheris
 import numpy as np
@@ -61,7 +60,9 @@ def _good_jpeg() -> bytes:
 
 
 GOOD = _good_jpeg()
-TEMP_DIR = tempfile.mkdtemp(prefix="fastimg-fuzz-")
+# Path sources read an in-memory file (memfd) through /proc, so no run leaves files behind.
+INPUT_FD = os.memfd_create("fastimg-fuzz-input")
+INPUT_PATH = f"/proc/self/fd/{INPUT_FD}"
 BASES = [data for _, data in sorted(valid_images().items())]
 
 
@@ -96,10 +97,9 @@ def wrap(fdp: atheris.FuzzedDataProvider, image: bytes):
         doubled[::2] = np.frombuffer(image, np.uint8)
         return doubled[::2]
     if kind == 4:  # a path, read by the native worker
-        path = os.path.join(TEMP_DIR, "input")
-        with open(path, "wb") as f:
-            f.write(image)
-        return path
+        os.ftruncate(INPUT_FD, 0)
+        os.pwrite(INPUT_FD, image, 0)
+        return INPUT_PATH
     return image
 
 
