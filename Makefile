@@ -24,8 +24,8 @@ pytest: setup-test
 
 # Style, types and the generated stub: each can fail the build.
 lint: setup-test
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/ruff check src tests benchmarks fuzz
+	$(VENV)/bin/ruff format --check src tests benchmarks fuzz
 	$(VENV)/bin/mypy
 	$(VENV)/bin/clang-format --dry-run --Werror $$(git ls-files 'cpp/*.cpp' 'cpp/*.hpp' 'fuzz/*.cpp')
 	scripts/stubs.sh --check

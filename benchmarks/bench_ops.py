@@ -67,27 +67,56 @@ def build_workloads(quick: bool) -> list[Workload]:
         common = {"items": count, "unit": "images", "input_bytes": nbytes}
         for interp in ("bilinear", "area"):
             goals = {k: v for k, v in RESIZE_GOALS.items() if k != "trainingsample" or interp == TS_INTERPOLATION}
-            out.append(Workload(f"resize {interp} {label} -> {ow}x{oh}", "resize", (images, OUT_SIZE, interp),
-                                goals=goals, **common))
+            out.append(
+                Workload(
+                    f"resize {interp} {label} -> {ow}x{oh}", "resize", (images, OUT_SIZE, interp), goals=goals, **common
+                )
+            )
         out.append(Workload(f"luminance {label}", "luminance", (images,), goals=LUMINANCE_GOALS, **common))
-        out.append(Workload(f"center crop {label} -> {ow}x{oh}", "center_crop", (images, OUT_SIZE),
-                            goals=CROP_GOALS, **common))
-        out.append(Workload(f"random crop {label} -> {ow}x{oh}", "random_crop", (images, OUT_SIZE, SEED),
-                            goals=CROP_GOALS, compare=False, **common))
+        out.append(
+            Workload(f"center crop {label} -> {ow}x{oh}", "center_crop", (images, OUT_SIZE), goals=CROP_GOALS, **common)
+        )
+        out.append(
+            Workload(
+                f"random crop {label} -> {ow}x{oh}",
+                "random_crop",
+                (images, OUT_SIZE, SEED),
+                goals=CROP_GOALS,
+                compare=False,
+                **common,
+            )
+        )
     n, t, h, w = VIDEO_SETS[mode]
     videos = textured_videos(n, t, h, w, SEED + 100)
     vw, vh = VIDEO_OUT_SIZE
     for interp in ("bilinear", "area"):
-        out.append(Workload(f"videos {interp} {n} x {t} frames {w}x{h} -> {vw}x{vh}", "resize_videos",
-                            (videos, VIDEO_OUT_SIZE, interp), items=n * t, unit="frames",
-                            input_bytes=n * t * h * w * 3, goals=VIDEO_GOALS))
+        out.append(
+            Workload(
+                f"videos {interp} {n} x {t} frames {w}x{h} -> {vw}x{vh}",
+                "resize_videos",
+                (videos, VIDEO_OUT_SIZE, interp),
+                items=n * t,
+                unit="frames",
+                input_bytes=n * t * h * w * 3,
+                goals=VIDEO_GOALS,
+            )
+        )
     return out
 
 
 def make_adapters() -> list[OpsAdapter]:
     threads = fastimg.get_num_threads()
-    return [FastimgOps(), FastimgOps(num_threads=1), NumpyLoop(), Cv2Loop(), Cv2Pool(threads), PillowOps(),
-            TrainingSampleOps(), MemoryRead(1), MemoryRead(threads)]
+    return [
+        FastimgOps(),
+        FastimgOps(num_threads=1),
+        NumpyLoop(),
+        Cv2Loop(),
+        Cv2Pool(threads),
+        PillowOps(),
+        TrainingSampleOps(),
+        MemoryRead(1),
+        MemoryRead(threads),
+    ]
 
 
 def max_abs_diff(ref: Any, other: Any) -> float | None:
@@ -115,15 +144,27 @@ def run_workload(work: Workload, adapters: list[OpsAdapter], plan: Plan) -> list
         goal = work.goals.get(key)
         ratio = best / base
         comparable = work.compare and not isinstance(by_key[key], MemoryRead) and key != BASELINE
-        rows.append({
-            "workload": work.name, "op": work.op, "adapter": key, "name": by_key[key].name,
-            "items": work.items, "unit": work.unit, "input_bytes": work.input_bytes,
-            "times_s": ts, "best_s": best, "median_s": statistics.median(ts),
-            "items_per_s": work.items / best, "input_gb_per_s": work.input_bytes / best / 1e9,
-            "fastimg_speedup": ratio, "fastimg_speedup_median": statistics.median(ts) / base_median, "goal": goal,
-            "status": None if goal is None else ("PASS" if ratio >= goal else "MISS"),
-            "max_abs_diff_vs_fastimg": max_abs_diff(first[BASELINE], first[key]) if comparable else None,
-        })
+        rows.append(
+            {
+                "workload": work.name,
+                "op": work.op,
+                "adapter": key,
+                "name": by_key[key].name,
+                "items": work.items,
+                "unit": work.unit,
+                "input_bytes": work.input_bytes,
+                "times_s": ts,
+                "best_s": best,
+                "median_s": statistics.median(ts),
+                "items_per_s": work.items / best,
+                "input_gb_per_s": work.input_bytes / best / 1e9,
+                "fastimg_speedup": ratio,
+                "fastimg_speedup_median": statistics.median(ts) / base_median,
+                "goal": goal,
+                "status": None if goal is None else ("PASS" if ratio >= goal else "MISS"),
+                "max_abs_diff_vs_fastimg": max_abs_diff(first[BASELINE], first[key]) if comparable else None,
+            }
+        )
     return rows
 
 
@@ -139,45 +180,76 @@ def _diff_text(d: float | None) -> str:
 
 def render(rows: list[dict[str, Any]], info: dict[str, Any], plan: Plan, quick: bool) -> str:
     v = info["versions"]
-    rounds = (f"{plan.min_rounds}-{plan.max_rounds} rounds (time-boxed at ~{plan.budget_s:.0f} s)"
-              if plan.max_rounds > 1 else "1 round")
+    rounds = (
+        f"{plan.min_rounds}-{plan.max_rounds} rounds (time-boxed at ~{plan.budget_s:.0f} s)"
+        if plan.max_rounds > 1
+        else "1 round"
+    )
     head = [
         "# fastimg batched ops" + (" (--quick: small batches, 1 round; not for quoting)" if quick else ""),
         "",
-        (f"{info['date']} · {info['cpu']}, {info['usable_cpus']} CPUs · 1-min load average at start "
-         f"{info['load_average'][0]:.2f}, at end {info['load_average_end'][0]:.2f} · Python {info['python']}"),
+        (
+            f"{info['date']} · {info['cpu']}, {info['usable_cpus']} CPUs · 1-min load average at start "
+            f"{info['load_average'][0]:.2f}, at end {info['load_average_end'][0]:.2f} · Python {info['python']}"
+        ),
         "",
-        (f"fastimg {v['fastimg']} ({info['fastimg_threads']} threads) · numpy {v['numpy']} · "
-         f"cv2 {v['opencv-python-headless']} · Pillow {v['pillow']} · trainingsample {v['trainingsample']}"),
+        (
+            f"fastimg {v['fastimg']} ({info['fastimg_threads']} threads) · numpy {v['numpy']} · "
+            f"cv2 {v['opencv-python-headless']} · Pillow {v['pillow']} · trainingsample {v['trainingsample']}"
+        ),
         "",
-        (f"Each workload: one warm-up call per competitor, then {rounds}; each round runs every competitor once, "
-         f"in rotating order, except that after {plan.min_rounds} rounds a competitor that has used its share of "
-         "the time box sits out (so slow ones do not starve the close races of samples). Times are the best "
-         "round (median next to it). **fastimg x** = competitor time / fastimg time, >1 means fastimg is faster "
-         "(goals are judged on best times); on the `fastimg, 1 thread` row it is the 1->2 thread speed-up."),
+        (
+            f"Each workload: one warm-up call per competitor, then {rounds}; each round runs every competitor once, "
+            f"in rotating order, except that after {plan.min_rounds} rounds a competitor that has used its share of "
+            "the time box sits out (so slow ones do not starve the close races of samples). Times are the best "
+            "round (median next to it). **fastimg x** = competitor time / fastimg time, >1 means fastimg is faster "
+            "(goals are judged on best times); on the `fastimg, 1 thread` row it is the 1->2 thread speed-up."
+        ),
         "",
-        ("Resize rows compare the same interpolation on both sides: bilinear = fastimg \"bilinear\" / "
-         "cv2.INTER_LINEAR / Pillow BILINEAR; area = fastimg \"area\" / cv2.INTER_AREA / Pillow BOX. "
-         f"trainingsample has no interpolation argument and is {TS_INTERPOLATION} "
-         "(byte-identical to cv2.INTER_LINEAR), so it only appears in bilinear rows. Pillow BILINEAR is "
-         "antialiased (reads the whole footprint), hence its large max |diff|. "
-         "`memory read` rows sum the input bytes and nothing else (the faster of two numpy sums, picked at "
-         "run time): the floor for luminance."),
+        (
+            'Resize rows compare the same interpolation on both sides: bilinear = fastimg "bilinear" / '
+            'cv2.INTER_LINEAR / Pillow BILINEAR; area = fastimg "area" / cv2.INTER_AREA / Pillow BOX. '
+            f"trainingsample has no interpolation argument and is {TS_INTERPOLATION} "
+            "(byte-identical to cv2.INTER_LINEAR), so it only appears in bilinear rows. Pillow BILINEAR is "
+            "antialiased (reads the whole footprint), hence its large max |diff|. "
+            "`memory read` rows sum the input bytes and nothing else (the faster of two numpy sums, picked at "
+            "run time): the floor for luminance."
+        ),
         "",
-        ("Crops copy the same positions every round (a fixed seed), so their sources stay in the CPU caches "
-         "for every competitor alike."),
+        (
+            "Crops copy the same positions every round (a fixed seed), so their sources stay in the CPU caches "
+            "for every competitor alike."
+        ),
         "",
         "",
     ]
     table = markdown_table(
-        ["workload", "competitor", "best ms", "median ms", "images/s (frames/s)", "fastimg x", "goal",
-         "fastimg x (medians)", "max abs diff"],
-        [[r["workload"], r["name"], fmt_ms(r["best_s"]), fmt_ms(r["median_s"]),
-          fmt_rate(r["items_per_s"]),
-          "—" if r["adapter"] == BASELINE else _ratio_text(r["fastimg_speedup"]),
-          "" if r["goal"] is None else f">={r['goal']:g} {r['status']}",
-          "—" if r["adapter"] == BASELINE else _ratio_text(r["fastimg_speedup_median"]),
-          _diff_text(r["max_abs_diff_vs_fastimg"])] for r in rows])
+        [
+            "workload",
+            "competitor",
+            "best ms",
+            "median ms",
+            "images/s (frames/s)",
+            "fastimg x",
+            "goal",
+            "fastimg x (medians)",
+            "max abs diff",
+        ],
+        [
+            [
+                r["workload"],
+                r["name"],
+                fmt_ms(r["best_s"]),
+                fmt_ms(r["median_s"]),
+                fmt_rate(r["items_per_s"]),
+                "—" if r["adapter"] == BASELINE else _ratio_text(r["fastimg_speedup"]),
+                "" if r["goal"] is None else f">={r['goal']:g} {r['status']}",
+                "—" if r["adapter"] == BASELINE else _ratio_text(r["fastimg_speedup_median"]),
+                _diff_text(r["max_abs_diff_vs_fastimg"]),
+            ]
+            for r in rows
+        ],
+    )
     return "\n".join(head) + table + "\n\n" + "\n".join(summary(rows))
 
 
@@ -190,8 +262,11 @@ def summary(rows: list[dict[str, Any]]) -> list[str]:
     lines += ["", "## Luminance against the memory-read floor (input GB/s)", ""]
     for work in dict.fromkeys(r["workload"] for r in rows if r["op"] == "luminance"):
         rate = {r["adapter"]: r["input_gb_per_s"] for r in rows if r["workload"] == work}
-        floors = ", ".join(f"{r['name']} {r['input_gb_per_s']:.1f}" for r in rows
-                           if r["workload"] == work and r["adapter"].startswith("memory_read"))
+        floors = ", ".join(
+            f"{r['name']} {r['input_gb_per_s']:.1f}"
+            for r in rows
+            if r["workload"] == work and r["adapter"].startswith("memory_read")
+        )
         lines.append(f"- {work}: fastimg {rate[BASELINE]:.1f}, fastimg 1 thread {rate['fastimg_1t']:.1f}; {floors}")
     goals = [r for r in rows if r["status"]]
     missed = [r for r in goals if r["status"] == "MISS"]
@@ -227,7 +302,13 @@ def run(quick: bool = False) -> None:
     markdown = render(rows, info, plan, quick)
     print()
     print(markdown)
-    data = {"section": "ops", "quick": quick, "machine": info, "plan": vars(plan),
-            "trainingsample_interpolation": TS_INTERPOLATION, "rows": rows}
+    data = {
+        "section": "ops",
+        "quick": quick,
+        "machine": info,
+        "plan": vars(plan),
+        "trainingsample_interpolation": TS_INTERPOLATION,
+        "rows": rows,
+    }
     for path in write_results("ops", markdown, data):
         print(f"wrote {path}")

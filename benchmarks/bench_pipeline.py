@@ -53,21 +53,56 @@ def build_workloads() -> list[Workload]:
     eval_spec = PipeSpec(224, "center", resize=256, hflip=0.5)
     threads = {"fastimg_1t": 1.8}
     return [
-        Workload("tiny", "32-px -> 32x32 stretch + flip (batch 256)", "tiny", 256, PipeSpec(32, "stretch"),
-                 {"torch": 8.0, **threads}, budget_s=15.0),
-        Workload("eval", "ImageNet-sized -> Resize(256) + CenterCrop(224) + flip (batch 64)", "imagenet", 64,
-                 eval_spec, {"torch": 4.0, "dataio": 1.3, **threads}),
-        Workload("rrc", "ImageNet-sized -> RandomResizedCrop(224) + flip (batch 64)", "imagenet", 64,
-                 PipeSpec(224, "random_resized"), {"dataio": 1.5, **threads}),
-        Workload("large", "2048-4096 px -> Resize(256) + CenterCrop(224) + flip (batch 16)", "large", 16,
-                 eval_spec, {"torch": 6.0, **threads}, best_scaled_goal=1.0),
+        Workload(
+            "tiny",
+            "32-px -> 32x32 stretch + flip (batch 256)",
+            "tiny",
+            256,
+            PipeSpec(32, "stretch"),
+            {"torch": 8.0, **threads},
+            budget_s=15.0,
+        ),
+        Workload(
+            "eval",
+            "ImageNet-sized -> Resize(256) + CenterCrop(224) + flip (batch 64)",
+            "imagenet",
+            64,
+            eval_spec,
+            {"torch": 4.0, "dataio": 1.3, **threads},
+        ),
+        Workload(
+            "rrc",
+            "ImageNet-sized -> RandomResizedCrop(224) + flip (batch 64)",
+            "imagenet",
+            64,
+            PipeSpec(224, "random_resized"),
+            {"dataio": 1.5, **threads},
+        ),
+        Workload(
+            "large",
+            "2048-4096 px -> Resize(256) + CenterCrop(224) + flip (batch 16)",
+            "large",
+            16,
+            eval_spec,
+            {"torch": 6.0, **threads},
+            best_scaled_goal=1.0,
+        ),
     ]
 
 
 def make_adapters() -> list[PipelineAdapter]:
-    return [FastimgPipe(), FastimgPipe(num_threads=1), PlainTorchPipe(), PillowDraftPipe(), Cv2ReducedPipe(),
-            SimplejpegPipe(), DataioPipe(), DataioPipe(read_in_python=True),
-            DecodeCeiling(scaled=False), DecodeCeiling(scaled=True)]
+    return [
+        FastimgPipe(),
+        FastimgPipe(num_threads=1),
+        PlainTorchPipe(),
+        PillowDraftPipe(),
+        Cv2ReducedPipe(),
+        SimplejpegPipe(),
+        DataioPipe(),
+        DataioPipe(read_in_python=True),
+        DecodeCeiling(scaled=False),
+        DecodeCeiling(scaled=True),
+    ]
 
 
 def mean_abs_diff(ref: Any, other: Any) -> float | None:
@@ -86,34 +121,37 @@ def _guarded(key: str, fn: Callable[[], Any], errors: dict[str, str]) -> Callabl
     def call() -> Any:
         try:
             return fn()
-        except Exception as exc:  # noqa: BLE001 - a competitor failing is a row, not the end of the section
+        except Exception as exc:
             errors[key] = _error_text(exc)
             return NotImplemented
+
     return call
 
 
-def output_check(work: Workload, paths: list[str], adapters: list[PipelineAdapter],
-                 errors: dict[str, str]) -> dict[str, float]:
+def output_check(
+    work: Workload, paths: list[str], adapters: list[PipelineAdapter], errors: dict[str, str]
+) -> dict[str, float]:
     """Mean |diff| vs fastimg on the first batch, flip off; only for workloads whose geometry is
     deterministic (random crops land elsewhere in each library)."""
     if work.spec.crop == "random_resized":
         return {}
     spec = work.spec.without_flip()
-    batch = paths[:work.batch_size]
+    batch = paths[: work.batch_size]
     outputs = {}
     for a in adapters:
         if a.reference or a.key in errors or a.supports(spec) is not None:
             continue
         try:
             outputs[a.key] = a.load_batch(batch, spec)
-        except Exception as exc:  # noqa: BLE001 - reported in the row
+        except Exception as exc:
             errors[a.key] = _error_text(exc, "output check: ")
     ref = outputs.pop(BASELINE)
     return {key: d for key, out in outputs.items() if (d := mean_abs_diff(ref, out)) is not None}
 
 
-def run_workload(work: Workload, image_set: ImageSet, adapters: list[PipelineAdapter], plan: Plan,
-                 broken: dict[str, str]) -> list[dict[str, Any]]:
+def run_workload(
+    work: Workload, image_set: ImageSet, adapters: list[PipelineAdapter], plan: Plan, broken: dict[str, str]
+) -> list[dict[str, Any]]:
     paths = image_set.paths
     errors: dict[str, str] = {}
     skipped = {a.key: broken.get(a.key) or a.supports(work.spec) for a in adapters}
@@ -126,11 +164,12 @@ def run_workload(work: Workload, image_set: ImageSet, adapters: list[PipelineAda
         epochs = itertools.count()
         try:
             a.start(paths, work.spec, work.batch_size)
-        except Exception as exc:  # noqa: BLE001 - reported in the row
+        except Exception as exc:
             errors[a.key] = _error_text(exc, "start: ")
             continue
-        calls[a.key] = _guarded(a.key, lambda a=a, e=epochs: a.run_epoch(paths, work.spec, work.batch_size, next(e)),
-                                errors)
+        calls[a.key] = _guarded(
+            a.key, lambda a=a, e=epochs: a.run_epoch(paths, work.spec, work.batch_size, next(e)), errors
+        )
     try:
         times, first = measure(calls, plan)
     finally:
@@ -144,19 +183,37 @@ def run_workload(work: Workload, image_set: ImageSet, adapters: list[PipelineAda
     base, base_median = min(times[BASELINE]), statistics.median(times[BASELINE])
     rows = []
     for a in adapters:
-        row: dict[str, Any] = {"workload": work.name, "workload_key": work.key, "adapter": a.key, "name": a.name,
-                               "reference": a.reference, "items": len(paths), "batch_size": work.batch_size,
-                               "goal": work.goals.get(a.key), "status": None,
-                               "mean_abs_diff_vs_fastimg": diffs.get(a.key), "machine_load": load}
+        row: dict[str, Any] = {
+            "workload": work.name,
+            "workload_key": work.key,
+            "adapter": a.key,
+            "name": a.name,
+            "reference": a.reference,
+            "items": len(paths),
+            "batch_size": work.batch_size,
+            "goal": work.goals.get(a.key),
+            "status": None,
+            "mean_abs_diff_vs_fastimg": diffs.get(a.key),
+            "machine_load": load,
+        }
         ts = times.get(a.key)
         if a.key in skipped or a.key in errors or not ts:
-            row.update(times_s=[], status="n/a" if row["goal"] is None else "n/a (goal not judged)",
-                       na_reason=skipped.get(a.key) or errors.get(a.key, "no result"))
+            row.update(
+                times_s=[],
+                status="n/a" if row["goal"] is None else "n/a (goal not judged)",
+                na_reason=skipped.get(a.key) or errors.get(a.key, "no result"),
+            )
             rows.append(row)
             continue
         best, median = min(ts), statistics.median(ts)
-        row.update(times_s=ts, best_s=best, median_s=median, items_per_s=len(paths) / best,
-                   fastimg_speedup=best / base, fastimg_speedup_median=median / base_median)
+        row.update(
+            times_s=ts,
+            best_s=best,
+            median_s=median,
+            items_per_s=len(paths) / best,
+            fastimg_speedup=best / base,
+            fastimg_speedup_median=median / base_median,
+        )
         rows.append(row)
     if work.best_scaled_goal is not None:
         scaled = [r for r in rows if r["adapter"] in SCALED_DECODERS and "best_s" in r]
@@ -179,69 +236,125 @@ def _table_row(r: dict[str, Any]) -> list[str]:
     diff = r["mean_abs_diff_vs_fastimg"]
     diff_text = "" if diff is None else f"{diff:.2f}"
     if "best_s" not in r:
-        return [r["workload"], r["name"], "n/a", "", "", "", "" if r["goal"] is None else f">={r['goal']:g} n/a",
-                "", f"n/a: {r['na_reason']}"]
+        return [
+            r["workload"],
+            r["name"],
+            "n/a",
+            "",
+            "",
+            "",
+            "" if r["goal"] is None else f">={r['goal']:g} n/a",
+            "",
+            f"n/a: {r['na_reason']}",
+        ]
     is_base = r["adapter"] == BASELINE
-    ratio = "—" if is_base else f"({_ratio_text(r['fastimg_speedup'])})" if r["reference"] else \
-        _ratio_text(r["fastimg_speedup"])
+    ratio = (
+        "—"
+        if is_base
+        else f"({_ratio_text(r['fastimg_speedup'])})"
+        if r["reference"]
+        else _ratio_text(r["fastimg_speedup"])
+    )
     goal = "" if r["goal"] is None else f">={r['goal']:g} {r['status']}"
     if r.get("goal_note"):
         goal += f" ({r['goal_note']})"
-    return [r["workload"], r["name"], fmt_ms(r["best_s"]), fmt_ms(r["median_s"]), fmt_rate(r["items_per_s"]), ratio,
-            goal, "—" if is_base else _ratio_text(r["fastimg_speedup_median"]), diff_text]
+    return [
+        r["workload"],
+        r["name"],
+        fmt_ms(r["best_s"]),
+        fmt_ms(r["median_s"]),
+        fmt_rate(r["items_per_s"]),
+        ratio,
+        goal,
+        "—" if is_base else _ratio_text(r["fastimg_speedup_median"]),
+        diff_text,
+    ]
 
 
-def render(rows: list[dict[str, Any]], sets: dict[str, ImageSet], adapters: list[PipelineAdapter],
-           info: dict[str, Any], plan: Plan, quick: bool) -> str:
+def render(
+    rows: list[dict[str, Any]],
+    sets: dict[str, ImageSet],
+    adapters: list[PipelineAdapter],
+    info: dict[str, Any],
+    plan: Plan,
+    quick: bool,
+) -> str:
     v = info["versions"]
-    rounds = (f"{plan.min_rounds}-{plan.max_rounds} rounds (time-boxed at ~{plan.budget_s:.0f} s per workload, "
-              "15 s for the 32-px one)"
-              if plan.max_rounds > 1 else "1 round")
+    rounds = (
+        f"{plan.min_rounds}-{plan.max_rounds} rounds (time-boxed at ~{plan.budget_s:.0f} s per workload, "
+        "15 s for the 32-px one)"
+        if plan.max_rounds > 1
+        else "1 round"
+    )
     threads = info["fastimg_threads"]
     head = [
         "# fastimg decode pipeline" + (" (--quick: subsets, 1 round; not for quoting)" if quick else ""),
         "",
-        (f"{info['date']} · {info['cpu']}, {info['usable_cpus']} CPUs · 1-min load average at start "
-         f"{info['load_average'][0]:.2f}, at end {info['load_average_end'][0]:.2f} · Python {info['python']}"),
+        (
+            f"{info['date']} · {info['cpu']}, {info['usable_cpus']} CPUs · 1-min load average at start "
+            f"{info['load_average'][0]:.2f}, at end {info['load_average_end'][0]:.2f} · Python {info['python']}"
+        ),
         "",
-        (f"fastimg {v['fastimg']} ({threads} threads) · torch {v['torch']} · Pillow {v['pillow']} · "
-         f"cv2 {v['opencv-python-headless']} · simplejpeg {v['simplejpeg']} · dataio-rs {v['dataio-rs']} · "
-         f"numpy {v['numpy']}"),
+        (
+            f"fastimg {v['fastimg']} ({threads} threads) · torch {v['torch']} · Pillow {v['pillow']} · "
+            f"cv2 {v['opencv-python-headless']} · simplejpeg {v['simplejpeg']} · dataio-rs {v['dataio-rs']} · "
+            f"numpy {v['numpy']}"
+        ),
         "",
         "Image sets (synthetic, camera-like entropy; bits/pixel = file bytes x 8 / pixels):",
         "",
         *[f"- {s.describe()}" for s in sets.values()],
         "",
-        (f"Every competitor uses {threads} threads (or DataLoader worker processes) and produces the same "
-         "float32 NCHW batches, ImageNet-normalised, with the same geometry (torchvision semantics: "
-         "Resize(256) = shorter side 256, CenterCrop, RandomResizedCrop's get_params, flip p=0.5). One call = "
-         "one epoch over the set in batches; **images/s** = set size / best epoch. Every competitor opens and "
-         "reads each file every epoch (fastimg and dataio natively by path, the others in Python), and after "
-         "the untimed warm-up epoch the page cache is warm for all of them alike; the warm-up epoch also "
-         "starts the DataLoader's persistent workers, so worker start-up is not counted. "
-         f"Timing: {rounds}; each round runs every competitor once, in rotating order (a slow competitor sits "
-         "out once it has used its share of the time box). **fastimg x** = competitor time / fastimg time, "
-         ">1 means fastimg is faster (goals are judged on best times); on the `fastimg, 1 thread` row it is "
-         "the 1->2 thread speed-up; in parentheses on the reference rows. **mean abs diff**: mean "
-         "|competitor - fastimg| of the first batch in 0-255 pixel units (normalisation undone), with the flip "
-         "off, on the workloads whose geometry is deterministic. ~0.3 is rounding alone (the others round to "
-         "uint8 before normalising, fastimg does not); cv2.INTER_LINEAR is not antialiased (2 taps whatever "
-         "the shrink), and DCT-scaled or region decodes differ slightly from full-size ones."),
+        (
+            f"Every competitor uses {threads} threads (or DataLoader worker processes) and produces the same "
+            "float32 NCHW batches, ImageNet-normalised, with the same geometry (torchvision semantics: "
+            "Resize(256) = shorter side 256, CenterCrop, RandomResizedCrop's get_params, flip p=0.5). One call = "
+            "one epoch over the set in batches; **images/s** = set size / best epoch. Every competitor opens and "
+            "reads each file every epoch (fastimg and dataio natively by path, the others in Python), and after "
+            "the untimed warm-up epoch the page cache is warm for all of them alike; the warm-up epoch also "
+            "starts the DataLoader's persistent workers, so worker start-up is not counted. "
+            f"Timing: {rounds}; each round runs every competitor once, in rotating order (a slow competitor sits "
+            "out once it has used its share of the time box). **fastimg x** = competitor time / fastimg time, "
+            ">1 means fastimg is faster (goals are judged on best times); on the `fastimg, 1 thread` row it is "
+            "the 1->2 thread speed-up; in parentheses on the reference rows. **mean abs diff**: mean "
+            "|competitor - fastimg| of the first batch in 0-255 pixel units (normalisation undone), with the flip "
+            "off, on the workloads whose geometry is deterministic. ~0.3 is rounding alone (the others round to "
+            "uint8 before normalising, fastimg does not); cv2.INTER_LINEAR is not antialiased (2 taps whatever "
+            "the shrink), and DCT-scaled or region decodes differ slightly from full-size ones."
+        ),
         "",
         "",
     ]
-    table = markdown_table(["workload", "competitor", "best ms/epoch", "median ms", "images/s", "fastimg x", "goal",
-                            "fastimg x (medians)", "mean abs diff"], [_table_row(r) for r in rows])
+    table = markdown_table(
+        [
+            "workload",
+            "competitor",
+            "best ms/epoch",
+            "median ms",
+            "images/s",
+            "fastimg x",
+            "goal",
+            "fastimg x (medians)",
+            "mean abs diff",
+        ],
+        [_table_row(r) for r in rows],
+    )
     notes = ["", "## How each competitor works", ""]
     notes += [f"- **{a.name}**: {a.note}" for a in adapters if a.note]
     return "\n".join(head) + table + "\n" + "\n".join(notes) + "\n\n" + "\n".join(summary(rows, threads))
 
 
 def load_lines(rows: list[dict[str, Any]]) -> list[str]:
-    lines = ["## Machine load while each workload was timed", "",
-             ("CPU time taken by other processes (busy time in /proc/stat minus this process and its DataLoader "
-             "workers) plus hypervisor steal, in cores. Above "
-             f"{OTHER_LOAD_WARN:g} the 2-thread rows lose a share of a core and the numbers are suspect: rerun."), ""]
+    lines = [
+        "## Machine load while each workload was timed",
+        "",
+        (
+            "CPU time taken by other processes (busy time in /proc/stat minus this process and its DataLoader "
+            "workers) plus hypervisor steal, in cores. Above "
+            f"{OTHER_LOAD_WARN:g} the 2-thread rows lose a share of a core and the numbers are suspect: rerun."
+        ),
+        "",
+    ]
     for key in dict.fromkeys(r["workload_key"] for r in rows):
         r = next(r for r in rows if r["workload_key"] == key)
         load = r["machine_load"]
@@ -249,9 +362,11 @@ def load_lines(rows: list[dict[str, Any]]) -> list[str]:
             lines.append(f"- {r['workload']}: not measured (no /proc/stat)")
             continue
         flag = " **SUSPECT: other work was running**" if load["suspect"] else ""
-        lines.append(f"- {r['workload']}: {load['wall_s']:.0f} s wall, this benchmark {load['own_cpu_s']:.0f} CPU s, "
-                     f"other processes {load['other_cpu_s']:.1f} s + steal {load['steal_s']:.1f} s = "
-                     f"{load['other_cores']:.2f} cores{flag}")
+        lines.append(
+            f"- {r['workload']}: {load['wall_s']:.0f} s wall, this benchmark {load['own_cpu_s']:.0f} CPU s, "
+            f"other processes {load['other_cpu_s']:.1f} s + steal {load['steal_s']:.1f} s = "
+            f"{load['other_cores']:.2f} cores{flag}"
+        )
     return lines
 
 
@@ -260,28 +375,31 @@ def summary(rows: list[dict[str, Any]], threads: int) -> list[str]:
     lines = [*load_lines(rows), "", "## 1 -> 2 thread speed-up (fastimg)", ""]
     for r in rows:
         if r["adapter"] == "fastimg_1t" and "best_s" in r:
-            lines.append(f"- {r['workload']}: {_ratio_text(r['fastimg_speedup'])}x ({r['status']}, goal "
-                         f">={r['goal']:g}x)")
-    lines += ["", f"## fastimg against the raw decode ceiling ({threads} threads vs {threads} x one-thread decode)",
-              ""]
+            lines.append(
+                f"- {r['workload']}: {_ratio_text(r['fastimg_speedup'])}x ({r['status']}, goal >={r['goal']:g}x)"
+            )
+    lines += ["", f"## fastimg against the raw decode ceiling ({threads} threads vs {threads} x one-thread decode)", ""]
     for key in dict.fromkeys(r["workload_key"] for r in rows):
         base, full, scaled = by.get((key, BASELINE)), by.get((key, "ceiling_full")), by.get((key, "ceiling_scaled"))
         if not base or "best_s" not in base or not scaled or "best_s" not in scaled or "best_s" not in full:
             continue
         share = scaled["best_s"] / threads / base["best_s"]
-        lines.append(f"- {base['workload']}: fastimg {fmt_rate(base['items_per_s'])} images/s; decode alone "
-                     f"{fmt_rate(full['items_per_s'])}/s per thread at full size, {fmt_rate(scaled['items_per_s'])}/s "
-                     f"at the pipeline's DCT scale: a whole-image decode at that scale is ~{100 * share:.0f}% of "
-                     "fastimg's time per image and thread (over 100%: its region decode skips work a whole-image "
-                     "decode does)")
+        lines.append(
+            f"- {base['workload']}: fastimg {fmt_rate(base['items_per_s'])} images/s; decode alone "
+            f"{fmt_rate(full['items_per_s'])}/s per thread at full size, {fmt_rate(scaled['items_per_s'])}/s "
+            f"at the pipeline's DCT scale: a whole-image decode at that scale is ~{100 * share:.0f}% of "
+            "fastimg's time per image and thread (over 100%: its region decode skips work a whole-image "
+            "decode does)"
+        )
     goals = [r for r in rows if r["status"] in ("PASS", "MISS")]
     missed = [r for r in goals if r["status"] == "MISS"]
     lines += ["", f"## Goals: {len(goals) - len(missed)}/{len(goals)} PASS", ""]
     for r in missed:
         load = r["machine_load"]
         suspect = f" (timed under {load['other_cores']:.2f} cores of other load: rerun)" if load.get("suspect") else ""
-        lines.append(f"- MISS {r['workload']} vs {r['name']}: {_ratio_text(r['fastimg_speedup'])}x < {r['goal']:g}x"
-                     f"{suspect}")
+        lines.append(
+            f"- MISS {r['workload']} vs {r['name']}: {_ratio_text(r['fastimg_speedup'])}x < {r['goal']:g}x{suspect}"
+        )
     for r in rows:
         if "best_s" not in r and r["goal"] is not None:
             lines.append(f"- not judged: {r['workload']} vs {r['name']} ({r['na_reason']})")
@@ -303,7 +421,7 @@ def run(quick: bool = False) -> None:
     for a in adapters:
         try:
             a.setup(threads)
-        except Exception as exc:  # noqa: BLE001 - reported in the rows
+        except Exception as exc:
             broken[a.key] = _error_text(exc, "setup: ")
     info = machine_info(PACKAGES)
     info["fastimg_threads"] = threads
@@ -315,12 +433,16 @@ def run(quick: bool = False) -> None:
             if quick:
                 work.batch_size = min(work.batch_size, 16 if work.set_name == "imagenet" else len(image_set.paths))
             t = time.perf_counter()
-            new = run_workload(work, image_set, adapters, plan if quick else replace(plan, budget_s=work.budget_s),
-                               broken)
+            new = run_workload(
+                work, image_set, adapters, plan if quick else replace(plan, budget_s=work.budget_s), broken
+            )
             counts = "/".join(str(len(r["times_s"])) for r in new)
             load = new[0]["machine_load"].get("other_cores")
-            other = "" if load is None else f", other load {load:.2f} cores" + (" (SUSPECT)" if load > OTHER_LOAD_WARN
-                                                                                 else "")
+            other = (
+                ""
+                if load is None
+                else f", other load {load:.2f} cores" + (" (SUSPECT)" if load > OTHER_LOAD_WARN else "")
+            )
             print(f"  {work.name}: {counts} rounds, {time.perf_counter() - t:.1f} s{other}", flush=True)
             rows += new
     finally:
@@ -330,12 +452,30 @@ def run(quick: bool = False) -> None:
     markdown = render(rows, sets, adapters, info, plan, quick)
     print()
     print(markdown)
-    data = {"section": "pipeline", "quick": quick, "machine": info, "plan": vars(plan),
-            "sets": {name: {"count": len(s.paths), "bits_per_pixel": s.bits_per_pixel, "describe": s.describe()}
-                     for name, s in sets.items()},
-            "workloads": [{"key": w.key, "name": w.name, "set": w.set_name, "batch_size": w.batch_size,
-                           "spec": vars(w.spec), "goals": w.goals, "best_scaled_goal": w.best_scaled_goal,
-                           "budget_s": 0.0 if quick else w.budget_s} for w in workloads],
-            "notes": {a.key: a.note for a in adapters}, "rows": rows}
+    data = {
+        "section": "pipeline",
+        "quick": quick,
+        "machine": info,
+        "plan": vars(plan),
+        "sets": {
+            name: {"count": len(s.paths), "bits_per_pixel": s.bits_per_pixel, "describe": s.describe()}
+            for name, s in sets.items()
+        },
+        "workloads": [
+            {
+                "key": w.key,
+                "name": w.name,
+                "set": w.set_name,
+                "batch_size": w.batch_size,
+                "spec": vars(w.spec),
+                "goals": w.goals,
+                "best_scaled_goal": w.best_scaled_goal,
+                "budget_s": 0.0 if quick else w.budget_s,
+            }
+            for w in workloads
+        ],
+        "notes": {a.key: a.note for a in adapters},
+        "rows": rows,
+    }
     for path in write_results("pipeline", markdown, data):
         print(f"wrote {path}")

@@ -57,6 +57,11 @@ class CpuMeter:
             return {"wall_s": wall, "own_cpu_s": own}
         other = max(0.0, machine[0] - machine0[0] - own)
         steal = machine[1] - machine0[1]
-        return {"wall_s": wall, "own_cpu_s": own, "other_cpu_s": other, "steal_s": steal,
-                "other_cores": (other + steal) / wall if wall > 0 else 0.0,
-                "suspect": (other + steal) / wall > OTHER_LOAD_WARN if wall > 0 else False}
+        return {
+            "wall_s": wall,
+            "own_cpu_s": own,
+            "other_cpu_s": other,
+            "steal_s": steal,
+            "other_cores": (other + steal) / wall if wall > 0 else 0.0,
+            "suspect": (other + steal) / wall > OTHER_LOAD_WARN if wall > 0 else False,
+        }

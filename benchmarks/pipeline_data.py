@@ -29,8 +29,18 @@ STAMP = {"version": 1, "seed": SEED, "texture": [24.0, 2.5, 0.25], "quality": [9
 
 TILE = 1031  # prime, so texture tiles never line up with 8x8 blocks
 # ImageNet-like (width, height) with rough frequencies; shorter sides 300-500.
-IMAGENET_SIZES = [((500, 375), 35), ((375, 500), 15), ((500, 333), 15), ((333, 500), 5), ((400, 400), 5),
-                  ((500, 500), 5), ((640, 480), 5), ((450, 300), 5), ((480, 360), 5), ((500, 400), 5)]
+IMAGENET_SIZES = [
+    ((500, 375), 35),
+    ((375, 500), 15),
+    ((500, 333), 15),
+    ((333, 500), 5),
+    ((400, 400), 5),
+    ((500, 500), 5),
+    ((640, 480), 5),
+    ((450, 300), 5),
+    ((480, 360), 5),
+    ((500, 400), 5),
+]
 LARGE_LONG_SIDES = [2048, 2560, 3000, 3264, 4000, 4096]
 LARGE_RATIOS = [4 / 3, 3 / 2, 16 / 9, 1.0]
 
@@ -65,13 +75,16 @@ class ImageSet:
     def describe(self) -> str:
         ws, hs = [w for w, _ in self.sizes], [h for _, h in self.sizes]
         per_file = [8 * b / (w * h) for b, (w, h) in zip(self.file_bytes, self.sizes)]
-        return (f"{self.name}: {len(self.paths)} JPEGs, {min(ws)}-{max(ws)} x {min(hs)}-{max(hs)} px, "
-                f"mean {np.mean(self.file_bytes) / 1e3:.1f} KB, {self.bits_per_pixel:.2f} bits/pixel "
-                f"(per file {min(per_file):.2f}-{max(per_file):.2f}), {sum(self.progressive)} progressive")
+        return (
+            f"{self.name}: {len(self.paths)} JPEGs, {min(ws)}-{max(ws)} x {min(hs)}-{max(hs)} px, "
+            f"mean {np.mean(self.file_bytes) / 1e3:.1f} KB, {self.bits_per_pixel:.2f} bits/pixel "
+            f"(per file {min(per_file):.2f}-{max(per_file):.2f}), {sum(self.progressive)} progressive"
+        )
 
     def subset(self, count: int) -> ImageSet:
-        return ImageSet(self.name, self.paths[:count], self.sizes[:count], self.file_bytes[:count],
-                        self.progressive[:count])
+        return ImageSet(
+            self.name, self.paths[:count], self.sizes[:count], self.file_bytes[:count], self.progressive[:count]
+        )
 
 
 def _up(a: np.ndarray, w: int, h: int, interp: int = cv2.INTER_CUBIC) -> np.ndarray:
@@ -91,15 +104,16 @@ def _periodic_field(rng: np.random.Generator, cell: float) -> np.ndarray:
 def _tiles(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     fine_amp, grain, _ = STAMP["texture"]
     texture = sum(_periodic_field(rng, cell) * (amp * fine_amp) for cell, amp in ((5.0, 1.0), (2.5, 1.0), (1.4, 0.8)))
-    grain_tile = (rng.standard_normal((TILE, TILE, 1), np.float32) * grain
-                  + rng.standard_normal((TILE, TILE, 3), np.float32) * (grain * 0.4))
+    grain_tile = rng.standard_normal((TILE, TILE, 1), np.float32) * grain + rng.standard_normal(
+        (TILE, TILE, 3), np.float32
+    ) * (grain * 0.4)
     return texture.astype(np.float32), grain_tile
 
 
 def _tiled(tile: np.ndarray, rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     oy, ox = (int(v) for v in rng.integers(0, TILE, 2))
     reps = (-(-(h + oy) // TILE), -(-(w + ox) // TILE), 1)
-    return np.tile(tile, reps)[oy:oy + h, ox:ox + w]
+    return np.tile(tile, reps)[oy : oy + h, ox : ox + w]
 
 
 def _shapes(img: np.ndarray, rng: np.random.Generator) -> None:
@@ -116,8 +130,9 @@ def _shapes(img: np.ndarray, rng: np.random.Generator) -> None:
             cv2.fillPoly(img, [pts], colour, lineType=cv2.LINE_AA)
         else:
             axes = (max(1, int(r)), max(1, int(r * rng.uniform(0.3, 1))))
-            cv2.ellipse(img, (int(cx), int(cy)), axes, float(rng.uniform(0, 180)), 0, 360, colour, -1,
-                        lineType=cv2.LINE_AA)
+            cv2.ellipse(
+                img, (int(cx), int(cy)), axes, float(rng.uniform(0, 180)), 0, 360, colour, -1, lineType=cv2.LINE_AA
+            )
 
 
 def synth_image(rng: np.random.Generator, tiles: tuple[np.ndarray, np.ndarray], w: int, h: int) -> np.ndarray:
@@ -168,12 +183,14 @@ def _generate(spec: SetSpec, rng: np.random.Generator, tiles: tuple[np.ndarray, 
         quality = int(rng.integers(q_lo, q_hi + 1))
         progressive = bool(spec.progressive_every and i % spec.progressive_every == spec.progressive_every - 1)
         buf = io.BytesIO()
-        Image.fromarray(synth_image(rng, tiles, w, h)).save(buf, "JPEG", quality=quality,
-                                                            subsampling=spec.subsampling, progressive=progressive)
+        Image.fromarray(synth_image(rng, tiles, w, h)).save(
+            buf, "JPEG", quality=quality, subsampling=spec.subsampling, progressive=progressive
+        )
         name = f"{i:04d}.jpg"
         (folder / name).write_bytes(buf.getvalue())
-        manifest.append({"file": name, "width": w, "height": h, "bytes": buf.tell(), "quality": quality,
-                         "progressive": progressive})
+        manifest.append(
+            {"file": name, "width": w, "height": h, "bytes": buf.tell(), "quality": quality, "progressive": progressive}
+        )
     (folder / "manifest.json").write_text(json.dumps({"stamp": STAMP, "spec": asdict(spec), "files": manifest}))
 
 
@@ -189,8 +206,13 @@ def _load(spec: SetSpec) -> ImageSet | None:
     paths = [str(DATA_DIR / spec.name / f["file"]) for f in files]
     if any(not Path(p).is_file() or Path(p).stat().st_size != f["bytes"] for p, f in zip(paths, files)):
         return None
-    return ImageSet(spec.name, paths, [(f["width"], f["height"]) for f in files], [f["bytes"] for f in files],
-                    [f["progressive"] for f in files])
+    return ImageSet(
+        spec.name,
+        paths,
+        [(f["width"], f["height"]) for f in files],
+        [f["bytes"] for f in files],
+        [f["progressive"] for f in files],
+    )
 
 
 def image_sets(verbose: bool = True) -> dict[str, ImageSet]:

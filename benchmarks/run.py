@@ -1,6 +1,6 @@
 """`make bench`: fastimg against the alternatives, one section at a time.
 
-    .venv/bin/python benchmarks/run.py [ops|pipeline|all] [--quick]
+    .venv/bin/python benchmarks/run.py [ops|pipeline|training|all] [--quick]
 
 Each section prints a markdown table and writes benchmarks/results/<section>.md and .json. To add a section,
 write a module with run(quick: bool) and register it in SECTIONS.
@@ -14,8 +14,13 @@ from typing import Callable
 
 import bench_ops
 import bench_pipeline
+import bench_training
 
-SECTIONS: dict[str, Callable[[bool], None]] = {"ops": bench_ops.run, "pipeline": bench_pipeline.run}
+SECTIONS: dict[str, Callable[[bool], None]] = {
+    "ops": bench_ops.run,
+    "pipeline": bench_pipeline.run,
+    "training": bench_training.run,
+}
 
 
 def main() -> None:

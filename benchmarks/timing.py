@@ -32,7 +32,7 @@ def measure(calls: dict[str, Callable[[], Any]], plan: Plan) -> tuple[dict[str, 
     try:
         for r in range(plan.max_rounds):
             # Rotate the order so no competitor always follows the same one (cache state, clock boost).
-            for name in names[r % len(names):] + names[:r % len(names)]:
+            for name in names[r % len(names) :] + names[: r % len(names)]:
                 # A competitor that has used its share of the budget sits out further rounds: a slow one
                 # (Pillow at seconds a call) would otherwise leave the close races only min_rounds samples.
                 if r >= plan.min_rounds and sum(times[name]) > share:

@@ -26,7 +26,7 @@ class NumpyLoop(OpsAdapter):
         out = []
         for img in images:
             x, y = center_origin(img, size)
-            out.append(img[y:y + h, x:x + w].copy())
+            out.append(img[y : y + h, x : x + w].copy())
         return out
 
     def random_crop(self, images: Images, size: Size, seed: int) -> Any:
@@ -36,7 +36,7 @@ class NumpyLoop(OpsAdapter):
         for img in images:
             x = int(rng.integers(0, img.shape[1] - w + 1))
             y = int(rng.integers(0, img.shape[0] - h + 1))
-            out.append(img[y:y + h, x:x + w].copy())
+            out.append(img[y : y + h, x : x + w].copy())
         return out
 
 

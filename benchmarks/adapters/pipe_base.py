@@ -43,7 +43,7 @@ class PipelineAdapter:
         """One pass over paths in batches; returns the number of images delivered."""
         done = 0
         for start in range(0, len(paths), batch_size):
-            done += len(self.load_batch(paths[start:start + batch_size], spec, epoch, start))
+            done += len(self.load_batch(paths[start : start + batch_size], spec, epoch, start))
         return done
 
 

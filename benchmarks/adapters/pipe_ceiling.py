@@ -22,9 +22,15 @@ class DecodeCeiling(PipelineAdapter):
         self.scaled = scaled
         self.key = "ceiling_scaled" if scaled else "ceiling_full"
         self.name = f"ref: libjpeg-turbo decode only, 1 thread, {'pipeline DCT scale' if scaled else 'full size'}"
-        self.note = ("simplejpeg.decode_jpeg of in-memory bytes in one thread, "
-                     + ("at the 1/2-1/8 scale fastimg's rule picks (RandomResizedCrop: for one seeded draw of "
-                        "crops)" if scaled else "at full size") + "; no resize, no normalisation.")
+        self.note = (
+            "simplejpeg.decode_jpeg of in-memory bytes in one thread, "
+            + (
+                "at the 1/2-1/8 scale fastimg's rule picks (RandomResizedCrop: for one seeded draw of crops)"
+                if scaled
+                else "at full size"
+            )
+            + "; no resize, no normalisation."
+        )
         self._items: list[tuple[bytes, dict]] = []
 
     def start(self, paths: list[str], spec: PipeSpec, batch_size: int) -> None:

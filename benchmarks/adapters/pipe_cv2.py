@@ -13,8 +13,12 @@ import numpy as np
 from .pipe_base import PooledAdapter
 from .pipe_geometry import PipeSpec, dct_factor, int_box, jpeg_size, plan, write_chw
 
-_FLAGS = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
-          8: cv2.IMREAD_REDUCED_COLOR_8}
+_FLAGS = {
+    1: cv2.IMREAD_COLOR,
+    2: cv2.IMREAD_REDUCED_COLOR_2,
+    4: cv2.IMREAD_REDUCED_COLOR_4,
+    8: cv2.IMREAD_REDUCED_COLOR_8,
+}
 
 
 class Cv2ReducedPipe(PooledAdapter):
@@ -26,9 +30,11 @@ class Cv2ReducedPipe(PooledAdapter):
 
     @property
     def note(self) -> str:  # type: ignore[override]
-        return (f"ThreadPoolExecutor({self.workers}), cv2.setNumThreads(1): read bytes, size from the JPEG header "
-                "(a Python SOF parse), imdecode(IMREAD_REDUCED_COLOR_2/4/8 | IMREAD_IGNORE_ORIENTATION), crop "
-                "rounded to whole pixels, resize(INTER_LINEAR), flip + BGR->RGB + normalise in numpy.")
+        return (
+            f"ThreadPoolExecutor({self.workers}), cv2.setNumThreads(1): read bytes, size from the JPEG header "
+            "(a Python SOF parse), imdecode(IMREAD_REDUCED_COLOR_2/4/8 | IMREAD_IGNORE_ORIENTATION), crop "
+            "rounded to whole pixels, resize(INTER_LINEAR), flip + BGR->RGB + normalise in numpy."
+        )
 
     def setup(self, threads: int) -> None:
         cv2.setNumThreads(1)

@@ -49,13 +49,17 @@ class DataioPipe(PipelineAdapter):
     @property
     def note(self) -> str:  # type: ignore[override]
         if self.read_in_python:
-            return ("the same pipeline bound to a record factory yielding {'image': Path(p).read_bytes()} each "
-                    "epoch (dataio's bench_dataloader style): every file is read every epoch, as for the others.")
-        return (f"DATAIO_CPU_WORKERS={self.workers}, records {{'image': path}} (read natively; its default mmap "
-                "cache keeps these few files mapped across epochs, see pipe_dataio.py), decode_image(mode='rgb') "
-                "+ resize_short(256, 'bilinear') + center_crop / random_resized_crop(interp='bilinear') / "
-                "resize(32, 32, 'bilinear') + hflip + normalize('imagenet'), batch(B), run('numpy', "
-                "concurrency='auto'). No DCT-scaled decode: full-size decode of every JPEG.")
+            return (
+                "the same pipeline bound to a record factory yielding {'image': Path(p).read_bytes()} each "
+                "epoch (dataio's bench_dataloader style): every file is read every epoch, as for the others."
+            )
+        return (
+            f"DATAIO_CPU_WORKERS={self.workers}, records {{'image': path}} (read natively; its default mmap "
+            "cache keeps these few files mapped across epochs, see pipe_dataio.py), decode_image(mode='rgb') "
+            "+ resize_short(256, 'bilinear') + center_crop / random_resized_crop(interp='bilinear') / "
+            "resize(32, 32, 'bilinear') + hflip + normalize('imagenet'), batch(B), run('numpy', "
+            "concurrency='auto'). No DCT-scaled decode: full-size decode of every JPEG."
+        )
 
     def setup(self, threads: int) -> None:
         self.workers = threads
@@ -73,8 +77,9 @@ class DataioPipe(PipelineAdapter):
         elif spec.crop == "center":
             stage = stage.resize_short(spec.resize, interp="bilinear").center_crop(h=spec.size, w=spec.size)
         else:
-            stage = stage.random_resized_crop(h=spec.size, w=spec.size, scale=spec.scale, ratio=spec.ratio,
-                                              interp="bilinear")
+            stage = stage.random_resized_crop(
+                h=spec.size, w=spec.size, scale=spec.scale, ratio=spec.ratio, interp="bilinear"
+            )
         if spec.hflip:
             stage = stage.hflip(prob=spec.hflip)
         return dio.pipeline(stage.normalize("imagenet"), dio.batch(batch_size))
@@ -85,8 +90,11 @@ class DataioPipe(PipelineAdapter):
         return [{"image": p} for p in paths]
 
     def _run(self, paths: list[str], spec: PipeSpec, batch_size: int, seed: int | None) -> Any:
-        return self._pipeline(spec, batch_size).bind(self._records(paths)).run(
-            "numpy", concurrency="auto", on_failure="strict", seed=seed)
+        return (
+            self._pipeline(spec, batch_size)
+            .bind(self._records(paths))
+            .run("numpy", concurrency="auto", on_failure="strict", seed=seed)
+        )
 
     def start(self, paths: list[str], spec: PipeSpec, batch_size: int) -> None:
         self._loader = self._run(paths, spec, batch_size, seed=0)

@@ -13,17 +13,21 @@ _CROPS = {"stretch": None, "center": "center", "random_resized": "random_resized
 
 
 def transform_for(spec: PipeSpec) -> fastimg.Transform:
-    return fastimg.Transform(spec.size, resize=spec.resize, crop=_CROPS[spec.crop], scale=spec.scale,
-                             ratio=spec.ratio, hflip=spec.hflip)
+    return fastimg.Transform(
+        spec.size, resize=spec.resize, crop=_CROPS[spec.crop], scale=spec.scale, ratio=spec.ratio, hflip=spec.hflip
+    )
 
 
 class FastimgPipe(PipelineAdapter):
     @property
     def note(self) -> str:  # type: ignore[override]
         filt = "antialiased" if getattr(transform_for(PipeSpec(224, "stretch")), "antialias", False) else "plain"
-        return ("fastimg.load_batch(paths, Transform(...)) with the Transform defaults (bilinear, " + filt
-                + "): reads, decodes (DCT-scaled, region only), resamples and normalises in one native call "
-                "per batch" + ("" if self.num_threads is None else f", num_threads={self.num_threads}") + ".")
+        return (
+            "fastimg.load_batch(paths, Transform(...)) with the Transform defaults (bilinear, "
+            + filt
+            + "): reads, decodes (DCT-scaled, region only), resamples and normalises in one native call "
+            "per batch" + ("" if self.num_threads is None else f", num_threads={self.num_threads}") + "."
+        )
 
     def __init__(self, num_threads: int | None = None) -> None:
         self.num_threads = num_threads

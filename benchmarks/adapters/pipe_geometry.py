@@ -48,9 +48,11 @@ class PipeSpec:
         return replace(self, hflip=0.0)
 
     def describe(self) -> str:
-        geometry = {"stretch": f"Resize(({self.size}, {self.size}))",
-                    "center": f"Resize({self.resize}) + CenterCrop({self.size})",
-                    "random_resized": f"RandomResizedCrop({self.size})"}[self.crop]
+        geometry = {
+            "stretch": f"Resize(({self.size}, {self.size}))",
+            "center": f"Resize({self.resize}) + CenterCrop({self.size})",
+            "random_resized": f"RandomResizedCrop({self.size})",
+        }[self.crop]
         flip = f" + RandomHorizontalFlip({self.hflip:g})" if self.hflip else ""
         return f"{geometry}{flip} + ToTensor + Normalize(ImageNet)"
 
@@ -67,8 +69,9 @@ def center_offsets(width: int, height: int, size: int) -> tuple[int, int]:
     return round((width - size) / 2.0), round((height - size) / 2.0)
 
 
-def rrc_params(width: int, height: int, scale: tuple[float, float], ratio: tuple[float, float],
-               rng: random.Random) -> tuple[int, int, int, int]:
+def rrc_params(
+    width: int, height: int, scale: tuple[float, float], ratio: tuple[float, float], rng: random.Random
+) -> tuple[int, int, int, int]:
     """torchvision RandomResizedCrop.get_params: (top, left, crop_height, crop_width)."""
     area = width * height
     log_lo, log_hi = math.log(ratio[0]), math.log(ratio[1])

@@ -22,9 +22,11 @@ class PillowDraftPipe(PooledAdapter):
 
     @property
     def note(self) -> str:  # type: ignore[override]
-        return (f"ThreadPoolExecutor({self.workers}): Image.open, draft('RGB', ...) at the largest 1/2-1/8 DCT "
-                "scale that keeps the crop >= the output, resize(BILINEAR, box=crop) (antialiased), flip, "
-                "normalise in numpy into the batch.")
+        return (
+            f"ThreadPoolExecutor({self.workers}): Image.open, draft('RGB', ...) at the largest 1/2-1/8 DCT "
+            "scale that keeps the crop >= the output, resize(BILINEAR, box=crop) (antialiased), flip, "
+            "normalise in numpy into the batch."
+        )
 
     def process(self, path: str, spec: PipeSpec, rng: random.Random, dst: np.ndarray) -> None:
         with Image.open(path) as im:
@@ -38,6 +40,9 @@ class PillowDraftPipe(PooledAdapter):
                     scale = width / drafted[1][2]
             if im.mode != "RGB":
                 im = im.convert("RGB")  # type: ignore[assignment]
-            out = im.resize((spec.size, spec.size), Image.Resampling.BILINEAR,
-                            box=(box[0] / scale, box[1] / scale, box[2] / scale, box[3] / scale))
+            out = im.resize(
+                (spec.size, spec.size),
+                Image.Resampling.BILINEAR,
+                box=(box[0] / scale, box[1] / scale, box[2] / scale, box[3] / scale),
+            )
         write_chw(np.asarray(out), dst, flip)

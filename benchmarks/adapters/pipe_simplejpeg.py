@@ -36,9 +36,11 @@ class SimplejpegPipe(PooledAdapter):
 
     @property
     def note(self) -> str:  # type: ignore[override]
-        return (f"ThreadPoolExecutor({self.workers}), cv2.setNumThreads(1): read bytes, decode_jpeg_header, "
-                "decode_jpeg(min_width, min_height) at the 1/2-1/8 scale fastimg's rule picks, crop rounded to "
-                "whole pixels, cv2.resize(INTER_LINEAR), flip + normalise in numpy.")
+        return (
+            f"ThreadPoolExecutor({self.workers}), cv2.setNumThreads(1): read bytes, decode_jpeg_header, "
+            "decode_jpeg(min_width, min_height) at the 1/2-1/8 scale fastimg's rule picks, crop rounded to "
+            "whole pixels, cv2.resize(INTER_LINEAR), flip + normalise in numpy."
+        )
 
     def setup(self, threads: int) -> None:
         cv2.setNumThreads(1)

@@ -41,17 +41,20 @@ class PlainTorchPipe(PipelineAdapter):
 
     @property
     def note(self) -> str:  # type: ignore[override]
-        return (f"DataLoader(num_workers={self.workers}, batch_size=B, persistent_workers=True), default collate; "
-                "per image: open + convert('RGB'), torchvision-style Resize/CenterCrop or RandomResizedCrop "
-                "(Pillow BILINEAR, antialiased, full-size decode), flip, ToTensor, Normalize.")
+        return (
+            f"DataLoader(num_workers={self.workers}, batch_size=B, persistent_workers=True), default collate; "
+            "per image: open + convert('RGB'), torchvision-style Resize/CenterCrop or RandomResizedCrop "
+            "(Pillow BILINEAR, antialiased, full-size decode), flip, ToTensor, Normalize."
+        )
 
     def setup(self, threads: int) -> None:
         self.workers = threads
 
     def start(self, paths: list[str], spec: PipeSpec, batch_size: int) -> None:
         dataset = FileDataset(paths, tv_transforms.build(spec))
-        self._loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=self.workers,
-                                  persistent_workers=True)
+        self._loader = DataLoader(
+            dataset, batch_size=batch_size, shuffle=False, num_workers=self.workers, persistent_workers=True
+        )
 
     def stop(self) -> None:
         self._loader = None  # the iterator's __del__ shuts the persistent workers down
