@@ -86,3 +86,19 @@ class PooledAdapter(PipelineAdapter):
         for f in futures:
             f.result()
         return out
+
+
+class Cv2PooledAdapter(PooledAdapter):
+    """A pooled adapter that resizes with cv2: cv2's own threads are switched off in the caller and in
+    every pool thread, so the pool's workers are the only parallelism (no oversubscription)."""
+
+    def setup(self, threads: int) -> None:
+        import cv2
+
+        cv2.setNumThreads(1)
+        super().setup(threads)
+
+    def init_thread(self) -> None:
+        import cv2
+
+        cv2.setNumThreads(1)

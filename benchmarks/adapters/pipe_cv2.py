@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .pipe_base import PooledAdapter
+from .pipe_base import Cv2PooledAdapter
 from .pipe_geometry import PipeSpec, dct_factor, int_box, jpeg_size, plan, write_chw
 
 _FLAGS = {
@@ -21,7 +21,7 @@ _FLAGS = {
 }
 
 
-class Cv2ReducedPipe(PooledAdapter):
+class Cv2ReducedPipe(Cv2PooledAdapter):
     key = "cv2_reduced"
 
     @property
@@ -35,13 +35,6 @@ class Cv2ReducedPipe(PooledAdapter):
             "(a Python SOF parse), imdecode(IMREAD_REDUCED_COLOR_2/4/8 | IMREAD_IGNORE_ORIENTATION), crop "
             "rounded to whole pixels, resize(INTER_LINEAR), flip + BGR->RGB + normalise in numpy."
         )
-
-    def setup(self, threads: int) -> None:
-        cv2.setNumThreads(1)
-        super().setup(threads)
-
-    def init_thread(self) -> None:
-        cv2.setNumThreads(1)
 
     def process(self, path: str, spec: PipeSpec, rng: random.Random, dst: np.ndarray) -> None:
         data = Path(path).read_bytes()

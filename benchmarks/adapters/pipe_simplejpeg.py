@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import simplejpeg
 
-from .pipe_base import PooledAdapter
+from .pipe_base import Cv2PooledAdapter
 from .pipe_geometry import PipeSpec, dct_factor, int_box, plan, write_chw
 
 
@@ -27,7 +27,7 @@ def scaled_kwargs(width: int, height: int, factor: int) -> dict[str, Any]:
     return {"min_width": math.ceil(width / factor), "min_height": math.ceil(height / factor)}
 
 
-class SimplejpegPipe(PooledAdapter):
+class SimplejpegPipe(Cv2PooledAdapter):
     key = "simplejpeg"
 
     @property
@@ -41,13 +41,6 @@ class SimplejpegPipe(PooledAdapter):
             "decode_jpeg(min_width, min_height) at the 1/2-1/8 scale fastimg's rule picks, crop rounded to "
             "whole pixels, cv2.resize(INTER_LINEAR), flip + normalise in numpy."
         )
-
-    def setup(self, threads: int) -> None:
-        cv2.setNumThreads(1)
-        super().setup(threads)
-
-    def init_thread(self) -> None:
-        cv2.setNumThreads(1)
 
     def process(self, path: str, spec: PipeSpec, rng: random.Random, dst: np.ndarray) -> None:
         data = Path(path).read_bytes()
