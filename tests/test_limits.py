@@ -68,3 +68,13 @@ def test_skip_policy_records_limit_failures():
     batch = fastimg.load_batch([JPEG, with_sof_size(JPEG, 60000, 60000)], fastimg.Transform(16), on_error="skip")
     assert batch.indices.tolist() == [0] and "too large" in batch.errors[0].reason
     assert np.isfinite(batch.images).all()
+
+
+def test_tiny_file_claiming_a_big_image_is_refused_before_allocating():
+    import time
+
+    liar = with_sof_size(JPEG, 16384, 16384)  # within the pixel limit, but 3 KB cannot hold it
+    start = time.perf_counter()
+    with pytest.raises(fastimg.DecodeError, match=r"truncated JPEG: \d+ bytes cannot hold a 16384x16384 image"):
+        fastimg.decode_images([liar])
+    assert time.perf_counter() - start < 0.5  # no 805 MB buffer was filled first

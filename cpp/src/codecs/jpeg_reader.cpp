@@ -193,6 +193,15 @@ JpegHeader JpegReader::read_header(const std::uint8_t* data, std::size_t size, c
     throw DecodeError(detail::concat("image too large: ", h.width, "x", h.height, " exceeds the limit of ",
                                      limits.max_pixels, " pixels"));
   }
+  // Huffman coding spends at least one bit on every 8x8 block of the first component's first scan, so a
+  // file smaller than that cannot hold the image it claims: refuse it before allocating for that size.
+  const std::uint64_t blocks =
+      (static_cast<std::uint64_t>(h.width) + 7) / 8 * ((static_cast<std::uint64_t>(h.height) + 7) / 8);
+  if (!c.arith_code && static_cast<std::uint64_t>(size) * 8 < blocks) {
+    jpeg_abort_decompress(&s->cinfo);
+    throw DecodeError(
+        detail::concat("truncated JPEG: ", size, " bytes cannot hold a ", h.width, "x", h.height, " image"));
+  }
   if (h.components != 1 && h.components != 3 && h.components != 4) {
     jpeg_abort_decompress(&s->cinfo);
     throw DecodeError(detail::concat("unsupported JPEG: ", h.components, " colour components"));
