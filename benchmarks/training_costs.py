@@ -1,6 +1,7 @@
 """Where a loader's CPU time goes, per image, on one thread in this process (files in the page cache): the
 stages of the PyTorch + Pillow chain one by one, fastimg's whole native pipeline (one load_batch call per
-batch, num_threads=1), and libjpeg-turbo's full-size decode alone (simplejpeg, bytes in memory). On a machine
+batch, num_threads=1), and libjpeg-turbo's full-size decode alone (simplejpeg, bytes in memory), for baseline
+and progressive JPEGs apart and mixed at the set's share. On a machine
 whose cores are all busy loading, images/s ~ cores / (CPU seconds per image), so the ratio of the two totals
 bounds the speed-up any number of equally shared cores can show. fastimg on its default thread count is
 timed too (wall time per image), for its thread scaling."""
@@ -30,7 +31,7 @@ def _best_per_image(fn: Callable[[], Any], count: int, repeats: int) -> float:
     return min(times) / count  # best of the repeats: the cost without interference
 
 
-def stage_costs(paths: list[str], repeats: int = 3) -> dict[str, Any]:
+def _group_costs(paths: list[str], repeats: int) -> dict[str, Any]:
     """Seconds per image of each stage, best of `repeats` passes over `paths`."""
     rng_state = random.getstate()
     random.seed(0)
@@ -50,21 +51,29 @@ def stage_costs(paths: list[str], repeats: int = 3) -> dict[str, Any]:
     except ImportError:  # the reference row is optional
         simplejpeg = None
 
+    default_threads = fastimg.get_num_threads()
+
     def fastimg_epoch(threads: int | None) -> None:
         for i in range(0, n, BATCH):
             fastimg.load_batch(paths[i : i + BATCH], transform, seed=0, epoch=0, num_threads=threads)
 
+    def each(fn: Callable[[Any], Any], items: list[Any]) -> None:
+        for item in items:
+            fn(item)  # the result is dropped at once, as a worker drops it after collating: memory is reused
+
     stages = {
-        "pil_decode": lambda: [tv_transforms.pil_loader(p) for p in paths],
-        "rrc_flip": lambda: [flip(rrc(img)) for img in decoded],
-        "to_tensor": lambda: [to_tensor(img) for img in cropped],
-        "normalize": lambda: [normalize(t) for t in tensors],
-        "collate": lambda: [default_collate(b) for b in batches],
+        "pil_decode": lambda: each(tv_transforms.pil_loader, paths),
+        "rrc_flip": lambda: each(lambda img: flip(rrc(img)), decoded),
+        "to_tensor": lambda: each(to_tensor, cropped),
+        "normalize": lambda: each(normalize, tensors),
+        "collate": lambda: each(default_collate, batches),
         "fastimg_1t": lambda: fastimg_epoch(1),
-        "fastimg_nt": lambda: fastimg_epoch(None),  # its default thread count: wall time per image
+        # Its default thread count, read before torch.set_num_threads(1) below: torch's call also lowers
+        # fastimg's default in this thread (both use libgomp's per-thread nthreads ICV). Wall time per image.
+        "fastimg_nt": lambda: fastimg_epoch(default_threads),
     }
     if simplejpeg is not None:
-        stages["turbo_decode"] = lambda: [simplejpeg.decode_jpeg(b, colorspace="RGB") for b in blobs]
+        stages["turbo_decode"] = lambda: each(lambda b: simplejpeg.decode_jpeg(b, colorspace="RGB"), blobs)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # ToTensor/Normalize/collate would otherwise use torch's intra-op threads
     try:
@@ -73,8 +82,25 @@ def stage_costs(paths: list[str], repeats: int = 3) -> dict[str, Any]:
         torch.set_num_threads(threads)
         random.setstate(rng_state)
     out["torch_chain"] = sum(out[k] for k in ("pil_decode", "rrc_flip", "to_tensor", "normalize", "collate"))
+    out["images"], out["fastimg_threads"] = n, default_threads
+    return out
+
+
+def stage_costs(paths: list[str], progressive: list[bool], share: float, repeats: int = 3) -> dict[str, Any]:
+    """Stage costs for the baseline and the progressive JPEGs among `paths` apart (progressive files decode
+    several times slower, in every library), and their mix at the set's progressive `share`."""
+    groups = {
+        "baseline": [p for p, f in zip(paths, progressive) if not f],
+        "progressive": [p for p, f in zip(paths, progressive) if f],
+    }
+    per = {name: _group_costs(group, repeats) for name, group in groups.items() if group}
+    weights = {"baseline": 1.0 - share, "progressive": share} if len(per) == 2 else {next(iter(per)): 1.0}
+    keys = [k for k, v in next(iter(per.values())).items() if isinstance(v, float)]
+    out: dict[str, Any] = {k: sum(weights[g] * per[g][k] for g in per) for k in keys}
     out["ratio"] = out["torch_chain"] / out["fastimg_1t"]
-    out["images"], out["repeats"] = n, repeats
+    out["groups"], out["weights"] = per, weights
+    out["images"], out["repeats"] = sum(v["images"] for v in per.values()), repeats
+    out["fastimg_threads"] = next(iter(per.values()))["fastimg_threads"]
     return out
 
 

@@ -128,3 +128,18 @@ def test_concurrent_callers_get_correct_results():
         t.join()
     for r in results:
         np.testing.assert_array_equal(r, expected)
+
+
+@pytest.mark.timeout(120)
+def test_torch_thread_setting_does_not_change_fastimg_default():
+    # torch.set_num_threads and fastimg may share GNU OpenMP; its per-thread setting must not leak into ours.
+    code = (
+        "import torch, fastimg\n"
+        "before = fastimg.get_num_threads()\n"
+        "torch.set_num_threads(1)\n"
+        "print(before, fastimg.get_num_threads(), fastimg._core.default_num_threads())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "FASTIMG_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    before, after, default = (int(v) for v in out.stdout.split())
+    assert before == after == default == len(os.sched_getaffinity(0))

@@ -1,6 +1,6 @@
 """The small CNN trained on the CPU by bench_training: a stride-4 patchify stem, three 3x3 convolutions
 (one strided, one followed by max pooling), global average pooling and a linear classifier; SGD with
-momentum and cross-entropy. About 45 MFLOP per 224x224 image forward, ~120 ms per step of 32 on one thread
+momentum and cross-entropy. About 28 M multiply-adds per 224x224 image forward, ~120 ms per step of 32 on one thread
 of the benchmark machine: sized between the two loaders' per-batch CPU costs, the regime where the loader
 decides the training speed (a ResNet-50 on a CPU would hide any loader)."""
 

@@ -10,6 +10,9 @@
 #include <vector>
 #endif
 #include <pthread.h>
+#include <sched.h>
+
+#include <thread>
 
 #include <algorithm>
 #include <atomic>
@@ -40,7 +43,6 @@ void before_parallel_region() { g_ran_parallel.store(true, std::memory_order_rel
 #ifndef FASTIMG_STD_THREADS
 bool in_parallel_region() { return omp_in_parallel(); }
 int thread_num() { return omp_get_thread_num(); }
-int max_threads() { return omp_get_max_threads(); }
 #else
 // FASTIMG_STD_THREADS (defined by the build for FASTIMG_SANITIZE=thread, which compiles without -fopenmp:
 // Debian's libgomp is not instrumented, so ThreadSanitizer cannot see its synchronisation). Without it,
@@ -55,11 +57,6 @@ thread_local int tl_thread_num = 0;
 
 bool in_parallel_region() { return tl_in_region; }
 int thread_num() { return tl_thread_num; }
-int max_threads() {
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) return CPU_COUNT(&set);
-  return static_cast<int>(std::thread::hardware_concurrency());
-}
 
 // body(i) for i in [0, n) on up to `threads` threads. body must not throw (as in an OpenMP region).
 template <class Body>
@@ -132,6 +129,21 @@ class ScopedOpenCvThreads {
  private:
   int saved_;
 };
+
+// The CPUs this process may use, or OMP_NUM_THREADS. Not omp_get_max_threads(): that is per-thread state
+// other libraries change (torch.set_num_threads(1) for a training loop would silently make data loading
+// single-threaded).
+int max_threads() {
+  if (const char* env = std::getenv("OMP_NUM_THREADS")) {
+    char* end = nullptr;
+    const long n = std::strtol(env, &end, 10);
+    if (end != env && n > 0 && n <= 4096) return static_cast<int>(n);
+  }
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return CPU_COUNT(&set);
+  return static_cast<int>(std::thread::hardware_concurrency());
+}
 
 }  // namespace
 
