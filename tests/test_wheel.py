@@ -2,10 +2,9 @@
 from PyPI, it imports, decodes JPEG and PNG, runs load_batch, and loads only libraries it bundles (plus glibc,
 libstdc++ and libgcc_s, which every manylinux wheel takes from the system, and libexpat).
 
-`make wheel` builds the wheel and runs this file with FASTIMG_WHEEL set to it; then every failure fails,
-nothing skips. Without FASTIMG_WHEEL the newest wheel in wheelhouse/ is tested, and the module is skipped
-when there is none (a plain `make test` on a fresh checkout builds no wheel) or when the sources are newer
-than it (a stale wheel is not the code under test).
+`make wheel` (part of `make test`) builds the wheel and runs this file with FASTIMG_WHEEL set to it. Without
+FASTIMG_WHEEL the newest wheel in wheelhouse/ is tested; a missing wheel, or one older than the sources (not
+the code under test), fails with a pointer to `make wheel`. Nothing skips.
 """
 
 from __future__ import annotations
@@ -84,18 +83,19 @@ def _wheel() -> Path:
     wheels = sorted(
         (ROOT / "wheelhouse").glob(f"fastimg-*-{tag}-{tag}-manylinux*.whl"), key=lambda p: p.stat().st_mtime
     )
+    # `make test` builds the wheel first; a run without an up-to-date wheel has not tested it, so it fails.
     if not wheels:
-        pytest.skip(
-            f"no fastimg-*-{tag}-manylinux*.whl in wheelhouse/: `make wheel` builds one and runs these tests "
-            "(FASTIMG_WHEEL=path/to.whl tests a given wheel)"
+        pytest.fail(
+            f"no fastimg-*-{tag}-manylinux*.whl in wheelhouse/: run `make wheel` (part of `make test`) "
+            "or set FASTIMG_WHEEL=path/to.whl"
         )
     sources = [p for d in ("src", "cpp", "cmake") for p in (ROOT / d).rglob("*") if p.is_file()]
     sources += [ROOT / "CMakeLists.txt", ROOT / "pyproject.toml"]
     newest = max(sources, key=lambda p: p.stat().st_mtime)
     if newest.stat().st_mtime > wheels[-1].stat().st_mtime:
-        pytest.skip(
-            f"{wheels[-1].relative_to(ROOT)} is older than {newest.relative_to(ROOT)}: `make wheel` rebuilds "
-            "and tests it"
+        pytest.fail(
+            f"{wheels[-1].relative_to(ROOT)} is older than {newest.relative_to(ROOT)}: run `make wheel` (part of "
+            "`make test`) to rebuild and test it"
         )
     return wheels[-1]
 
