@@ -7,17 +7,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(clang-14 libclang-rt-14-dev)
 ATHERIS=atheris==3.0.0
 
-missing=()
-for p in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo ">> apt-get install ${missing[*]}"
-  sudo_cmd=""
-  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-  $sudo_cmd apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
+scripts/apt_install.sh "${APT_PACKAGES[@]}"
 
 if ! .venv/bin/python -c "import atheris" 2>/dev/null; then
   echo ">> pip install $ATHERIS"
