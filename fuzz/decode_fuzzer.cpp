@@ -123,7 +123,9 @@ void fuzz_pipeline(FuzzedDataProvider& o, const std::uint8_t* data, std::size_t 
   s.dtype =
       o.PickValueInArray({fastimg::OutputType::Float32, fastimg::OutputType::Float16, fastimg::OutputType::UInt8});
   s.layout = o.ConsumeBool() ? fastimg::Layout::NHWC : fastimg::Layout::NCHW;
-  s.filter = o.ConsumeBool() ? fastimg::Filter::Bilinear : fastimg::Filter::Antialias;
+  s.filter = o.PickValueInArray({fastimg::Filter::Bilinear, fastimg::Filter::Bicubic, fastimg::Filter::Nearest});
+  s.antialias = o.ConsumeBool();
+  s.exact = !s.fast_dct && o.ConsumeBool();
   if (s.dtype != fastimg::OutputType::UInt8 && o.ConsumeBool()) {
     s.mean = {0.485f, 0.456f, 0.406f};
     s.std = {0.229f, 0.224f, 0.225f};

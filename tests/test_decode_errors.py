@@ -7,7 +7,7 @@ import tempfile
 
 import numpy as np
 import pytest
-from imaging import encode, photo_like
+from imaging import encode, photo_like, textured
 
 import fastimg
 
@@ -20,8 +20,8 @@ def corrupt_cases():
         "empty": (b"", r"empty input"),
         "text": (b"hello, this is not an image at all", r"not an image"),
         "tiny": (b"\x00\x01", r"not an image"),
-        "truncated_baseline": (GOOD[: len(GOOD) // 2], r"corrupt JPEG: Premature end of JPEG file"),
-        "truncated_progressive": (progressive[: len(progressive) // 2], r"Premature end of JPEG file"),
+        "truncated_baseline": (GOOD[: len(GOOD) // 2], r"truncated JPEG: the data ends before the EOI marker"),
+        "truncated_progressive": (progressive[: len(progressive) // 2], r"truncated JPEG"),
         "soi_then_garbage": (b"\xff\xd8\xff" + bytes(range(256)) * 4, r"JPEG"),
         "header_only": (GOOD[:200], r"JPEG"),
         "truncated_png": (encode(photo_like(64, 80, seed=3), "PNG")[:300], r"PNG"),
@@ -96,7 +96,7 @@ def test_skip_records_every_failure(tmp_path):
     assert [e.index for e in errors] == [1, 2, 4]
     assert "empty" in errors[0].reason
     assert errors[1].source.endswith("missing.jpg") and "No such file" in errors[1].reason
-    assert "Premature end" in errors[2].reason
+    assert "truncated JPEG" in errors[2].reason
 
 
 def test_bad_source_types():
@@ -110,3 +110,23 @@ def test_bad_source_types():
         fastimg.decode_images([GOOD], "CMYK")
     with pytest.raises(ValueError, match=r"on_error must be"):
         fastimg.decode_images([GOOD], on_error="ignore")
+
+
+@pytest.mark.parametrize("progressive", [False, True])
+def test_truncated_jpeg_fails_whatever_the_crop(progressive):
+    """A file cut inside its entropy-coded data must fail every time: a crop ending above the damage used to
+    decode (good in one epoch, bad in the next). Trailing bytes after EOI stay accepted."""
+    data = encode(textured(256, 192, 3), quality=90, progressive=progressive)
+    cut = data[: int(len(data) * 0.9)]
+    top = fastimg.Transform((8, 192), resize=(256, 192), crop="center", antialias=False)
+    stripes = [fastimg.Transform(16), top, fastimg.Transform.imagenet_train(32)]
+    for transform in stripes:
+        for epoch in range(4):
+            with pytest.raises(fastimg.DecodeError, match="truncated JPEG"):
+                fastimg.load_batch([cut], transform, seed=1, epoch=epoch)
+        assert fastimg.load_batch([data + b"\x00\x17 trailing"], transform).images.shape[0] == 1
+    with pytest.raises(fastimg.DecodeError, match="truncated JPEG"):
+        fastimg.decode_images([cut])
+    without_eoi = data[:-2]
+    with pytest.raises(fastimg.DecodeError, match="truncated JPEG"):
+        fastimg.decode_images([without_eoi])

@@ -42,7 +42,7 @@ def small_jpegs(tmp_path_factory):
 @pytest.mark.timeout(900)
 def test_many_batches_do_not_grow_memory(small_jpegs):
     """BATCHES batches through fastimg.Loader; RSS sampled: growth from batch BATCHES/10 to the end < 20 MiB."""
-    ds = ImageDataset(small_jpegs, list(range(len(small_jpegs))), T)
+    ds = ImageDataset(small_jpegs, list(range(len(small_jpegs))), T, seed=0)
     loader = Loader(ds, 8, seed=0, prefetch=2)
     seen, samples, start = 0, [], None
     while seen < BATCHES:
@@ -67,7 +67,7 @@ def test_many_batches_do_not_grow_memory(small_jpegs):
 
 @pytest.mark.timeout(300)
 def test_two_threads_share_one_dataset(small_jpegs):
-    ds = ImageDataset(small_jpegs, transform=T, cache_bytes=1 << 20)
+    ds = ImageDataset(small_jpegs, transform=T, seed=0, cache_bytes=1 << 20)
     expected = ds.load(range(len(ds))).images.copy()
     failures: list = []
 
@@ -90,7 +90,7 @@ def test_two_threads_share_one_dataset(small_jpegs):
 
 @pytest.mark.timeout(300)
 def test_many_loaders_created_and_abandoned(small_jpegs):
-    ds = ImageDataset(small_jpegs, transform=T)
+    ds = ImageDataset(small_jpegs, transform=T, seed=0)
     gc.collect()
     before_threads, before_rss = threading.active_count(), rss_mib()
     for k in range(200):
@@ -156,7 +156,7 @@ def test_files_deleted_or_truncated_during_an_epoch(tmp_path, small_jpegs):
     assert delivered[: len(good)] == good  # nothing else lost or reordered
     assert sorted({e.index for e in loader.errors}) == sorted(doomed)
     reasons = {e.index: e.reason for e in loader.errors}
-    assert "No such file" in reasons[13] and "Premature end" in reasons[14]
+    assert "No such file" in reasons[13] and ("truncated JPEG" in reasons[14] or "Premature end" in reasons[14])
 
 
 def _corrupt_variants(good: bytes, rng) -> dict:

@@ -44,7 +44,7 @@ def test_immutable():
         (dict(size=224, dtype="int32"), ValueError, "dtype must be one of"),
         (dict(size=224, dtype="uint8", mean=(0.5, 0.5, 0.5)), ValueError, "raw 0-255 pixels"),
         (dict(size=224, layout="CHW"), ValueError, "layout must be"),
-        (dict(size=224, interpolation="antialias"), ValueError, "interpolation must be 'bilinear'"),
+        (dict(size=224, interpolation="antialias"), ValueError, "interpolation must be one of bilinear, bicubic"),
     ],
 )
 def test_invalid_combinations_are_rejected(kwargs, exc, message):
@@ -62,3 +62,10 @@ def test_batch_shape_and_dtype():
 def test_load_batch_rejects_non_transform():
     with pytest.raises(TypeError, match=r"fastimg\.Transform"):
         fastimg.load_batch([], {"size": 224})
+
+
+@pytest.mark.parametrize("value", [True, False, np.bool_(True)])
+def test_hflip_refuses_bools_and_says_what_to_write(value):
+    with pytest.raises(TypeError, match=r"hflip=0\.5 flips at random.*hflip=1\.0 always flips"):
+        Transform(32, hflip=value)
+    assert Transform(32, hflip=0.5).hflip == 0.5 and Transform(32, hflip=1).hflip == 1.0

@@ -23,7 +23,9 @@ inline ImageView view_of(const py::handle& obj, const char* role, std::size_t in
                                         std::string(py::str(py::type::of(obj).attr("__name__")))));
   }
   auto a = py::reinterpret_borrow<py::array>(obj);
-  if (!a.dtype().is(py::dtype::of<std::uint8_t>())) {
+  // Equality, not identity: arrays that came through pickle (other processes, DataLoader workers) carry
+  // an equal but distinct dtype object.
+  if (a.dtype().kind() != 'u' || a.dtype().itemsize() != 1) {
     throw py::type_error(
         detail::concat(role, " ", index, ": expected dtype uint8, got ", std::string(py::str(a.dtype()))));
   }

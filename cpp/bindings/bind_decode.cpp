@@ -5,6 +5,7 @@
 #include "fastimg/parallel.hpp"
 #include "fastimg/pipeline.hpp"
 #include "fastimg/random.hpp"
+#include "native_call.hpp"
 #include "sources.hpp"
 
 namespace fastimg::bind {
@@ -40,7 +41,10 @@ void register_decode(py::module_& m) {
       .value("FLOAT16", OutputType::Float16)
       .value("UINT8", OutputType::UInt8);
   py::enum_<Layout>(m, "Layout").value("NCHW", Layout::NCHW).value("NHWC", Layout::NHWC);
-  py::enum_<Filter>(m, "Filter").value("BILINEAR", Filter::Bilinear).value("ANTIALIAS", Filter::Antialias);
+  py::enum_<Filter>(m, "Filter")
+      .value("BILINEAR", Filter::Bilinear)
+      .value("BICUBIC", Filter::Bicubic)
+      .value("NEAREST", Filter::Nearest);
 
   py::class_<TransformSpec>(m, "TransformSpec")
       .def(py::init<>())
@@ -64,6 +68,8 @@ void register_decode(py::module_& m) {
       .def_readwrite("dtype", &TransformSpec::dtype)
       .def_readwrite("layout", &TransformSpec::layout)
       .def_readwrite("filter", &TransformSpec::filter)
+      .def_readwrite("antialias", &TransformSpec::antialias)
+      .def_readwrite("exact", &TransformSpec::exact)
       .def_readwrite("apply_exif_orientation", &TransformSpec::apply_exif_orientation)
       .def_readwrite("fast_dct", &TransformSpec::fast_dct)
       .def_property(
@@ -94,7 +100,7 @@ void register_decode(py::module_& m) {
         options.limits.max_bytes = max_bytes;
         DecodeBatchResult result;
         {
-          py::gil_scoped_release release;
+          NativeCall release;
           result = decode_batch(held.sources, options, threads, stop_on_error);
         }
         py::list images;
@@ -126,7 +132,7 @@ void register_decode(py::module_& m) {
         auto* data = static_cast<std::uint8_t*>(const_cast<void*>(out.data()));
         PipelineResult result;
         {
-          py::gil_scoped_release release;
+          NativeCall release;
           result = run_pipeline(held.sources, indices, spec, seed, epoch, data, threads, stop_on_error, true);
         }
         return py::make_tuple(result.good, errors_to_python(result.errors));
@@ -141,7 +147,7 @@ void register_decode(py::module_& m) {
         std::vector<std::vector<std::uint8_t>> contents(paths.size());
         std::vector<ItemError> errors;
         {
-          py::gil_scoped_release release;
+          NativeCall release;
           errors = run_items(paths.size(), resolve_num_threads(threads), false,
                              [&](std::size_t i) { read_file(paths[i], contents[i], direct_io); });
         }

@@ -3,6 +3,7 @@
 
 #include "array_views.hpp"
 #include "fastimg/ops.hpp"
+#include "native_call.hpp"
 
 namespace fastimg::bind {
 
@@ -33,7 +34,7 @@ void register_ops(py::module_& m) {
       [](const py::sequence& images, const py::sequence& outputs, Interpolation mode, int threads) {
         auto src = inputs_of(images);
         auto dst = outputs_of(outputs);
-        py::gil_scoped_release release;
+        NativeCall release;
         resize_batch(src, dst, mode, threads);
       },
       py::arg("images"), py::arg("outputs"), py::arg("interpolation"), py::arg("num_threads") = 0,
@@ -45,7 +46,7 @@ void register_ops(py::module_& m) {
         auto src = inputs_of(images);
         auto dst = outputs_of(outputs);
         auto boxes = boxes_at(origins, dst);
-        py::gil_scoped_release release;
+        NativeCall release;
         crop_batch(src, dst, boxes, threads);
       },
       py::arg("images"), py::arg("outputs"), py::arg("origins"), py::arg("num_threads") = 0,
@@ -70,7 +71,7 @@ void register_ops(py::module_& m) {
         auto src = inputs_of(images);
         std::vector<double> means;
         {
-          py::gil_scoped_release release;
+          NativeCall release;
           means = luminance_batch(src, threads);
         }
         return py::array_t<double>(static_cast<py::ssize_t>(means.size()), means.data());
@@ -82,7 +83,7 @@ void register_ops(py::module_& m) {
       [](const py::sequence& images, const py::sequence& outputs, int threads) {
         auto src = inputs_of(images);
         auto dst = outputs_of(outputs);
-        py::gil_scoped_release release;
+        NativeCall release;
         rgb_to_rgba_batch(src, dst, threads);
       },
       py::arg("images"), py::arg("outputs"), py::arg("num_threads") = 0);
@@ -92,7 +93,7 @@ void register_ops(py::module_& m) {
       [](const py::sequence& images, const py::sequence& outputs, int threads) {
         auto src = inputs_of(images);
         auto dst = outputs_of(outputs);
-        py::gil_scoped_release release;
+        NativeCall release;
         rgba_to_rgb_batch(src, dst, threads);
       },
       py::arg("images"), py::arg("outputs"), py::arg("num_threads") = 0);

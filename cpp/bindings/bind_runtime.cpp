@@ -16,6 +16,7 @@
 
 #include "array_views.hpp"
 #include "fastimg/parallel.hpp"
+#include "native_call.hpp"
 
 namespace fastimg::bind {
 
@@ -35,6 +36,9 @@ void register_runtime(py::module_& m) {
       PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(error.ptr())), error.ptr());
     }
   });
+
+  // Runs before finalization (after non-daemon threads were joined): see native_call.hpp.
+  py::module_::import("atexit").attr("register")(py::cpp_function(&finish_native_calls));
 
   m.def("set_num_threads", &set_num_threads, py::arg("n"));
   m.def("get_num_threads", &get_num_threads);

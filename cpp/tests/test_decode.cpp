@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "../src/codecs/exif.hpp"
+#include "../src/codecs/jpeg_markers.hpp"
 #include "../src/codecs/jpeg_reader.hpp"
 #include "fastimg/decode.hpp"
 #include "fastimg/errors.hpp"
@@ -127,7 +128,7 @@ TEST(Decode, ErrorsAreExceptionsWithReasons) {
   expect_error({}, "empty");
   expect_error({'h', 'e', 'l', 'l', 'o'}, "not an image");
   expect_error(std::vector<std::uint8_t>(bytes.begin(), bytes.begin() + static_cast<long>(bytes.size() / 2)),
-               "Premature end of JPEG file");
+               "truncated JPEG");
   std::vector<std::uint8_t> garbage = {0xFF, 0xD8, 0xFF};
   for (int i = 0; i < 500; ++i) garbage.push_back(static_cast<std::uint8_t>(i * 7));
   expect_error(garbage, "JPEG");
@@ -137,6 +138,26 @@ TEST(Decode, ErrorsAreExceptionsWithReasons) {
   expect_error(test::encode_png(img), "exceeds the limit", small);
   // The thread's reader recovers after every error.
   EXPECT_EQ(decode_image(bytes.data(), bytes.size(), {}).width, 64);
+}
+
+TEST(JpegMarkers, OnlyAFileWhoseLastScanEndsInEoiIsWhole) {
+  for (bool progressive : {false, true}) {
+    auto bytes = test::encode_jpeg(test::textured(40, 24, 3), 90, progressive);
+    EXPECT_TRUE(detail::jpeg_reaches_eoi(bytes.data(), bytes.size()));
+    for (std::size_t n = 0; n < bytes.size(); ++n) {
+      ASSERT_FALSE(detail::jpeg_reaches_eoi(bytes.data(), n)) << "cut at " << n << " progressive " << progressive;
+    }
+    // Trailing data after EOI is accepted, as every mainstream decoder does.
+    auto trailing = bytes;
+    trailing.insert(trailing.end(), {0x00, 0xFF, 0xD8, 0x12});
+    EXPECT_TRUE(detail::jpeg_reaches_eoi(trailing.data(), trailing.size()));
+    // An EOI inside a segment (an EXIF thumbnail) does not close the image: segments are skipped whole.
+    std::vector<std::uint8_t> app1 = {0xFF, 0xE1, 0x00, 0x08, 0xFF, 0xD8, 0xFF, 0xD9, 0x00, 0x00};
+    auto with_thumb = bytes;
+    with_thumb.insert(with_thumb.begin() + 2, app1.begin(), app1.end());
+    EXPECT_TRUE(detail::jpeg_reaches_eoi(with_thumb.data(), with_thumb.size()));
+    EXPECT_FALSE(detail::jpeg_reaches_eoi(with_thumb.data(), 2 + app1.size() + 20));
+  }
 }
 
 TEST(Decode, MissingFileIsAnIoErrorWithErrno) {

@@ -68,16 +68,42 @@ TEST(Resample, IdentityAndConstantImages) {
   Image img = test::textured(37, 23, 3);
   std::vector<float> out(37 * 23 * 3);
   detail::ResampleScratch scratch;
-  for (bool antialias : {false, true}) {
-    detail::resample_to_float(img.cview(), 0, 0, 37, 23, 37, 23, antialias, out.data(), scratch);
-    const auto packed = img.packed();
-    for (std::size_t i = 0; i < packed.size(); ++i) ASSERT_FLOAT_EQ(out[i], packed[i]);
+  for (Filter filter : {Filter::Bilinear, Filter::Bicubic, Filter::Nearest}) {
+    for (bool antialias : {false, true}) {
+      detail::resample_to_float(img.cview(), 0, 0, 37, 23, 37, 23, filter, antialias, out.data(), scratch);
+      const auto packed = img.packed();
+      for (std::size_t i = 0; i < packed.size(); ++i) ASSERT_FLOAT_EQ(out[i], packed[i]);
+    }
+    Image flat(64, 48, 3);
+    std::fill(flat.pixels.begin(), flat.pixels.end(), std::uint8_t{200});
+    std::vector<float> small(10 * 7 * 3);
+    detail::resample_to_float(flat.cview(), 3.3, 1.7, 60.1, 40.2, 10, 7, filter, true, small.data(), scratch);
+    for (float v : small) ASSERT_NEAR(v, 200.f, 1e-3);
   }
-  Image flat(64, 48, 3);
-  std::fill(flat.pixels.begin(), flat.pixels.end(), std::uint8_t{200});
-  std::vector<float> small(10 * 7 * 3);
-  detail::resample_to_float(flat.cview(), 3.3, 1.7, 60.1, 40.2, 10, 7, true, small.data(), scratch);
-  for (float v : small) ASSERT_NEAR(v, 200.f, 1e-3);
+}
+
+TEST(Resample, BicubicAndNearestFollowPillow) {
+  Image img(4, 1, 1);
+  const int values[] = {0, 100, 200, 40};
+  for (int x = 0; x < 4; ++x) img.at(x, 0, 0) = static_cast<std::uint8_t>(values[x]);
+  float out[2];
+  detail::ResampleScratch scratch;
+  detail::resample_to_float(img.cview(), 0, 0, 4, 1, 2, 1, Filter::Nearest, true, out, scratch);
+  EXPECT_EQ(out[0], 100.f);  // centres 1.0 and 3.0 fall in pixels 1 and 3
+  EXPECT_EQ(out[1], 40.f);
+  // Bicubic (a = -0.5) widened 2x: taps at distances 0.25, 0.75, 1.25 (halved: 0.125, 0.375, 0.625) ...
+  detail::resample_to_float(img.cview(), 0, 0, 4, 1, 2, 1, Filter::Bicubic, true, out, scratch);
+  auto k = [](double x) {
+    x = std::abs(x);
+    return x < 1 ? (1.5 * x - 2.5) * x * x + 1 : x < 2 ? (((x - 5) * x + 8) * x - 4) * -0.5 : 0.0;
+  };
+  double num = 0, den = 0;
+  for (int x = 0; x < 4; ++x) {
+    const double w = k((x + 0.5 - 1.0) / 2.0);
+    num += w * values[x];
+    den += w;
+  }
+  EXPECT_NEAR(out[0], num / den, 1e-3);
 }
 
 TEST(Resample, HalvingWithAntialiasAveragesNeighbours) {
@@ -88,7 +114,7 @@ TEST(Resample, HalvingWithAntialiasAveragesNeighbours) {
   img.at(3, 0, 0) = 40;
   float out[2];
   detail::ResampleScratch scratch;
-  detail::resample_to_float(img.cview(), 0, 0, 4, 1, 2, 1, true, out, scratch);
+  detail::resample_to_float(img.cview(), 0, 0, 4, 1, 2, 1, Filter::Bilinear, true, out, scratch);
   // Triangle of support 2 centred at 1.0 and 3.0: weights (1/4, 3/4... normalised) as Pillow.
   EXPECT_NEAR(out[0], (0.75 * 0 + 0.75 * 100 + 0.25 * 200) / 1.75, 1e-3);
   EXPECT_NEAR(out[1], (0.25 * 100 + 0.75 * 200 + 0.75 * 40) / 1.75, 1e-3);

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 from ._sources import DecodeError, ItemError
 from ._threads import get_num_threads, set_num_threads
@@ -27,23 +28,28 @@ from .ops import (
 )
 from .transforms import Transform
 
-# The dataset and loader need torch; importing them lazily keeps `import fastimg` numpy-only.
-_TORCH_NAMES = {
-    "ImageDataset": "dataset",
-    "ImageFolder": "dataset",
-    "collate": "dataset",
-    "Loader": "loader",
-    "create_dataloader": "loader",
-}
+# The dataset and loader need torch; importing them lazily keeps `import fastimg` numpy-only. Type
+# checkers see the real names (and no module __getattr__, so a misspelt name is an error).
+if TYPE_CHECKING:
+    from .dataset import ImageDataset, ImageFolder, LabeledBatch, collate
+    from .loader import Loader, create_dataloader
+else:
+    _TORCH_NAMES = {
+        "ImageDataset": "dataset",
+        "ImageFolder": "dataset",
+        "LabeledBatch": "dataset",
+        "collate": "dataset",
+        "Loader": "loader",
+        "create_dataloader": "loader",
+    }
 
+    def __getattr__(name: str) -> Any:
+        if name in _TORCH_NAMES:
+            import importlib
 
-def __getattr__(name: str):
-    if name in _TORCH_NAMES:
-        import importlib
-
-        module = importlib.import_module(f".{_TORCH_NAMES[name]}", __name__)
-        return getattr(module, name)
-    raise AttributeError(f"module 'fastimg' has no attribute {name!r}")
+            module = importlib.import_module(f".{_TORCH_NAMES[name]}", __name__)
+            return getattr(module, name)
+        raise AttributeError(f"module 'fastimg' has no attribute {name!r}")
 
 
 try:
@@ -62,6 +68,7 @@ __all__ = [
     "ImageDataset",
     "ImageFolder",
     "ItemError",
+    "LabeledBatch",
     "Loader",
     "Transform",
     "__version__",

@@ -310,10 +310,13 @@ class Filter:
     
       BILINEAR
     
-      ANTIALIAS
+      BICUBIC
+    
+      NEAREST
     """
-    ANTIALIAS: typing.ClassVar[Filter]
+    BICUBIC: typing.ClassVar[Filter]
     BILINEAR: typing.ClassVar[Filter]
+    NEAREST: typing.ClassVar[Filter]
     __members__: typing.ClassVar[dict[str, Filter]]
     @typing.overload
     def __eq__(self, other: Filter) -> bool:
@@ -350,9 +353,11 @@ class Filter:
     def value(self) -> int:
         ...
 class TransformSpec:
+    antialias: bool
     apply_exif_orientation: bool
     crop: CropMode
     dtype: OutputType
+    exact: bool
     fast_dct: bool
     filter: Filter
     layout: Layout

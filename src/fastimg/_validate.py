@@ -101,10 +101,23 @@ def box_list(boxes: Any, count: int) -> list[tuple[int, int, int, int]]:
     return [one(b, f"boxes[{i}]") for i, b in enumerate(boxes)]
 
 
+def swapped_hint(img: np.ndarray, w: int, h: int, x: int = 0, y: int = 0) -> str:
+    """A note for a (width, height) that fails in one axis only and would fit swapped: the other common
+    size order, torchvision's (height, width), was probably meant."""
+    width, height = img.shape[1], img.shape[0]
+    fits = x + w <= width and y + h <= height
+    if not fits and x + h <= width and y + w <= height and w != h:
+        return f"; sizes here are (width, height): did you mean ({h}, {w})?"
+    return ""
+
+
 def check_fits(images: list[np.ndarray], sizes: list[Size], what: str = "crop size") -> None:
     for i, (img, (w, h)) in enumerate(zip(images, sizes)):
         if w > img.shape[1] or h > img.shape[0]:
-            raise ValueError(f"images[{i}]: {what} {w}x{h} does not fit in the {img.shape[1]}x{img.shape[0]} image")
+            raise ValueError(
+                f"images[{i}]: {what} {w}x{h} (width x height) does not fit in the {img.shape[1]}x{img.shape[0]} "
+                f"image{swapped_hint(img, w, h)}"
+            )
 
 
 def threads_arg(num_threads: Any) -> int:

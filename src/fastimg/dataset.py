@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import uuid
 from collections.abc import Sequence
 from typing import Any, Callable, Optional, Union
 
@@ -12,7 +14,8 @@ import torch
 from torch.utils.data import Dataset, get_worker_info
 from torch.utils.data._utils.collate import default_collate
 
-from ._sources import normalize_sources
+from ._sources import ItemError, normalize_sources, on_error_arg
+from ._torchvision import refuse_torchvision
 from .batch import Batch, load_batch
 from .cache import ByteCache, preload_files
 from .decode import decode_images
@@ -20,20 +23,69 @@ from .transforms import Transform
 
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 
+logger = logging.getLogger("fastimg")
+
+# Skip records of each dataset (by its id) that reached this process: recorded here by the process that
+# decoded, and by the main process when a batch collated in a DataLoader worker arrives (unpickled).
+_RECORDS: dict[str, list[ItemError]] = {}
+_LOGGED: set[tuple[str, int]] = set()
+
+
+def _record(owner: str, errors: Sequence[ItemError], *, log: bool) -> None:
+    _RECORDS.setdefault(owner, []).extend(errors)
+    if not log:
+        return
+    for err in errors:
+        if (owner, err.index) not in _LOGGED:
+            _LOGGED.add((owner, err.index))
+            logger.warning("skipping sample %d (%s): %s", err.index, err.source, err.reason)
+
+
+class LabeledBatch(tuple):
+    """``(images, labels)`` as ``fastimg.collate`` returns it, with ``errors``: the samples left out of
+    this batch under ``on_error="skip"`` (ItemError records; empty when none failed). The records travel
+    with the batch from DataLoader workers and are added to the dataset's ``errors`` in the main process."""
+
+    errors: list[ItemError]
+    _owner: str
+
+    def __new__(cls, images: Any, labels: Any, errors: Sequence[ItemError] = (), owner: str = "") -> LabeledBatch:
+        self = super().__new__(cls, (images, labels))
+        self.errors = list(errors)
+        self._owner = owner
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_arrived, (self[0], self[1], self.errors, self._owner))
+
+
+def _arrived(images: Any, labels: Any, errors: list[ItemError], owner: str) -> LabeledBatch:
+    """Unpickling a batch from another process (a DataLoader worker): its records join this process's."""
+    if errors and owner:
+        _record(owner, errors, log=False)
+    return LabeledBatch(images, labels, errors, owner)
+
 
 class _BatchSamples(list):
     """The samples of one __getitems__ call, each a view into one batch buffer; fastimg.collate hands
     the buffer itself to the training loop instead of copying the samples into a new one."""
 
-    images: torch.Tensor
-    labels: torch.Tensor
+    images: Optional[torch.Tensor] = None
+    labels: Optional[torch.Tensor] = None
+    errors: Sequence[ItemError] = ()
+    owner: str = ""
 
 
 def collate(samples: Any) -> Any:
-    """A collate_fn for DataLoader: batches from ImageDataset.__getitems__ come back as (images, labels)
-    without the copy default_collate makes; anything else goes to default_collate."""
+    """A ``collate_fn`` for ``torch.utils.data.DataLoader``: a batch from ``ImageDataset.__getitems__``
+    comes back as a ``LabeledBatch`` ``(images, labels)`` without the copy ``default_collate`` makes
+    (and, under ``on_error="skip"``, with the records of the samples left out in ``.errors``); anything
+    else goes to ``default_collate``."""
     if isinstance(samples, _BatchSamples):
-        return samples.images, samples.labels
+        if samples.images is not None:
+            return LabeledBatch(samples.images, samples.labels, samples.errors, samples.owner)
+        images, labels = default_collate(list(samples)) if len(samples) else (torch.empty(0), torch.empty(0))
+        return LabeledBatch(images, labels, samples.errors, samples.owner)
     return default_collate(samples)
 
 
@@ -42,10 +94,36 @@ def _in_worker_threads(num_threads: Optional[int]) -> Optional[int]:
     return 1 if num_threads is None and get_worker_info() is not None else num_threads
 
 
+def _torch_seed() -> int:
+    """A seed drawn from torch's default generator: fresh per call, reproducible under torch.manual_seed,
+    and per worker and epoch inside a DataLoader (which seeds each worker's generator)."""
+    return int(torch.empty((), dtype=torch.int64).random_().item())
+
+
+_SKIP_HINT = (
+    "fastimg: to leave bad files out instead, build the dataset with on_error='skip' and load batches "
+    "through DataLoader (which calls __getitems__; collate_fn=fastimg.collate carries the records) or "
+    "fastimg.Loader(..., on_error='skip')"
+)
+_SINGLE_SAMPLE_NOTE = (
+    "fastimg: on_error='skip' leaves failed samples out of batches (DataLoader with a batch_size calls "
+    "__getitems__), but a single sample cannot be skipped: ds[i] must return it"
+)
+
+
 class ImageDataset(Dataset):
     """``ds[i]`` -> ``(image_tensor, label)`` (label -1 without labels). ``transform=None`` gives the
-    decoded uint8 (H, W, 3) image; a Transform gives its normalised tensor. Randomness depends on
-    (seed, epoch, index) only; call ``set_epoch`` each epoch for fresh augmentations.
+    decoded uint8 (H, W, 3) image; a Transform gives its normalised tensor.
+
+    Randomness: ``seed=None`` (default) behaves like torchvision's transforms: every call draws its
+    seed from torch's default generator, so augmentations are new every epoch and every run, and
+    ``torch.manual_seed(s)`` before building the DataLoader makes a run reproducible (with or without
+    workers). An explicit ``seed`` makes sample i's pixels depend on (seed, epoch, i) only; ``set_epoch``
+    reaches every DataLoader worker, persistent ones included.
+
+    ``on_error="skip"``: batches (``__getitems__``, which DataLoader calls) leave failed samples out,
+    log each once and record it in ``errors`` (in the main process too, when batches are collated with
+    ``fastimg.collate``); ``"raise"`` (default): the first failure raises.
 
     File reading: ``cache_bytes=N`` keeps up to N bytes of encoded files in a thread-safe LRU shared
     across epochs; ``preload=True`` reads every file into memory first; ``direct_io=True`` reads with
@@ -57,7 +135,9 @@ class ImageDataset(Dataset):
         labels: Optional[Sequence[int]] = None,
         transform: Optional[Transform] = None,
         *,
-        seed: int = 0,
+        target_transform: Optional[Callable[[int], Any]] = None,
+        seed: Optional[int] = None,
+        on_error: str = "raise",
         cache_bytes: int = 0,
         preload: bool = False,
         direct_io: bool = False,
@@ -67,11 +147,21 @@ class ImageDataset(Dataset):
         if labels is not None and len(labels) != len(self.sources):
             raise ValueError(f"got {len(self.sources)} sources but {len(labels)} labels")
         self.labels = np.asarray(labels if labels is not None else [-1] * len(self.sources), dtype=np.int64)
+        refuse_torchvision(transform, f"{type(self).__name__}(transform=...)")
         if transform is not None and not isinstance(transform, Transform):
             raise TypeError(f"transform must be a fastimg.Transform or None, got {type(transform).__name__}")
+        if target_transform is not None and not callable(target_transform):
+            raise TypeError(f"target_transform must be callable or None, got {type(target_transform).__name__}")
         self.transform = transform
-        self.seed = int(seed)
-        self.epoch = 0
+        self.target_transform = target_transform
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise ValueError(f"seed must be None or a non-negative integer, got {seed!r}")
+        self.seed: Optional[int] = None if seed is None else int(seed)
+        self.on_error = "raise" if on_error_arg(on_error) else "skip"
+        # In shared memory, so set_epoch in the main process reaches DataLoader workers (fork, spawn,
+        # persistent): each holds a copy of the dataset but they all read this one counter.
+        self._epoch = torch.zeros(1, dtype=torch.int64).share_memory_()
+        self._id = uuid.uuid4().hex
         self.direct_io = bool(direct_io)
         self.num_threads = num_threads
         self.cache = ByteCache(cache_bytes) if cache_bytes else None
@@ -85,12 +175,23 @@ class ImageDataset(Dataset):
     def __len__(self) -> int:
         return len(self.sources)
 
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = int(epoch)
+    @property
+    def epoch(self) -> int:
+        """The epoch set by ``set_epoch`` (0 until then)."""
+        return int(self._epoch[0])
 
-    def source_name(self, index: int) -> str:
-        src = self.sources[index]
-        return src if isinstance(src, str) else f"<bytes at index {index}>"
+    def set_epoch(self, epoch: int) -> None:
+        """Sets the epoch that keys the augmentations when the dataset has an explicit ``seed``; seen by
+        every DataLoader worker, persistent ones included. Without a seed, every epoch is fresh anyway."""
+        if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
+            raise ValueError(f"epoch must be a non-negative integer, got {epoch!r}")
+        self._epoch[0] = int(epoch)
+
+    @property
+    def errors(self) -> list[ItemError]:
+        """The samples left out under ``on_error="skip"`` that reached this process, oldest first: those
+        decoded here, and those of batches that DataLoader workers collated with ``fastimg.collate``."""
+        return _RECORDS.setdefault(self._id, [])
 
     def encoded(self, indices: Sequence[int]) -> list[Any]:
         """What the native pipeline reads for these indices: bytes when preloaded or cached (misses are
@@ -131,7 +232,8 @@ class ImageDataset(Dataset):
         on_error: str = "raise",
         num_threads: Optional[int] = None,
     ) -> Batch:
-        """One native call for a batch of indices (the building block of __getitems__ and Loader)."""
+        """One native call for a batch of indices (the building block of __getitems__ and Loader).
+        ``seed=None`` uses the dataset's seed, or draws one from torch's generator when it has none."""
         t = transform if transform is not None else self.transform
         if t is None:
             raise ValueError("a Transform is needed to batch images of different sizes")
@@ -139,7 +241,7 @@ class ImageDataset(Dataset):
         return load_batch(
             self.encoded(idx),
             t,
-            seed=self.seed if seed is None else seed,
+            seed=seed if seed is not None else self.seed if self.seed is not None else _torch_seed(),
             epoch=self.epoch if epoch is None else epoch,
             indices=idx,
             out=out,
@@ -153,20 +255,59 @@ class ImageDataset(Dataset):
             index += len(self)
         if not 0 <= index < len(self):
             raise IndexError(f"index {index} out of range for a dataset of {len(self)}")
-        if self.transform is None:
-            image = decode_images(self.encoded([index]), num_threads=_in_worker_threads(self.num_threads))[0]
-            return torch.from_numpy(image), int(self.labels[index])
-        batch = self.load([index])
-        return torch.from_numpy(batch.images)[0], int(self.labels[index])
+        try:
+            if self.transform is None:
+                threads = _in_worker_threads(self.num_threads)
+                image = decode_images(self.encoded([index]), num_threads=threads)[0]
+                assert image is not None
+                return torch.from_numpy(image), int(self.labels[index])
+            batch = self.load([index])
+        except (OSError, ValueError) as exc:
+            if hasattr(exc, "add_note"):
+                exc.add_note(_SINGLE_SAMPLE_NOTE if self.on_error == "skip" else _SKIP_HINT)
+            raise
+        return torch.from_numpy(batch.images)[0], self.target(index)
+
+    def target(self, index: int) -> Any:
+        """The label of sample ``index``, through ``target_transform`` when the dataset has one."""
+        label = int(self.labels[index])
+        return label if self.target_transform is None else self.target_transform(label)
+
+    def batch_targets(self, indices: Any) -> Any:
+        """The labels of a batch: one int64 tensor while targets are integers, else what torch's
+        ``default_collate`` makes of the transformed targets."""
+        idx = np.asarray(indices, dtype=np.int64)
+        if self.target_transform is None:
+            return torch.from_numpy(self.labels[idx])
+        targets = [self.target(int(i)) for i in idx]
+        if all(isinstance(t, (int, np.integer)) and not isinstance(t, (bool, np.bool_)) for t in targets):
+            return torch.tensor(targets, dtype=torch.int64)
+        return default_collate(targets) if targets else torch.empty(0, dtype=torch.int64)
 
     def __getitems__(self, indices: Sequence[int]) -> list:
+        idx = [int(i) for i in indices]
         if self.transform is None:
-            return [self[i] for i in indices]
-        batch = self.load(indices)
-        images = torch.from_numpy(batch.images)
-        labels = torch.from_numpy(self.labels[np.asarray(indices, dtype=np.int64)])
-        samples = _BatchSamples((images[k], int(labels[k])) for k in range(len(indices)))
-        samples.images, samples.labels = images, labels
+            samples = self._decoded_samples(idx)
+        else:
+            batch = self.load(idx, on_error=self.on_error)
+            images = torch.from_numpy(batch.images)
+            labels = self.batch_targets(batch.indices)
+            samples = _BatchSamples((images[k], self.target(int(i))) for k, i in enumerate(batch.indices))
+            samples.images, samples.labels, samples.errors = images, labels, batch.errors
+        samples.owner = self._id
+        if samples.errors:
+            _record(self._id, samples.errors, log=True)
+        return samples
+
+    def _decoded_samples(self, idx: list[int]) -> _BatchSamples:
+        errors: list[ItemError] = []
+        images = decode_images(
+            self.encoded(idx), num_threads=_in_worker_threads(self.num_threads), on_error=self.on_error, errors=errors
+        )
+        samples = _BatchSamples(
+            (torch.from_numpy(image), self.target(i)) for i, image in zip(idx, images) if image is not None
+        )
+        samples.errors = [err._replace(index=idx[err.index]) for err in errors]
         return samples
 
 
@@ -193,6 +334,7 @@ def make_dataset(
     class_to_idx: dict[str, int],
     extensions: Optional[Sequence[str]] = IMG_EXTENSIONS,
     is_valid_file: Optional[Callable[[str], bool]] = None,
+    allow_empty: bool = False,
 ) -> list[tuple[str, int]]:
     """torchvision's make_dataset: files under each class folder (recursively, symlinks followed, sorted),
     kept by a case-insensitive extension match or by is_valid_file."""
@@ -216,7 +358,7 @@ def make_dataset(
                     instances.append((path, class_index))
                     available.add(target_class)
     empty = set(class_to_idx) - available
-    if empty:
+    if empty and not allow_empty:
         msg = f"Found no valid file for the classes {', '.join(sorted(empty))}. "
         if extensions is not None:
             msg += f"Supported extensions are: {extensions if isinstance(extensions, str) else ', '.join(extensions)}"
@@ -225,23 +367,60 @@ def make_dataset(
 
 
 class ImageFolder(ImageDataset):
-    """torchvision.datasets.ImageFolder's layout and attributes (``classes``, ``class_to_idx``,
-    ``samples``, ``targets``, ``imgs``) over fastimg's native decoding."""
+    """torchvision.datasets.ImageFolder over fastimg's native decoding: the same layout (``root/<class>/
+    ...``, classes sorted by folder name, files found recursively and sorted) and attributes
+    (``classes``, ``class_to_idx``, ``samples``, ``targets``, ``imgs``).
+
+    Parameters: ``root`` (a path); ``transform`` (a fastimg ``Transform``, or None for decoded uint8
+    (H, W, 3) images; a torchvision transform is refused with the fastimg equivalent);
+    ``target_transform`` (applied to each integer label; labels stay one int64 tensor per batch while it
+    returns integers); ``extensions`` (case-insensitive suffixes kept) or ``is_valid_file`` (a predicate
+    on the path; it replaces ``extensions``); ``allow_empty`` (classes without a valid file are kept instead
+    of raising FileNotFoundError); ``loader`` cannot apply (fastimg decodes natively) and is refused.
+    The other keywords are ImageDataset's: ``seed``, ``on_error``, ``cache_bytes``, ``preload``,
+    ``direct_io``, ``num_threads``.
+
+    Raises FileNotFoundError when ``root`` has no class folder or a class has no valid file."""
 
     def __init__(
         self,
-        root: Any,
+        root: Union[str, os.PathLike],
         transform: Optional[Transform] = None,
         *,
-        extensions: Optional[Sequence[str]] = IMG_EXTENSIONS,
+        target_transform: Optional[Callable[[int], Any]] = None,
         is_valid_file: Optional[Callable[[str], bool]] = None,
-        **kwargs: Any,
+        allow_empty: bool = False,
+        extensions: Optional[Sequence[str]] = IMG_EXTENSIONS,
+        loader: Any = None,
+        seed: Optional[int] = None,
+        on_error: str = "raise",
+        cache_bytes: int = 0,
+        preload: bool = False,
+        direct_io: bool = False,
+        num_threads: Optional[int] = None,
     ) -> None:
+        if loader is not None:
+            raise TypeError(
+                "ImageFolder(loader=...) cannot apply: fastimg reads and decodes files natively (JPEG, PNG, WebP, "
+                "BMP, TIFF, PNM); drop loader= (a custom format needs torchvision's own ImageFolder)"
+            )
+        refuse_torchvision(transform, "ImageFolder(transform=...)")
         self.root = os.fspath(root)
         if is_valid_file is not None:
             extensions = None
         self.classes, self.class_to_idx = find_classes(self.root)
-        self.samples = make_dataset(self.root, self.class_to_idx, extensions, is_valid_file)
+        self.samples = make_dataset(self.root, self.class_to_idx, extensions, is_valid_file, allow_empty)
         self.targets = [target for _, target in self.samples]
         self.imgs = self.samples
-        super().__init__([path for path, _ in self.samples], self.targets, transform, **kwargs)
+        super().__init__(
+            [path for path, _ in self.samples],
+            self.targets,
+            transform,
+            target_transform=target_transform,
+            seed=seed,
+            on_error=on_error,
+            cache_bytes=cache_bytes,
+            preload=preload,
+            direct_io=direct_io,
+            num_threads=num_threads,
+        )

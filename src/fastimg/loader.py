@@ -4,11 +4,13 @@ CUDA copies on a side stream."""
 
 from __future__ import annotations
 
+import atexit
 import logging
 import queue
 import sys
 import threading
 import warnings
+import weakref
 from collections.abc import Iterator, Sequence
 from types import FrameType
 from typing import Any, Callable, Optional
@@ -19,8 +21,9 @@ from torch.utils.data import IterableDataset, get_worker_info
 
 from ._order import batch_count, epoch_order, shard_of
 from ._sources import ItemError, on_error_arg
+from ._torchvision import refuse_torchvision
 from .dataset import ImageDataset
-from .transforms import Transform
+from .transforms import Transform, as_int
 
 logger = logging.getLogger("fastimg")
 
@@ -49,16 +52,35 @@ def _called_by_batching_dataloader() -> bool:
 
 
 class Loader(IterableDataset):
-    """Batches ``(images, labels)`` as torch tensors. See the README for the three ways in.
+    """Batches ``(images, labels)`` as torch tensors, made on a background thread (one native call per
+    batch) while the training step runs: the fast path of the README's three ways.
 
-    ``seed=None`` derives the seed from ``torch.initial_seed()``, so ``torch.manual_seed`` makes runs
-    reproducible. Each new pass advances the epoch unless ``set_epoch`` was called. ``state_dict`` /
-    ``load_state_dict`` resume mid-epoch with exactly the batches an uninterrupted run would give.
-    ``shard="auto"`` splits samples across torch.distributed ranks with equal batch counts.
-    ``on_error="skip"``: a bad file is replaced by the next sample of the epoch's order (batches keep
-    their size) and recorded in ``loader.errors``. ``batch_transform`` runs on each finished batch on the
-    prefetch thread. Usable as an IterableDataset in ``DataLoader(loader, batch_size=None,
-    num_workers=0)``."""
+    Parameters:
+    - ``dataset_or_sources``: an ``ImageDataset``/``ImageFolder``, or a list of paths/bytes (then
+      ``labels`` may give one int per source).
+    - ``batch_size``: images per batch (a positive integer; numpy and torch integers too).
+    - ``transform``: a fastimg ``Transform``; default: the dataset's. A torchvision transform is refused
+      with the fastimg equivalent.
+    - ``shuffle``: a new permutation of the samples each epoch, from (seed, epoch); ``sampler``: any
+      iterable of indices instead (its ``set_epoch`` is called).
+    - ``seed``: keys the order and every augmentation on (seed, epoch, index); default: the dataset's
+      seed, else ``torch.initial_seed()`` (so ``torch.manual_seed`` makes a run reproducible).
+    - ``drop_last``: drop the last incomplete batch.
+    - ``prefetch``: batches kept ready ahead (0: made on demand in the calling thread).
+    - ``num_threads``: native threads per batch (default: ``fastimg.get_num_threads()``).
+    - ``pin_memory``: batches in page-locked memory; ``device``: e.g. ``"cuda"``, copied there on a side
+      stream (both warn once and are ignored where torch has no CUDA).
+    - ``memory_format``: ``torch.channels_last`` for NHWC-strided NCHW tensors.
+    - ``shard``: ``"auto"`` (torch.distributed rank / world size, or RANK/WORLD_SIZE), None, or
+      (rank, world_size); every rank gets the same number of batches.
+    - ``on_error``: ``"raise"`` (default) or ``"skip"``: a bad file is replaced by the next sample of the
+      epoch's order, so batches keep their size, and recorded in ``errors`` and ``errors_by_epoch``.
+    - ``batch_transform``: a function applied to each finished images tensor on the prefetch thread.
+
+    Each pass (``iter``) advances the epoch unless ``set_epoch`` was called. ``len()`` is the number of
+    batches per epoch on this rank. ``state_dict``/``load_state_dict`` resume mid-epoch exactly. Usable as
+    an IterableDataset in ``DataLoader(loader, batch_size=None, num_workers=0)``. Raises TypeError and
+    ValueError for bad arguments, and the first decode error (OSError, DecodeError) under "raise"."""
 
     def __init__(
         self,
@@ -86,13 +108,19 @@ class Loader(IterableDataset):
             self.dataset = dataset_or_sources
         else:
             self.dataset = ImageDataset(dataset_or_sources, labels)
-        transform = transform if transform is not None else self.dataset.transform
-        if not isinstance(transform, Transform):
-            raise ValueError("Loader needs a fastimg.Transform (pass transform= or give the dataset one)")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        refuse_torchvision(transform, "Loader(transform=...)")
+        if transform is None:
+            transform = self.dataset.transform
+            if transform is None:
+                raise ValueError("Loader needs a fastimg.Transform: pass transform= or give the dataset one")
+        elif not isinstance(transform, Transform):
+            raise TypeError(f"Loader(transform=...) must be a fastimg.Transform, got {type(transform).__name__}")
+        batch_size_v, prefetch_v = as_int(batch_size), as_int(prefetch)
+        if batch_size_v is None or batch_size_v < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        if isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 0:
+        if prefetch_v is None or prefetch_v < 0:
             raise ValueError(f"prefetch must be a non-negative integer, got {prefetch!r}")
+        batch_size, prefetch = batch_size_v, prefetch_v
         if memory_format not in (None, torch.contiguous_format, torch.channels_last):
             raise ValueError(
                 f"memory_format must be None, torch.contiguous_format or torch.channels_last, got {memory_format!r}"
@@ -105,7 +133,9 @@ class Loader(IterableDataset):
         self.batch_size = batch_size
         self.shuffle = bool(shuffle)
         self.sampler = sampler
-        self.seed = int(torch.initial_seed() if seed is None else seed) % (1 << 63)
+        if seed is None:
+            seed = self.dataset.seed if self.dataset.seed is not None else torch.initial_seed()
+        self.seed = int(seed) % (1 << 63)
         self.drop_last = bool(drop_last)
         self.prefetch = prefetch
         self.num_threads = num_threads
@@ -123,6 +153,7 @@ class Loader(IterableDataset):
         if self.device is not None and self.device.type == "cpu":
             self.device = None
         self.errors: list[ItemError] = []
+        self.errors_by_epoch: dict[int, list[ItemError]] = {}
         self._logged: set[int] = set()
         self._next_epoch = 0
         self._explicit_epoch: Optional[int] = None
@@ -131,7 +162,12 @@ class Loader(IterableDataset):
 
     # -- epochs and sizes -------------------------------------------------------------------------------
     def set_epoch(self, epoch: int) -> None:
-        self._explicit_epoch = int(epoch)
+        """Makes the next pass epoch ``epoch`` (a non-negative integer): its order and augmentations.
+        Passes after it continue from there. Call it on every rank in distributed training."""
+        epoch_v = as_int(epoch)
+        if epoch_v is None or epoch_v < 0:
+            raise ValueError(f"epoch must be a non-negative integer, got {epoch!r}")
+        self._explicit_epoch = epoch_v
 
     def _order(self, epoch: int) -> np.ndarray:
         return epoch_order(
@@ -163,6 +199,8 @@ class Loader(IterableDataset):
         }
 
     def load_state_dict(self, state: dict[str, int]) -> None:
+        """Resumes from ``state`` (from ``state_dict``): the next pass continues that epoch from the
+        batch after the last one handed out. Raises ValueError when the state has another seed."""
         if int(state.get("seed", self.seed)) != self.seed:
             raise ValueError(f"state_dict was made with seed {state['seed']}, this loader has seed {self.seed}")
         self._resume = {"epoch": int(state["epoch"]), "batch": int(state["batch"]), "cursor": int(state["cursor"])}
@@ -190,12 +228,13 @@ class Loader(IterableDataset):
         producer = _Producer(self, epoch, self._order(epoch), start_batch, start_cursor)
         return _LoaderIterator(self, producer)
 
-    def _record(self, errors: list[ItemError]) -> None:
+    def _record(self, epoch: int, errors: list[ItemError]) -> None:
         for err in errors:
             self.errors.append(err)
+            self.errors_by_epoch.setdefault(epoch, []).append(err)
             if err.index not in self._logged:
                 self._logged.add(err.index)
-                logger.warning("fastimg: skipping sample %d (%s): %s", err.index, err.source, err.reason)
+                logger.warning("skipping sample %d (%s): %s", err.index, err.source, err.reason)
 
 
 class _Producer:
@@ -216,6 +255,7 @@ class _Producer:
         self.thread: Optional[threading.Thread] = None
         if loader.prefetch > 0:
             self.thread = threading.Thread(target=self._run, name="fastimg-prefetch", daemon=True)
+            _running.add(self)
             self.thread.start()
 
     def _batch_size(self, b: int) -> int:
@@ -250,7 +290,7 @@ class _Producer:
             kept = batch.indices
         else:
             kept = self._fill_skipping(out, count)
-        labels = torch.from_numpy(loader.dataset.labels[kept])
+        labels = loader.dataset.batch_targets(kept)
         if loader.channels_last:
             images = images.permute(0, 3, 1, 2)
         if loader.batch_transform is not None:
@@ -286,7 +326,7 @@ class _Producer:
                 on_error="skip",
                 num_threads=loader.num_threads,
             )
-            loader._record(batch.errors)
+            loader._record(self.epoch, batch.errors)
             kept.append(batch.indices)
             filled += len(batch.indices)
             consumed_without_success = 0 if len(batch.indices) else consumed_without_success + need
@@ -334,6 +374,18 @@ class _Producer:
                     self.queue.get_nowait()  # unblock a producer waiting on a full queue
                 except queue.Empty:
                     self.thread.join(timeout=0.05)
+
+
+# Producers whose thread may still run. At interpreter exit their threads are stopped and joined before
+# finalization begins: a daemon thread still inside torch or fastimg native code when the interpreter
+# finalizes would abort the process (see cpp/bindings/native_call.hpp).
+_running: weakref.WeakSet[_Producer] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_producers() -> None:
+    for producer in list(_running):
+        producer.close()
 
 
 class _Failure:

@@ -9,12 +9,12 @@ released, across images and across rows of large images; results do not depend o
 from __future__ import annotations
 
 import random
-from typing import Any, Optional, Union
+from typing import Any, Literal, Optional, Union, overload
 
 import numpy as np
 
 from . import _core
-from ._validate import Size, box_list, check_fits, image_list, size_list, threads_arg
+from ._validate import Size, box_list, check_fits, image_list, size_list, swapped_hint, threads_arg
 
 _INTERPOLATIONS = {
     "nearest": _core.Interpolation.NEAREST,
@@ -58,7 +58,7 @@ def _outputs(shapes: list[tuple[int, ...]], stack: bool) -> tuple[list[np.ndarra
     return [np.empty(s, dtype=np.uint8) for s in shapes], None
 
 
-def _finish(outs: list[np.ndarray], batch: Optional[np.ndarray], stack: bool) -> Union[list[np.ndarray], np.ndarray]:
+def _finish(outs: list[np.ndarray], batch: Optional[np.ndarray], stack: bool) -> Any:
     if stack:
         return batch if batch is not None else np.empty((0, 0, 0, 0), dtype=np.uint8)
     return outs
@@ -70,6 +70,24 @@ def _shape(img: np.ndarray, width: int, height: int, channels: Optional[int] = N
     return (height, width) if img.ndim == 2 else (height, width, img.shape[2])
 
 
+@overload
+def batch_resize_images(
+    images: Images,
+    sizes: Union[Size, list[Size]],
+    interpolation: Any = ...,
+    *,
+    stack: Literal[False] = ...,
+    num_threads: Optional[int] = ...,
+) -> list[np.ndarray]: ...
+@overload
+def batch_resize_images(
+    images: Images,
+    sizes: Union[Size, list[Size]],
+    interpolation: Any = ...,
+    *,
+    stack: Literal[True],
+    num_threads: Optional[int] = ...,
+) -> np.ndarray: ...
 def batch_resize_images(
     images: Images,
     sizes: Union[Size, list[Size]],
@@ -77,9 +95,16 @@ def batch_resize_images(
     *,
     stack: bool = False,
     num_threads: Optional[int] = None,
-):
-    """Resizes each image to sizes[i] = (width, height). ``interpolation``: None (area when shrinking,
-    bilinear otherwise), "nearest", "bilinear", "bicubic", "area", "lanczos4" or a cv2.INTER_* code."""
+) -> Any:
+    """Resizes each image to ``sizes[i]`` = (width, height) -- OpenCV's and trainingsample's order, not
+    torchvision's. ``sizes``: one pair for all images or one per image. ``interpolation``: None (area when
+    shrinking, bilinear otherwise), "nearest", "bilinear", "bicubic", "area", "lanczos4" or a
+    cv2.INTER_* code.
+    ``images``: a list of uint8 (H, W) / (H, W, C) arrays (C in 1, 3, 4) or one (B, H, W, C) array.
+    ``stack=True`` returns one (B, h, w, C) array (ValueError if output shapes differ), else a list.
+    ``num_threads``: native threads (default: ``fastimg.get_num_threads()``).
+    Raises TypeError for non-uint8 or non-array input and ValueError for bad shapes or sizes, naming
+    the image index."""
     imgs = image_list(images)
     wanted = size_list(sizes, len(imgs))
     mode = _interpolation(interpolation)
@@ -88,31 +113,59 @@ def batch_resize_images(
     return _finish(outs, batch, stack)
 
 
-def batch_crop_images(images: Images, boxes: Any, *, stack: bool = False, num_threads: Optional[int] = None):
-    """Crops boxes[i] = (x, y, width, height) out of each image (copies)."""
+@overload
+def batch_crop_images(
+    images: Images, boxes: Any, *, stack: Literal[False] = ..., num_threads: Optional[int] = ...
+) -> list[np.ndarray]: ...
+@overload
+def batch_crop_images(
+    images: Images, boxes: Any, *, stack: Literal[True], num_threads: Optional[int] = ...
+) -> np.ndarray: ...
+def batch_crop_images(images: Images, boxes: Any, *, stack: bool = False, num_threads: Optional[int] = None) -> Any:
+    """Crops ``boxes[i]`` = (x, y, width, height) out of each image (copies); ``boxes``: one box for all
+    images or one per image. A box that does not fit is a ValueError (and says so when the box would fit
+    with width and height swapped).
+    ``images``: a list of uint8 (H, W) / (H, W, C) arrays (C in 1, 3, 4) or one (B, H, W, C) array.
+    ``stack=True`` returns one (B, h, w, C) array (ValueError if output shapes differ), else a list.
+    ``num_threads``: native threads (default: ``fastimg.get_num_threads()``).
+    Raises TypeError for non-uint8 or non-array input and ValueError for bad shapes or sizes, naming
+    the image index."""
     imgs = image_list(images)
     rects = box_list(boxes, len(imgs))
     for i, (img, (x, y, w, h)) in enumerate(zip(imgs, rects)):
         if x < 0 or y < 0 or x + w > img.shape[1] or y + h > img.shape[0]:
             raise ValueError(
                 f"images[{i}]: box (x={x}, y={y}, width={w}, height={h}) does not fit in the "
-                f"{img.shape[1]}x{img.shape[0]} image"
+                f"{img.shape[1]}x{img.shape[0]} (width x height) image{swapped_hint(img, w, h, x, y)}"
             )
     return _crop(imgs, [(x, y) for x, y, _, _ in rects], [(w, h) for _, _, w, h in rects], stack, num_threads)
 
 
 def _crop(
     imgs: list[np.ndarray], origins: list[tuple[int, int]], sizes: list[Size], stack: bool, num_threads: Optional[int]
-):
+) -> Any:
     outs, batch = _outputs([_shape(img, w, h) for img, (w, h) in zip(imgs, sizes)], stack)
     _core.crop(imgs, outs, origins, threads_arg(num_threads))
     return _finish(outs, batch, stack)
 
 
+@overload
+def batch_center_crop_images(
+    images: Images, sizes: Union[Size, list[Size]], *, stack: Literal[False] = ..., num_threads: Optional[int] = ...
+) -> list[np.ndarray]: ...
+@overload
+def batch_center_crop_images(
+    images: Images, sizes: Union[Size, list[Size]], *, stack: Literal[True], num_threads: Optional[int] = ...
+) -> np.ndarray: ...
 def batch_center_crop_images(
     images: Images, sizes: Union[Size, list[Size]], *, stack: bool = False, num_threads: Optional[int] = None
-):
-    """Crops sizes[i] = (width, height) from the centre: offsets ((W - w) // 2, (H - h) // 2)."""
+) -> Any:
+    """Crops ``sizes[i]`` = (width, height) from the centre: offsets ((W - w) // 2, (H - h) // 2).
+    ``images``: a list of uint8 (H, W) / (H, W, C) arrays (C in 1, 3, 4) or one (B, H, W, C) array.
+    ``stack=True`` returns one (B, h, w, C) array (ValueError if output shapes differ), else a list.
+    ``num_threads``: native threads (default: ``fastimg.get_num_threads()``).
+    Raises TypeError for non-uint8 or non-array input and ValueError for bad shapes or sizes, naming
+    the image index."""
     imgs = image_list(images)
     wanted = size_list(sizes, len(imgs))
     check_fits(imgs, wanted)
@@ -120,6 +173,24 @@ def batch_center_crop_images(
     return _crop(imgs, origins, wanted, stack, num_threads)
 
 
+@overload
+def batch_random_crop_images(
+    images: Images,
+    sizes: Union[Size, list[Size]],
+    seed: Optional[int] = ...,
+    *,
+    stack: Literal[False] = ...,
+    num_threads: Optional[int] = ...,
+) -> list[np.ndarray]: ...
+@overload
+def batch_random_crop_images(
+    images: Images,
+    sizes: Union[Size, list[Size]],
+    seed: Optional[int] = ...,
+    *,
+    stack: Literal[True],
+    num_threads: Optional[int] = ...,
+) -> np.ndarray: ...
 def batch_random_crop_images(
     images: Images,
     sizes: Union[Size, list[Size]],
@@ -127,10 +198,15 @@ def batch_random_crop_images(
     *,
     stack: bool = False,
     num_threads: Optional[int] = None,
-):
-    """Crops sizes[i] = (width, height) at a uniformly random position. The position of image i depends
-    only on (seed, i): the same seed gives the same crops whatever the thread count. ``seed=None`` draws
-    one from Python's ``random`` module (so ``random.seed`` makes it reproducible)."""
+) -> Any:
+    """Crops ``sizes[i]`` = (width, height) at a uniformly random position. The position of image i
+    depends only on (``seed``, i): the same seed gives the same crops whatever the thread count.
+    ``seed=None`` draws one from Python's ``random`` module (so ``random.seed`` makes it reproducible).
+    ``images``: a list of uint8 (H, W) / (H, W, C) arrays (C in 1, 3, 4) or one (B, H, W, C) array.
+    ``stack=True`` returns one (B, h, w, C) array (ValueError if output shapes differ), else a list.
+    ``num_threads``: native threads (default: ``fastimg.get_num_threads()``).
+    Raises TypeError for non-uint8 or non-array input and ValueError for bad shapes or sizes, naming
+    the image index."""
     imgs = image_list(images)
     wanted = size_list(sizes, len(imgs))
     check_fits(imgs, wanted)
@@ -143,17 +219,22 @@ def batch_random_crop_images(
 
 
 def batch_calculate_luminance(images: Images, *, num_threads: Optional[int] = None) -> np.ndarray:
-    """Mean Rec.601 luma (0.299 R + 0.587 G + 0.114 B) of each image in 0..255 units, as float64.
-    Single-channel images give their mean; alpha is ignored. Exact 64-bit integer sums."""
+    """Mean Rec.601 luma (0.299 R + 0.587 G + 0.114 B) of each image in 0..255 units, as a float64 array
+    of length B. Single-channel images give their mean; alpha is ignored. Exact 64-bit integer sums.
+    ``images``: a list of uint8 (H, W) / (H, W, C) arrays or one (B, H, W, C) array; ``num_threads``:
+    native threads. Raises TypeError/ValueError for bad input, naming the image index."""
     imgs = image_list(images)
-    return _core.luminance(imgs, threads_arg(num_threads))
+    result: np.ndarray = _core.luminance(imgs, threads_arg(num_threads))
+    return result
 
 
 def batch_resize_videos(
     videos: Any, sizes: Union[Size, list[Size]], interpolation: Any = None, *, num_threads: Optional[int] = None
 ) -> list[np.ndarray]:
-    """Resizes every frame of each (T, H, W, C) video to sizes[i] = (width, height); returns one
-    (T, h, w, C) array per video. All frames of all videos run in one parallel batch."""
+    """Resizes every frame of each (T, H, W, C) video in ``videos`` (a list, or one (N, T, H, W, C) array)
+    to ``sizes[i]`` = (width, height); returns one (T, h, w, C) array per video. ``interpolation``: as
+    ``batch_resize_images``. All frames of all videos run in one parallel batch on ``num_threads``
+    threads. Raises TypeError/ValueError for bad input, naming the video index."""
     if isinstance(videos, np.ndarray):
         if videos.ndim != 5:
             raise ValueError(f"videos: a single array must be (N, T, H, W, C), got shape {videos.shape}")
@@ -178,7 +259,9 @@ def batch_resize_videos(
     return results
 
 
-def _convert(images: Images, channels_in: int, channels_out: int, fn: Any, stack: bool, num_threads: Optional[int]):
+def _convert(
+    images: Images, channels_in: int, channels_out: int, fn: Any, stack: bool, num_threads: Optional[int]
+) -> Any:
     imgs = image_list(images)
     for i, img in enumerate(imgs):
         if img.ndim != 3 or img.shape[2] != channels_in:
@@ -188,21 +271,43 @@ def _convert(images: Images, channels_in: int, channels_out: int, fn: Any, stack
     return _finish(outs, batch, stack)
 
 
-def batch_rgb_to_rgba(images: Images, *, stack: bool = False, num_threads: Optional[int] = None):
-    """Adds an opaque (255) alpha channel to each (H, W, 3) image."""
+@overload
+def batch_rgb_to_rgba(
+    images: Images, *, stack: Literal[False] = ..., num_threads: Optional[int] = ...
+) -> list[np.ndarray]: ...
+@overload
+def batch_rgb_to_rgba(images: Images, *, stack: Literal[True], num_threads: Optional[int] = ...) -> np.ndarray: ...
+def batch_rgb_to_rgba(images: Images, *, stack: bool = False, num_threads: Optional[int] = None) -> Any:
+    """Adds an opaque (255) alpha channel to each (H, W, 3) image.
+    ``images``: a list of uint8 (H, W) / (H, W, C) arrays (C in 1, 3, 4) or one (B, H, W, C) array.
+    ``stack=True`` returns one (B, h, w, C) array (ValueError if output shapes differ), else a list.
+    ``num_threads``: native threads (default: ``fastimg.get_num_threads()``).
+    Raises TypeError for non-uint8 or non-array input and ValueError for bad shapes or sizes, naming
+    the image index."""
     return _convert(images, 3, 4, _core.rgb_to_rgba, stack, num_threads)
 
 
-def batch_rgba_to_rgb(images: Images, *, stack: bool = False, num_threads: Optional[int] = None):
-    """Drops the alpha channel of each (H, W, 4) image."""
+@overload
+def batch_rgba_to_rgb(
+    images: Images, *, stack: Literal[False] = ..., num_threads: Optional[int] = ...
+) -> list[np.ndarray]: ...
+@overload
+def batch_rgba_to_rgb(images: Images, *, stack: Literal[True], num_threads: Optional[int] = ...) -> np.ndarray: ...
+def batch_rgba_to_rgb(images: Images, *, stack: bool = False, num_threads: Optional[int] = None) -> Any:
+    """Drops the alpha channel of each (H, W, 4) image.
+    ``images``: a list of uint8 (H, W) / (H, W, C) arrays (C in 1, 3, 4) or one (B, H, W, C) array.
+    ``stack=True`` returns one (B, h, w, C) array (ValueError if output shapes differ), else a list.
+    ``num_threads``: native threads (default: ``fastimg.get_num_threads()``).
+    Raises TypeError for non-uint8 or non-array input and ValueError for bad shapes or sizes, naming
+    the image index."""
     return _convert(images, 4, 3, _core.rgba_to_rgb, stack, num_threads)
 
 
 def rgb_to_rgba(image: np.ndarray, *, num_threads: Optional[int] = None) -> np.ndarray:
-    """One (H, W, 3) image to (H, W, 4) with opaque alpha."""
+    """One (H, W, 3) uint8 ``image`` to (H, W, 4) with opaque alpha, on ``num_threads`` threads."""
     return batch_rgb_to_rgba([image], num_threads=num_threads)[0]
 
 
 def rgba_to_rgb(image: np.ndarray, *, num_threads: Optional[int] = None) -> np.ndarray:
-    """One (H, W, 4) image to (H, W, 3)."""
+    """One (H, W, 4) uint8 ``image`` to (H, W, 3), on ``num_threads`` threads."""
     return batch_rgba_to_rgb([image], num_threads=num_threads)[0]

@@ -4,12 +4,15 @@ native pipeline's spec. Sizes are (height, width) or an int, as in torchvision."
 from __future__ import annotations
 
 import numbers
+import operator
 from collections.abc import Sequence
 from typing import Any, Optional, Union
 
 import numpy as np
 
 from . import _core
+from ._torchvision import dtype_name as _dtype_name
+from ._torchvision import interpolation_name, transform_options
 from .decode import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_MAX_SCANS
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -18,20 +21,32 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 _DTYPES = {"float32": _core.OutputType.FLOAT32, "float16": _core.OutputType.FLOAT16, "uint8": _core.OutputType.UINT8}
 _LAYOUTS = {"NCHW": _core.Layout.NCHW, "NHWC": _core.Layout.NHWC}
 _CROPS = {None: _core.CropMode.NONE, "center": _core.CropMode.CENTER, "random_resized": _core.CropMode.RANDOM_RESIZED}
+_FILTERS = {"bilinear": _core.Filter.BILINEAR, "bicubic": _core.Filter.BICUBIC, "nearest": _core.Filter.NEAREST}
 
 Size = Union[int, tuple[int, int]]
 
 
+def as_int(value: Any) -> Optional[int]:
+    """An int from Python, numpy or torch integers (0-d tensors included); None for anything else."""
+    if isinstance(value, (bool, np.bool_, float, np.floating)):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
+
+
 def _hw(value: Any, name: str) -> tuple[int, int]:
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        pair = (int(value), int(value))
+    single = as_int(value)
+    if single is not None:
+        pair = (single, single)
     elif (
-        isinstance(value, Sequence)
+        isinstance(value, (Sequence, np.ndarray))
         and not isinstance(value, str)
-        and len(value) == 2
-        and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value)
+        and len(value) in (1, 2)
+        and all(as_int(v) is not None for v in value)
     ):
-        pair = (int(value[0]), int(value[1]))
+        pair = (int(value[0]), int(value[-1]))
     else:
         raise TypeError(f"{name} must be an int or a (height, width) pair, got {value!r}")
     if pair[0] <= 0 or pair[1] <= 0:
@@ -51,13 +66,25 @@ def _range(value: Any, name: str, lo_bound: float, hi_bound: Optional[float]) ->
 
 
 def _triple(value: Any, name: str) -> tuple[float, float, float]:
+    """Three floats from a list, tuple, numpy array or tensor (one per RGB channel), in 0-1 units."""
     try:
         items = tuple(float(v) for v in value)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be 'imagenet', None or 3 numbers, got {value!r}") from None
     if len(items) != 3:
         raise ValueError(f"{name} must have 3 values (one per RGB channel), got {value!r}")
+    if any(abs(v) > 1.0 for v in items):
+        # (pixel / 255 - mean) / std: a mean in 0-255 units would push every value far negative.
+        scaled = ", ".join(f"{v / 255:.4g}" for v in items)
+        raise ValueError(
+            f"{name}={list(items)} looks like 0-255 units, but float output scales pixels to 0-1 first: "
+            f"use {name}=({scaled})"
+        )
     return items[0], items[1], items[2]
+
+
+def _named(value: Any, name: str) -> bool:
+    return isinstance(value, str) and value == name
 
 
 def _jitter(value: Any) -> tuple[float, float, float]:
@@ -88,25 +115,38 @@ def _jitter(value: Any) -> tuple[float, float, float]:
 
 
 class Transform:
-    """What each image becomes, with torchvision's meaning of every parameter.
+    """What each image becomes, with torchvision's meaning of every parameter. Immutable and validated.
 
-    - ``size``: output (height, width) or an int for a square.
-    - ``crop=None``: the whole image stretched to ``size`` (or ``resize=(h, w)`` equal to it);
-      ``crop="center"`` with ``resize=N``: the shorter side resized to N, then a center crop of ``size``
-      (``Resize(N)`` + ``CenterCrop(size)``); ``crop="center"`` without ``resize``: a center crop of the
-      original; ``crop="random_resized"``: ``RandomResizedCrop(size, scale, ratio)``.
-    - ``hflip``: probability of a horizontal flip. ``color_jitter``: brightness, contrast and saturation
-      amounts as in ``ColorJitter`` (a number for all three, a dict or a triple), applied in the same pass
-      as normalisation.
-    - ``mean``/``std``: "imagenet", None (scale to 0..1 only) or three numbers. ``dtype``: "float32",
-      "float16" or "uint8" (raw pixels, no normalisation). ``layout``: "NCHW" or "NHWC".
-    - ``interpolation="bilinear"`` with ``antialias=True`` (default): Pillow's and torchvision's
-      antialiased bilinear (the triangle widened by the shrink; after DCT scaling the shrink left is
-      under 2x, so it costs a few percent over plain bilinear); ``antialias=False``: plain 2-tap
-      bilinear, slightly faster, aliased on fine detail.
-    - ``apply_exif_orientation``: rotate/flip JPEGs as their EXIF tag says (torchvision does not).
-    - ``fast_dct``: libjpeg-turbo's fast integer IDCT (as TensorFlow's default INTEGER_FAST): about 20%
-      faster full-size JPEG decoding for differences of a level or two, mostly averaged away by the resize.
+    Parameters:
+    - ``size``: output (height, width), or an int for a square (torchvision's order; the numpy ops take
+      (width, height)).
+    - ``resize``: ``Resize`` before a crop: an int resizes the shorter side to it (``crop="center"``
+      needed), a (height, width) pair resizes to exactly that.
+    - ``crop``: ``None`` stretches the whole image to ``size``; ``"center"`` is ``CenterCrop(size)`` (after
+      ``resize`` if given); ``"random_resized"`` is ``RandomResizedCrop(size, scale, ratio)``.
+    - ``scale``, ``ratio``: RandomResizedCrop's area fraction and aspect-ratio ranges, as (min, max).
+    - ``hflip``: probability of a horizontal flip (0.5 = ``RandomHorizontalFlip()``; a bool is refused).
+    - ``color_jitter``: ``ColorJitter`` brightness, contrast and saturation amounts: a number for all
+      three, a dict or a (brightness, contrast, saturation) triple; applied in the normalising pass.
+    - ``mean``, ``std``: ``"imagenet"``, None (scale to 0..1 only) or three numbers in 0-1 units (a list,
+      tuple, numpy array or tensor); 0-255 values are refused with the 0-1 ones in the message.
+    - ``dtype``: ``"float32"``, ``"float16"`` or ``"uint8"`` (raw pixels, no normalisation), or the
+      numpy/torch dtype. ``layout``: ``"NCHW"`` or ``"NHWC"``.
+    - ``interpolation``: ``"bilinear"`` (default), ``"bicubic"`` or ``"nearest"``, or torchvision's
+      ``InterpolationMode``; Pillow's filters. ``antialias=True`` (default) widens the filter when
+      shrinking, as Pillow and torchvision do; ``False`` keeps it at its own width (faster, aliased).
+    - ``exact``: torchvision's reference pixels: JPEGs are decoded at full size with the accurate IDCT
+      (no DCT-domain downscale), so output is within 1 level (0-255 units) of Pillow's decode + resize +
+      crop. The default decodes at a reduced scale when the crop allows it: faster, a few levels away on
+      large JPEGs (benchmarks/results/accuracy.md has the figures).
+    - ``apply_exif_orientation``: rotate/flip as the EXIF tag says (torchvision does not).
+    - ``fast_dct``: libjpeg-turbo's fast integer IDCT: about 20% faster full-size JPEG decoding for
+      differences of a level or two (not with ``exact``).
+    - ``max_pixels``, ``max_scans``, ``max_bytes``: safety limits per image (pixels from the header,
+      progressive JPEG scans, encoded bytes); an image over a limit is a ``DecodeError``.
+
+    Raises TypeError for values of the wrong kind and ValueError for values out of range, naming the
+    parameter. ``Transform.from_torchvision(compose)`` converts a torchvision pipeline.
     """
 
     size: tuple[int, int]
@@ -122,6 +162,7 @@ class Transform:
     layout: str
     interpolation: str
     antialias: bool
+    exact: bool
     apply_exif_orientation: bool
     fast_dct: bool
     max_pixels: int
@@ -136,6 +177,7 @@ class Transform:
         "color_jitter",
         "crop",
         "dtype",
+        "exact",
         "fast_dct",
         "hflip",
         "interpolation",
@@ -165,8 +207,9 @@ class Transform:
         std: Any = "imagenet",
         dtype: Any = "float32",
         layout: str = "NCHW",
-        interpolation: str = "bilinear",
+        interpolation: Any = "bilinear",
         antialias: bool = True,
+        exact: bool = False,
         apply_exif_orientation: bool = False,
         fast_dct: bool = False,
         max_pixels: int = DEFAULT_MAX_PIXELS,
@@ -176,14 +219,19 @@ class Transform:
         out_h, out_w = _hw(size, "size")
         if crop not in _CROPS:
             raise ValueError(f"crop must be None, 'center' or 'random_resized', got {crop!r}")
-        dtype_name = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
+        dtype_name = _dtype_name(dtype)
         if dtype_name not in _DTYPES:
-            raise ValueError(f"dtype must be one of {sorted(_DTYPES)}, got {dtype!r}")
+            raise ValueError(f"dtype must be one of {sorted(_DTYPES)} (or the numpy/torch dtype), got {dtype!r}")
         if layout not in _LAYOUTS:
             raise ValueError(f"layout must be 'NCHW' or 'NHWC', got {layout!r}")
-        if interpolation != "bilinear":
-            raise ValueError(
-                f"interpolation must be 'bilinear' (antialiased unless antialias=False), got {interpolation!r}"
+        interpolation = interpolation_name(interpolation)
+        if exact and fast_dct:
+            raise ValueError("exact=True decodes with the accurate IDCT: drop fast_dct=True")
+        if isinstance(hflip, (bool, np.bool_)):
+            # True reads as "flip at random" to a torchvision user, but a probability of 1 always flips.
+            raise TypeError(
+                f"hflip is a probability, got {hflip!r}: hflip=0.5 flips at random (torchvision's "
+                "RandomHorizontalFlip()), hflip=1.0 always flips, hflip=0.0 never"
             )
         if not (isinstance(hflip, numbers.Real) and 0.0 <= float(hflip) <= 1.0):
             raise ValueError(f"hflip must be a probability in [0, 1], got {hflip!r}")
@@ -198,7 +246,9 @@ class Transform:
         if resize is not None:
             if crop == "random_resized":
                 raise ValueError("resize cannot be combined with crop='random_resized', which resizes by itself")
-            if isinstance(resize, numbers.Integral) and not isinstance(resize, bool):
+            if as_int(resize) is not None:
+                resize = as_int(resize)
+                assert resize is not None
                 if resize <= 0:
                     raise ValueError(f"resize must be positive, got {resize!r}")
                 if crop is None:
@@ -228,19 +278,21 @@ class Transform:
 
         if dtype_name == "uint8":
             for name, value in (("mean", mean), ("std", std)):
-                if value not in (None, "imagenet"):
+                if not (value is None or _named(value, "imagenet")):
                     raise ValueError(f"dtype='uint8' stores raw 0-255 pixels: {name} must be None, got {value!r}")
             mean_v, std_v = None, None
         else:
-            mean_v = IMAGENET_MEAN if mean == "imagenet" else None if mean is None else _triple(mean, "mean")
-            std_v = IMAGENET_STD if std == "imagenet" else None if std is None else _triple(std, "std")
+            mean_v = IMAGENET_MEAN if _named(mean, "imagenet") else None if mean is None else _triple(mean, "mean")
+            std_v = IMAGENET_STD if _named(std, "imagenet") else None if std is None else _triple(std, "std")
             if std_v is not None and any(v <= 0 for v in std_v):
                 raise ValueError(f"std must be positive, got {std!r}")
         spec.mean = list(mean_v) if mean_v is not None else [0.0, 0.0, 0.0]
         spec.std = list(std_v) if std_v is not None else [1.0, 1.0, 1.0]
         spec.dtype = _DTYPES[dtype_name]
         spec.layout = _LAYOUTS[layout]
-        spec.filter = _core.Filter.ANTIALIAS if antialias else _core.Filter.BILINEAR
+        spec.filter = _FILTERS[interpolation]
+        spec.antialias = bool(antialias)
+        spec.exact = bool(exact)
         spec.apply_exif_orientation = bool(apply_exif_orientation)
         spec.fast_dct = bool(fast_dct)
         spec.max_pixels = int(max_pixels)
@@ -262,6 +314,7 @@ class Transform:
             layout=layout,
             interpolation=interpolation,
             antialias=bool(antialias),
+            exact=bool(exact),
             apply_exif_orientation=bool(apply_exif_orientation),
             fast_dct=bool(fast_dct),
             max_pixels=int(max_pixels),
@@ -271,6 +324,17 @@ class Transform:
         )
         for key, value in values.items():
             object.__setattr__(self, key, value)
+
+    @classmethod
+    def from_torchvision(cls, transform: Any, **overrides: Any) -> Transform:
+        """The Transform equivalent to a torchvision ``Compose`` (v1 or v2) of RandomResizedCrop, Resize,
+        CenterCrop, RandomHorizontalFlip, ColorJitter (no hue), ToTensor/ToImage/ToDtype and Normalize;
+        ``overrides`` (e.g. ``exact=True``) are applied on top. Raises ValueError naming a step that has
+        no fastimg equivalent."""
+        options = transform_options(transform)
+        size = options.pop("size")
+        options.update(overrides)
+        return cls(size, **options)
 
     @classmethod
     def imagenet_train(cls, size: Size = 224, **overrides: Any) -> Transform:
@@ -284,7 +348,7 @@ class Transform:
         return cls(size, **{"resize": int(max(h, w) * 256 / 224), "crop": "center", **overrides})
 
     def replace(self, **changes: Any) -> Transform:
-        """A new Transform with some parameters changed (validated again)."""
+        """A new Transform with the parameters in ``changes`` replaced (validated again)."""
         fields = {k: getattr(self, k) for k in self.__slots__ if k not in ("_spec", "size")}
         fields.update(changes)
         size = fields.pop("size", self.size)
@@ -313,14 +377,12 @@ class Transform:
         return f"Transform({', '.join(parts)})"
 
     @property
-    def channels(self) -> int:
-        return 3
-
-    @property
     def numpy_dtype(self) -> np.dtype:
+        """The numpy dtype of the output."""
         return np.dtype(self.dtype)
 
     def batch_shape(self, batch_size: int) -> tuple[int, int, int, int]:
+        """The output shape for ``batch_size`` images: (N, 3, height, width) or (N, height, width, 3)."""
         h, w = self.size
         return (batch_size, 3, h, w) if self.layout == "NCHW" else (batch_size, h, w, 3)
 

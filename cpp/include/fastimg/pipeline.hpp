@@ -16,7 +16,9 @@ enum class ResizeMode { None, ShorterSide, Exact };
 enum class CropMode { None, Center, RandomResized };
 enum class OutputType { Float32, Float16, UInt8 };
 enum class Layout { NCHW, NHWC };
-enum class Filter { Bilinear, Antialias };
+// Resampling kernels with Pillow's definitions (triangle; cubic with a = -0.5; nearest = the source pixel
+// under each output pixel's centre). Antialiased kernels widen with the shrink factor, as Pillow does.
+enum class Filter { Bilinear, Bicubic, Nearest };
 
 // What each image becomes. Plain data; validate() before use. Sizes are (height, width) as in torchvision.
 struct TransformSpec {
@@ -35,8 +37,12 @@ struct TransformSpec {
   std::array<float, 3> std{1.f, 1.f, 1.f};
   OutputType dtype = OutputType::Float32;
   Layout layout = Layout::NCHW;
-  Filter filter = Filter::Antialias;  // Pillow / torchvision antialiased bilinear
+  Filter filter = Filter::Bilinear;
+  bool antialias = true;  // Pillow / torchvision: the kernel widened by the shrink (not for Nearest)
+  // Reference pixels: no reduced-scale (DCT) decode, the accurate IDCT and the RGB path, so output matches
+  // Pillow's full decode + resize (torchvision's PIL path) within a level. Incompatible with fast_dct.
   bool apply_exif_orientation = false;
+  bool exact = false;
   bool fast_dct = false;  // JPEG: JDCT_IFAST instead of the accurate IDCT
   DecodeLimits limits;
 

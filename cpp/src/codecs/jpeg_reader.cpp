@@ -12,6 +12,7 @@
 
 #include "exif.hpp"
 #include "fastimg/errors.hpp"
+#include "jpeg_markers.hpp"
 
 namespace fastimg::detail {
 
@@ -201,6 +202,10 @@ JpegHeader JpegReader::read_header(const std::uint8_t* data, std::size_t size, c
     jpeg_abort_decompress(&s->cinfo);
     throw DecodeError(
         detail::concat("truncated JPEG: ", size, " bytes cannot hold a ", h.width, "x", h.height, " image"));
+  }
+  if (!jpeg_reaches_eoi(data, size)) {
+    jpeg_abort_decompress(&s->cinfo);
+    throw DecodeError("truncated JPEG: the data ends before the EOI marker that closes the last scan");
   }
   if (h.components != 1 && h.components != 3 && h.components != 4) {
     jpeg_abort_decompress(&s->cinfo);

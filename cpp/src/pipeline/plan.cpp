@@ -120,6 +120,7 @@ void TransformSpec::validate() const {
   if (resize == ResizeMode::ShorterSide) FASTIMG_CHECK(resize_short > 0, "resize must be positive");
   if (resize == ResizeMode::Exact) FASTIMG_CHECK(resize_height > 0 && resize_width > 0, "resize must be positive");
   FASTIMG_CHECK(limits.max_pixels > 0 && limits.max_scans > 0, "limits must be positive");
+  FASTIMG_CHECK(!(exact && fast_dct), "exact=True decodes with the accurate IDCT: it cannot take fast_dct=True");
 }
 
 std::size_t TransformSpec::item_bytes() const {

@@ -8,13 +8,41 @@
 namespace fastimg::detail {
 namespace {
 
+double kernel_support(Filter filter) { return filter == Filter::Bicubic ? 2.0 : 1.0; }
+
+double kernel(Filter filter, double x) {
+  x = std::abs(x);
+  if (filter == Filter::Bicubic) {  // Pillow's bicubic, a = -0.5
+    constexpr double a = -0.5;
+    if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0;
+    if (x < 2.0) return (((x - 5.0) * x + 8.0) * x - 4.0) * a;
+    return 0.0;
+  }
+  return x < 1.0 ? 1.0 - x : 0.0;
+}
+
+// Nearest: the source pixel under each output centre, as Pillow's NEAREST resize picks it.
+int nearest(double in0, double in1, int in_size, int out_size, std::vector<int>& start, std::vector<int>& count,
+            std::vector<float>& weights) {
+  const double scale = (in1 - in0) / out_size;
+  start.assign(static_cast<std::size_t>(out_size), 0);
+  count.assign(static_cast<std::size_t>(out_size), 1);
+  weights.assign(static_cast<std::size_t>(out_size), 1.f);
+  for (int i = 0; i < out_size; ++i) {
+    const int x = static_cast<int>(std::floor(in0 + (i + 0.5) * scale));
+    start[static_cast<std::size_t>(i)] = std::min(std::max(x, 0), in_size - 1);
+  }
+  return 1;
+}
+
 // Per output position: first source index, tap count and normalised weights (Pillow's
 // precompute_coeffs, with the box given in real coordinates).
-int coefficients(double in0, double in1, int in_size, int out_size, bool antialias, std::vector<int>& start,
-                 std::vector<int>& count, std::vector<float>& weights) {
+int coefficients(double in0, double in1, int in_size, int out_size, Filter filter, bool antialias,
+                 std::vector<int>& start, std::vector<int>& count, std::vector<float>& weights) {
+  if (filter == Filter::Nearest) return nearest(in0, in1, in_size, out_size, start, count, weights);
   const double scale = (in1 - in0) / out_size;
   const double filter_scale = antialias ? std::max(scale, 1.0) : 1.0;
-  const double support = filter_scale;  // the triangle's support is 1
+  const double support = kernel_support(filter) * filter_scale;
   const int taps = static_cast<int>(std::ceil(support)) * 2 + 1;
   start.assign(static_cast<std::size_t>(out_size), 0);
   count.assign(static_cast<std::size_t>(out_size), 0);
@@ -32,12 +60,11 @@ int coefficients(double in0, double in1, int in_size, int out_size, bool antiali
     float* w = &weights[static_cast<std::size_t>(i) * taps];
     double total = 0;
     for (int x = lo; x < hi; ++x) {
-      const double t = std::abs((x - center + 0.5) * inv);
-      const double v = t < 1.0 ? 1.0 - t : 0.0;
+      const double v = kernel(filter, (x - center + 0.5) * inv);
       w[x - lo] = static_cast<float>(v);
       total += v;
     }
-    if (total <= 0) {
+    if (total == 0) {
       w[0] = 1.f;
       hi = lo + 1;
       total = 1;
@@ -90,9 +117,9 @@ __attribute__((target_clones("avx2", "default"), noinline)) void vertical_pass(c
 }
 
 void resample_to_float(const ConstImageView& src, double x0, double y0, double x1, double y1, int out_width,
-                       int out_height, bool antialias, float* dst, ResampleScratch& s) {
-  s.x_taps = coefficients(x0, x1, src.width, out_width, antialias, s.x_start, s.x_count, s.x_weights);
-  s.y_taps = coefficients(y0, y1, src.height, out_height, antialias, s.y_start, s.y_count, s.y_weights);
+                       int out_height, Filter filter, bool antialias, float* dst, ResampleScratch& s) {
+  s.x_taps = coefficients(x0, x1, src.width, out_width, filter, antialias, s.x_start, s.x_count, s.x_weights);
+  s.y_taps = coefficients(y0, y1, src.height, out_height, filter, antialias, s.y_start, s.y_count, s.y_weights);
   // Columns the horizontal pass reads: the vertical pass computes only those.
   const int first_column = s.x_start.front();
   int last_column = first_column;
@@ -116,6 +143,11 @@ void resample_to_float(const ConstImageView& src, double x0, double y0, double x
       default: horizontal<4>(s.rows.data(), out_width, s, first_column, out); break;
     }
   }
+}
+
+double filter_reach(Filter filter, bool antialias, double scale) {
+  if (filter == Filter::Nearest) return 1.0;
+  return kernel_support(filter) * (antialias ? std::max(scale, 1.0) : 1.0);
 }
 
 }  // namespace fastimg::detail

@@ -1,9 +1,10 @@
-// Internal: separable triangle-filter resampling of a real-valued source rectangle to float pixels.
+// Internal: separable resampling (Pillow's filters) of a real-valued source rectangle to float pixels.
 #pragma once
 
 #include <vector>
 
 #include "fastimg/image_view.hpp"
+#include "fastimg/pipeline.hpp"
 
 namespace fastimg::detail {
 
@@ -16,12 +17,16 @@ struct ResampleScratch {
 
 // Resamples the rectangle [x0, x1) x [y0, y1) of `src` (pixel i covers [i, i + 1); taps are clipped to
 // src) to out_width x out_height and writes float pixels 0..255, packed HWC, into `dst`.
-// antialias = false: bilinear interpolation (2 taps, cheap; right when the shrink left is under 2x).
-// antialias = true: the triangle widened by the shrink factor, as Pillow's BILINEAR resize.
+// antialias = false: the kernel at its own width (bilinear: 2 taps, cheap; right when the shrink left is
+// under 2x). antialias = true: the kernel widened by the shrink factor, as Pillow's resize. Bicubic can
+// overshoot: values may leave 0..255 (the caller clamps, as Pillow's uint8 output does).
 void vertical_pass(const std::uint8_t* first_row, std::ptrdiff_t stride, std::size_t len, const float* weights,
                    int taps, float* out);
 
 void resample_to_float(const ConstImageView& src, double x0, double y0, double x1, double y1, int out_width,
-                       int out_height, bool antialias, float* dst, ResampleScratch& scratch);
+                       int out_height, Filter filter, bool antialias, float* dst, ResampleScratch& scratch);
+
+// How far (in source pixels, at a shrink of `scale`) the filter reads beyond an output pixel's centre.
+double filter_reach(Filter filter, bool antialias, double scale);
 
 }  // namespace fastimg::detail

@@ -39,6 +39,7 @@ void run_item(const std::uint8_t* data, std::size_t size, const TransformSpec& s
   // The largest reduction (DCT scaling for JPEG) that keeps the crop at least as large as the output.
   int factor = 1, reduced_w = im.width, reduced_h = im.height;
   for (int f : {8, 4, 2}) {
+    if (spec.exact) break;
     int w = 0, h = 0;
     decoder.reduced_size(f, w, h);
     if ((rect.x1 - rect.x0) / f >= out_w && (rect.y1 - rect.y0) / f >= out_h) {
@@ -54,9 +55,8 @@ void run_item(const std::uint8_t* data, std::size_t size, const TransformSpec& s
   const double x0 = rect.x0 * fx, x1 = rect.x1 * fx, y0 = rect.y0 * fy, y1 = rect.y1 * fy;
 
   // Decode only the rows and columns the filter reads.
-  const bool antialias = spec.filter == Filter::Antialias;
-  const double margin_x = (antialias ? std::max(1.0, (x1 - x0) / out_w) : 1.0) + 1.0;
-  const double margin_y = (antialias ? std::max(1.0, (y1 - y0) / out_h) : 1.0) + 1.0;
+  const double margin_x = detail::filter_reach(spec.filter, spec.antialias, (x1 - x0) / out_w) + 1.0;
+  const double margin_y = detail::filter_reach(spec.filter, spec.antialias, (y1 - y0) / out_h) + 1.0;
   const int ix0 = std::max(0, static_cast<int>(std::floor(x0 - margin_x)));
   const int ix1 = std::min(reduced_w, static_cast<int>(std::ceil(x1 + margin_x)));
   const int iy0 = std::max(0, static_cast<int>(std::floor(y0 - margin_y)));
@@ -67,8 +67,11 @@ void run_item(const std::uint8_t* data, std::size_t size, const TransformSpec& s
   const std::size_t floats = static_cast<std::size_t>(spec.width) * spec.height * 3;
   scratch.pixels.resize(floats);
   detail::resample_to_float(region.view, x0 - region.x0, y0 - region.y0, x1 - region.x0, y1 - region.y0, out_w, out_h,
-                            antialias, scratch.pixels.data(), scratch.resample);
+                            spec.filter, spec.antialias, scratch.pixels.data(), scratch.resample);
   float* pixels = scratch.pixels.data();
+  if (spec.filter == Filter::Bicubic) {  // overshoot: Pillow's output is uint8, clipped to 0..255
+    for (std::size_t i = 0; i < floats; ++i) pixels[i] = std::min(255.f, std::max(0.f, pixels[i]));
+  }
   if (im.orientation != 1) {
     scratch.turned.resize(floats);
     detail::orient_floats(pixels, out_w, out_h, 3, im.orientation, scratch.turned.data());

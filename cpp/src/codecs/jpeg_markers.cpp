@@ -1,0 +1,58 @@
+#include "jpeg_markers.hpp"
+
+#include <cstring>
+
+namespace fastimg::detail {
+
+namespace {
+
+constexpr std::uint8_t kSos = 0xDA, kEoi = 0xD9, kTem = 0x01;
+
+bool standalone(std::uint8_t marker) { return marker == kTem || (marker >= 0xD0 && marker <= 0xD7); }
+
+// The position of the first marker after the entropy-coded data starting at `pos` (stuffed 0xFF00 bytes,
+// restart markers and fill bytes belong to the data), or `size` when the data runs to the end.
+std::size_t end_of_scan(const std::uint8_t* data, std::size_t size, std::size_t pos) {
+  while (pos < size) {
+    const void* hit = std::memchr(data + pos, 0xFF, size - pos);
+    if (hit == nullptr) return size;
+    std::size_t p = static_cast<std::size_t>(static_cast<const std::uint8_t*>(hit) - data);
+    while (p + 1 < size && data[p + 1] == 0xFF) ++p;  // fill bytes before a marker
+    if (p + 1 >= size) return size;
+    const std::uint8_t next = data[p + 1];
+    if (next == 0x00 || (next >= 0xD0 && next <= 0xD7)) {
+      pos = p + 2;
+      continue;
+    }
+    return p;
+  }
+  return size;
+}
+
+}  // namespace
+
+bool jpeg_reaches_eoi(const std::uint8_t* data, std::size_t size) {
+  if (size < 4 || data[0] != 0xFF || data[1] != 0xD8) return false;
+  std::size_t pos = 2;
+  while (pos < size) {
+    if (data[pos] != 0xFF) {  // stray bytes between segments: libjpeg skips them with a warning
+      const void* hit = std::memchr(data + pos, 0xFF, size - pos);
+      if (hit == nullptr) return false;
+      pos = static_cast<std::size_t>(static_cast<const std::uint8_t*>(hit) - data);
+    }
+    while (pos + 1 < size && data[pos + 1] == 0xFF) ++pos;  // fill bytes
+    if (pos + 1 >= size) return false;
+    const std::uint8_t marker = data[pos + 1];
+    pos += 2;
+    if (marker == kEoi) return true;
+    if (standalone(marker) || marker == 0x00) continue;
+    if (pos + 2 > size) return false;
+    const std::size_t length = (static_cast<std::size_t>(data[pos]) << 8) | data[pos + 1];
+    if (length < 2 || pos + length > size) return false;
+    pos += length;
+    if (marker == kSos) pos = end_of_scan(data, size, pos);
+  }
+  return false;
+}
+
+}  // namespace fastimg::detail
