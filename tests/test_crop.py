@@ -77,7 +77,10 @@ def test_crop_full_image_is_identity():
 @pytest.mark.parametrize(
     "box, message",
     [
-        ((45, 0, 10, 10), r"images\[0\]: box \(x=45, y=0, width=10, height=10\) does not fit in the 50x40 \(width x height\) image"),
+        (
+            (45, 0, 10, 10),
+            r"images\[0\]: box \(x=45, y=0, width=10, height=10\) does not fit in the 50x40 \(width x height\) image",
+        ),
         ((-1, 0, 10, 10), r"does not fit"),
         ((0, 0, 0, 10), r"width and height must be positive"),
     ],
@@ -88,7 +91,9 @@ def test_crop_errors_name_the_box(box, message):
 
 
 def test_crop_size_larger_than_image():
-    with pytest.raises(ValueError, match=r"images\[1\]: crop size 30x30 \(width x height\) does not fit in the 20x20 image"):
+    with pytest.raises(
+        ValueError, match=r"images\[1\]: crop size 30x30 \(width x height\) does not fit in the 20x20 image"
+    ):
         fastimg.batch_center_crop_images([textured(40, 40), textured(20, 20)], (30, 30))
     with pytest.raises(ValueError, match=r"does not fit"):
         fastimg.batch_random_crop_images([textured(20, 20)], (21, 5), seed=0)

@@ -3,7 +3,9 @@
 #include <emmintrin.h>
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
+#include <vector>
 
 namespace fastimg::detail {
 namespace {
@@ -22,23 +24,28 @@ double kernel(Filter filter, double x) {
 }
 
 // Nearest: the source pixel under each output centre, as Pillow's NEAREST resize picks it.
+template <typename W>
 int nearest(double in0, double in1, int in_size, int out_size, std::vector<int>& start, std::vector<int>& count,
-            std::vector<float>& weights) {
+            std::vector<W>& weights) {
   const double scale = (in1 - in0) / out_size;
   start.assign(static_cast<std::size_t>(out_size), 0);
   count.assign(static_cast<std::size_t>(out_size), 1);
-  weights.assign(static_cast<std::size_t>(out_size), 1.f);
-  for (int i = 0; i < out_size; ++i) {
-    const int x = static_cast<int>(std::floor(in0 + (i + 0.5) * scale));
-    start[static_cast<std::size_t>(i)] = std::min(std::max(x, 0), in_size - 1);
+  weights.assign(static_cast<std::size_t>(out_size), W(1));
+  // Pillow steps the position by `scale` and truncates (its affine nearest), so a centre that lands on a
+  // whole number picks the pixel below it; accumulating the same way keeps a stretch bit-exact.
+  double position = in0 + scale * 0.5;
+  for (int i = 0; i < out_size; ++i, position += scale) {
+    const int x = position < 0 ? 0 : static_cast<int>(position);
+    start[static_cast<std::size_t>(i)] = std::min(x, in_size - 1);
   }
   return 1;
 }
 
 // Per output position: first source index, tap count and normalised weights (Pillow's
 // precompute_coeffs, with the box given in real coordinates).
+template <typename W>
 int coefficients(double in0, double in1, int in_size, int out_size, Filter filter, bool antialias,
-                 std::vector<int>& start, std::vector<int>& count, std::vector<float>& weights) {
+                 std::vector<int>& start, std::vector<int>& count, std::vector<W>& weights) {
   if (filter == Filter::Nearest) return nearest(in0, in1, in_size, out_size, start, count, weights);
   const double scale = (in1 - in0) / out_size;
   const double filter_scale = antialias ? std::max(scale, 1.0) : 1.0;
@@ -46,7 +53,7 @@ int coefficients(double in0, double in1, int in_size, int out_size, Filter filte
   const int taps = static_cast<int>(std::ceil(support)) * 2 + 1;
   start.assign(static_cast<std::size_t>(out_size), 0);
   count.assign(static_cast<std::size_t>(out_size), 0);
-  weights.assign(static_cast<std::size_t>(out_size) * taps, 0.f);
+  weights.assign(static_cast<std::size_t>(out_size) * taps, W(0));
   const double inv = 1.0 / filter_scale;
   for (int i = 0; i < out_size; ++i) {
     const double center = in0 + (i + 0.5) * scale;
@@ -57,19 +64,19 @@ int coefficients(double in0, double in1, int in_size, int out_size, Filter filte
       hi = lo + 1;
     }
     hi = std::min(hi, lo + taps);
-    float* w = &weights[static_cast<std::size_t>(i) * taps];
+    W* w = &weights[static_cast<std::size_t>(i) * taps];
     double total = 0;
     for (int x = lo; x < hi; ++x) {
       const double v = kernel(filter, (x - center + 0.5) * inv);
-      w[x - lo] = static_cast<float>(v);
+      w[x - lo] = static_cast<W>(v);
       total += v;
     }
     if (total == 0) {
-      w[0] = 1.f;
+      w[0] = W(1);
       hi = lo + 1;
       total = 1;
     }
-    for (int x = lo; x < hi; ++x) w[x - lo] = static_cast<float>(w[x - lo] / total);
+    for (int x = lo; x < hi; ++x) w[x - lo] = static_cast<W>(w[x - lo] / total);
     start[static_cast<std::size_t>(i)] = lo;
     count[static_cast<std::size_t>(i)] = hi - lo;
   }
@@ -141,6 +148,65 @@ void resample_to_float(const ConstImageView& src, double x0, double y0, double x
         std::memcpy(out, s.out_row.data(), row_len * sizeof(float));
         break;
       default: horizontal<4>(s.rows.data(), out_width, s, first_column, out); break;
+    }
+  }
+}
+
+namespace {
+
+// Pillow's fixed point for 8-bit images: 22 fractional bits, weights rounded half away from zero.
+constexpr int kPrecisionBits = 32 - 8 - 2;
+
+std::vector<int> fixed_point(const std::vector<double>& weights) {
+  std::vector<int> out(weights.size());
+  for (std::size_t i = 0; i < weights.size(); ++i) {
+    const double v = weights[i] * (1 << kPrecisionBits);
+    out[i] = static_cast<int>(v < 0 ? -0.5 + v : 0.5 + v);
+  }
+  return out;
+}
+
+std::uint8_t clip8(std::int64_t v) {
+  if (v <= 0) return 0;
+  v >>= kPrecisionBits;
+  return static_cast<std::uint8_t>(v > 255 ? 255 : v);
+}
+
+}  // namespace
+
+void resample_like_pillow(const ConstImageView& src, double x0, double y0, double x1, double y1, int out_width,
+                          int out_height, Filter filter, bool antialias, float* dst) {
+  std::vector<int> xs, xn, ys, yn;
+  std::vector<double> xw, yw;
+  const int xt = coefficients(x0, x1, src.width, out_width, filter, antialias, xs, xn, xw);
+  const int yt = coefficients(y0, y1, src.height, out_height, filter, antialias, ys, yn, yw);
+  const std::vector<int> kx = fixed_point(xw), ky = fixed_point(yw);
+  const int c = src.channels;
+  const int first = ys.front();
+  int last = first;
+  for (int j = 0; j < out_height; ++j) last = std::max(last, ys[j] + yn[j]);
+  // Horizontal pass first, into uint8 rows, as Pillow's ImagingResample.
+  const std::size_t row_len = static_cast<std::size_t>(out_width) * c;
+  std::vector<std::uint8_t> tmp(static_cast<std::size_t>(last - first) * row_len);
+  for (int r = first; r < last; ++r) {
+    const std::uint8_t* in = src.row(r);
+    std::uint8_t* out = &tmp[static_cast<std::size_t>(r - first) * row_len];
+    for (int i = 0; i < out_width; ++i) {
+      const int* k = &kx[static_cast<std::size_t>(i) * xt];
+      for (int ch = 0; ch < c; ++ch) {
+        std::int64_t ss = 1 << (kPrecisionBits - 1);
+        for (int t = 0; t < xn[i]; ++t) ss += static_cast<std::int64_t>(in[(xs[i] + t) * c + ch]) * k[t];
+        out[static_cast<std::size_t>(i) * c + ch] = clip8(ss);
+      }
+    }
+  }
+  for (int j = 0; j < out_height; ++j) {
+    const int* k = &ky[static_cast<std::size_t>(j) * yt];
+    float* out = dst + static_cast<std::size_t>(j) * row_len;
+    for (std::size_t i = 0; i < row_len; ++i) {
+      std::int64_t ss = 1 << (kPrecisionBits - 1);
+      for (int t = 0; t < yn[j]; ++t) ss += static_cast<std::int64_t>(tmp[(ys[j] + t - first) * row_len + i]) * k[t];
+      out[i] = static_cast<float>(clip8(ss));
     }
   }
 }

@@ -39,7 +39,7 @@ void run_item(const std::uint8_t* data, std::size_t size, const TransformSpec& s
   // The largest reduction (DCT scaling for JPEG) that keeps the crop at least as large as the output.
   int factor = 1, reduced_w = im.width, reduced_h = im.height;
   for (int f : {8, 4, 2}) {
-    if (spec.exact) break;
+    if (spec.exact || spec.filter == Filter::Nearest) break;  // nearest keeps source pixels: no averaging
     int w = 0, h = 0;
     decoder.reduced_size(f, w, h);
     if ((rect.x1 - rect.x0) / f >= out_w && (rect.y1 - rect.y0) / f >= out_h) {
@@ -66,10 +66,27 @@ void run_item(const std::uint8_t* data, std::size_t size, const TransformSpec& s
   ItemScratch& scratch = thread_scratch();
   const std::size_t floats = static_cast<std::size_t>(spec.width) * spec.height * 3;
   scratch.pixels.resize(floats);
-  detail::resample_to_float(region.view, x0 - region.x0, y0 - region.y0, x1 - region.x0, y1 - region.y0, out_w, out_h,
-                            spec.filter, spec.antialias, scratch.pixels.data(), scratch.resample);
+  const double rx0 = x0 - region.x0, ry0 = y0 - region.y0, rx1 = x1 - region.x0, ry1 = y1 - region.y0;
+  if (spec.exact) {
+    ConstImageView view = region.view;
+    double bx0 = rx0, by0 = ry0, bx1 = rx1, by1 = ry1;
+    if (spec.crop == CropMode::RandomResized) {
+      // torchvision crops before it resizes here: the filter sees only the (whole-pixel) crop box.
+      const int cx = std::max(0, static_cast<int>(std::floor(rx0))),
+                cy = std::max(0, static_cast<int>(std::floor(ry0)));
+      view.data = view.row(cy) + static_cast<std::ptrdiff_t>(cx) * view.channels;
+      view.width = std::min(view.width - cx, static_cast<int>(std::ceil(rx1)) - cx);
+      view.height = std::min(view.height - cy, static_cast<int>(std::ceil(ry1)) - cy);
+      bx0 -= cx, bx1 -= cx, by0 -= cy, by1 -= cy;
+    }
+    detail::resample_like_pillow(view, bx0, by0, bx1, by1, out_w, out_h, spec.filter, spec.antialias,
+                                 scratch.pixels.data());
+  } else {
+    detail::resample_to_float(region.view, rx0, ry0, rx1, ry1, out_w, out_h, spec.filter, spec.antialias,
+                              scratch.pixels.data(), scratch.resample);
+  }
   float* pixels = scratch.pixels.data();
-  if (spec.filter == Filter::Bicubic) {  // overshoot: Pillow's output is uint8, clipped to 0..255
+  if (spec.filter == Filter::Bicubic && !spec.exact) {  // overshoot: Pillow's output is uint8, clipped to 0..255
     for (std::size_t i = 0; i < floats; ++i) pixels[i] = std::min(255.f, std::max(0.f, pixels[i]));
   }
   if (im.orientation != 1) {

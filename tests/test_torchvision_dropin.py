@@ -1,0 +1,259 @@
+"""A torchvision user's drop-in: exact mode against torchvision's PIL path, the arguments torchvision
+users write (stand-ins for torchvision's classes: it cannot be installed beside this torch), and the
+errors that point them to the fastimg spelling."""
+
+import enum
+import io
+
+import numpy as np
+import pytest
+import torch
+from imaging import encode, photo_like
+from PIL import Image
+from torch.utils.data import DataLoader
+
+import fastimg
+from fastimg import ImageFolder, Loader, Transform
+
+# -- torchvision's PIL path, built from Pillow (the reference) -----------------------------------------
+
+
+def torchvision_eval(data, size=224, resize=256, resample=Image.BILINEAR):
+    """Resize(resize) + CenterCrop(size) as torchvision computes them on a PIL image, uint8 HWC."""
+    im = Image.open(io.BytesIO(data)).convert("RGB")
+    w, h = im.size
+    ow, oh = (resize, int(resize * h / w)) if w <= h else (int(resize * w / h), resize)
+    im = im.resize((ow, oh), resample)
+    top, left = int(round((oh - size) / 2.0)), int(round((ow - size) / 2.0))
+    return np.asarray(im.crop((left, top, left + size, top + size)))
+
+
+def unnormalised(images, transform):
+    """Back to 0-255 units: output * std * 255 + mean * 255."""
+    mean = np.asarray(transform.mean or (0, 0, 0)).reshape(1, 3, 1, 1)
+    std = np.asarray(transform.std or (1, 1, 1)).reshape(1, 3, 1, 1)
+    return ((images * std + mean) * 255).transpose(0, 2, 3, 1)
+
+
+LARGE = [(768, 1024), (600, 513), (1200, 900), (512, 700)]  # short side >= 512: DCT scaling would apply
+
+
+@pytest.fixture(scope="module")
+def large_jpegs():
+    return [encode(photo_like(h, w, seed=h + w), quality=92) for h, w in LARGE]
+
+
+@pytest.mark.parametrize(("interpolation", "resample"), [("bilinear", Image.BILINEAR), ("bicubic", Image.BICUBIC)])
+def test_exact_mode_is_within_one_level_of_torchvision(large_jpegs, interpolation, resample):
+    exact = Transform.imagenet_eval(224, exact=True, interpolation=interpolation)
+    default = Transform.imagenet_eval(224, interpolation=interpolation)
+    got = unnormalised(fastimg.load_batch(large_jpegs, exact).images, exact)
+    fast = unnormalised(fastimg.load_batch(large_jpegs, default).images, default)
+    worst_default = 0.0
+    for k, data in enumerate(large_jpegs):
+        ref = torchvision_eval(data, resample=resample).astype(np.float64)
+        # 1 level, plus float32 slack of the normalised values
+        assert np.abs(got[k] - ref).max() <= 1.0 + 1e-3, LARGE[k]
+        worst_default = max(worst_default, np.abs(fast[k] - ref).max())
+    assert worst_default > 1.5  # the switch matters: the default decodes these at a reduced scale
+
+
+@pytest.mark.parametrize("interpolation", ["bilinear", "bicubic"])
+def test_exact_random_resized_crop_is_torchvisions_crop_then_resize(large_jpegs, interpolation):
+    """torchvision crops the box first, then resizes it (the filter never reads outside the box)."""
+    resample = {"bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC}[interpolation]
+    t = Transform(96, crop="random_resized", exact=True, mean=None, std=None, interpolation=interpolation)
+    for k, data in enumerate(large_jpegs[:2]):
+        h, w = LARGE[k]
+        pil = Image.open(io.BytesIO(data)).convert("RGB")
+        for index in range(3):
+            got = fastimg.load_batch([data], t, seed=5, indices=[index]).images[0].transpose(1, 2, 0) * 255
+            box = fastimg._core.plan_item(w, h, t._spec, 5, 0, index)["box"]
+            ref = np.asarray(pil.crop(tuple(int(round(v)) for v in box)).resize((96, 96), resample))
+            assert np.abs(got - ref).max() <= 1.0 + 1e-3
+
+
+def test_exact_refuses_fast_dct_and_round_trips():
+    with pytest.raises(ValueError, match="exact=True"):
+        Transform(224, exact=True, fast_dct=True)
+    t = Transform.imagenet_eval(224, exact=True)
+    import pickle
+
+    assert pickle.loads(pickle.dumps(t)) == t and t.exact
+
+
+@pytest.mark.parametrize(("resample", "name"), [(Image.BICUBIC, "bicubic"), (Image.NEAREST, "nearest")])
+def test_bicubic_and_nearest_match_pillow(resample, name):
+    img = photo_like(90, 120, seed=4)
+    data = encode(img, "PNG")
+    ref = np.asarray(Image.fromarray(img).resize((50, 45), resample)).astype(int)
+    exact = Transform((45, 50), interpolation=name, dtype="uint8", exact=True)
+    got = fastimg.load_batch([data], exact).images[0].transpose(1, 2, 0).astype(int)
+    assert np.abs(got - ref).max() <= 1
+    # The default may shrink by area first (2x here), except for nearest, which must keep source pixels.
+    fast = fastimg.load_batch([data], exact.replace(exact=False)).images[0].transpose(1, 2, 0).astype(int)
+    if name == "nearest":
+        assert np.array_equal(fast, got)
+    else:
+        assert np.abs(fast - ref).mean() <= 1.5
+
+
+# -- stand-ins for torchvision's classes ----------------------------------------------------------------
+
+
+class InterpolationMode(enum.Enum):
+    NEAREST = "nearest"
+    BILINEAR = "bilinear"
+    BICUBIC = "bicubic"
+    LANCZOS = "lanczos"
+
+
+def _tv(name, module="torchvision.transforms.v2._geometry", **attrs):
+    cls = type(name, (), {"__module__": module})
+    obj = cls()
+    for k, v in attrs.items():
+        setattr(obj, k, v)
+    return obj
+
+
+def Compose(steps):  # noqa: N802 (torchvision's name)
+    return _tv("Compose", "torchvision.transforms.v2._container", transforms=steps)
+
+
+MEAN, STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+
+
+def train_compose(interpolation=InterpolationMode.BILINEAR):
+    return Compose(
+        [
+            _tv(
+                "RandomResizedCrop",
+                size=[224, 224],
+                scale=(0.08, 1.0),
+                ratio=(3 / 4, 4 / 3),
+                interpolation=interpolation,
+            ),
+            _tv("RandomHorizontalFlip", p=0.5),
+            _tv("ToImage"),
+            _tv("ToDtype", dtype=torch.float32, scale=True),
+            _tv("Normalize", mean=MEAN, std=STD),
+        ]
+    )
+
+
+def eval_compose():
+    return Compose(
+        [
+            _tv("Resize", size=256, interpolation=InterpolationMode.BILINEAR, max_size=None),
+            _tv("CenterCrop", size=[224, 224]),
+            _tv("ToTensor", module="torchvision.transforms.transforms"),
+            _tv("Normalize", mean=MEAN, std=STD),
+        ]
+    )
+
+
+def test_from_torchvision_maps_the_common_recipes():
+    assert Transform.from_torchvision(train_compose()) == Transform.imagenet_train(224)
+    assert Transform.from_torchvision(eval_compose()) == Transform.imagenet_eval(224)
+    assert Transform.from_torchvision(eval_compose(), exact=True) == Transform.imagenet_eval(224, exact=True)
+    bicubic = Transform.from_torchvision(train_compose(InterpolationMode.BICUBIC))
+    assert bicubic.interpolation == "bicubic"
+    jitter = Compose(
+        [
+            _tv("CenterCrop", size=32),
+            _tv("ColorJitter", brightness=(0.6, 1.4), contrast=None, saturation=(0.8, 1.2), hue=None),
+            _tv("PILToTensor"),
+        ]
+    )
+    t = Transform.from_torchvision(jitter)
+    assert t.dtype == "uint8" and t.color_jitter == pytest.approx((0.4, 0.0, 0.2))
+    with pytest.raises(ValueError, match="RandomRotation has no fastimg equivalent"):
+        Transform.from_torchvision(Compose([_tv("RandomRotation")]))
+    with pytest.raises(ValueError, match="hue"):
+        Transform.from_torchvision(
+            Compose(
+                [
+                    _tv("CenterCrop", size=8),
+                    _tv("ColorJitter", brightness=None, contrast=None, saturation=None, hue=(-0.1, 0.1)),
+                ]
+            )
+        )
+
+
+def test_interpolation_accepts_strings_and_the_enum():
+    for mode in InterpolationMode:
+        if mode is InterpolationMode.LANCZOS:
+            with pytest.raises(ValueError, match="bilinear, bicubic, nearest"):
+                Transform(32, interpolation=mode)
+        else:
+            assert Transform(32, interpolation=mode).interpolation == mode.value
+    assert Transform(32, interpolation="BICUBIC").interpolation == "bicubic"
+
+
+def test_torchvision_transforms_are_refused_with_the_fastimg_spelling(image_folder):
+    for call in (
+        lambda: Loader(ImageFolder(image_folder), 4, transform=train_compose()),
+        lambda: ImageFolder(image_folder, train_compose()),
+        lambda: fastimg.ImageDataset([], transform=eval_compose()),
+    ):
+        with pytest.raises(TypeError) as info:
+            call()
+        message = str(info.value)
+        assert "torchvision transform Compose([" in message and "RandomResizedCrop" in message
+        assert "Transform.imagenet_train(224)" in message and "Transform.imagenet_eval(224)" in message
+        assert "from_torchvision" in message
+
+
+def test_image_folder_takes_torchvision_arguments(tmp_path, image_folder):
+    ds = ImageFolder(image_folder, Transform(16), target_transform=lambda y: y + 10, seed=0)
+    images, labels = next(iter(DataLoader(ds, batch_size=5, collate_fn=fastimg.collate)))
+    assert labels.dtype == torch.int64 and labels.tolist() == [t + 10 for t in ds.targets[:5]]
+    assert ds[0][1] == ds.targets[0] + 10
+    with_loader = Loader(ds, 5, shuffle=False, seed=0)
+    assert next(iter(with_loader))[1].tolist() == labels.tolist()
+    names = ImageFolder(image_folder, Transform(16), target_transform=lambda y: f"class-{y}")
+    _, named = next(iter(DataLoader(names, batch_size=3)))
+    assert list(named) == ["class-0"] * 3  # what default_collate makes of strings
+    floats = ImageFolder(image_folder, Transform(16), target_transform=float)
+    assert next(iter(DataLoader(floats, batch_size=3, collate_fn=fastimg.collate)))[1].dtype == torch.float64
+    (tmp_path / "empty_class").mkdir()
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "a.jpg").write_bytes(encode(photo_like(10, 10)))
+    with pytest.raises(FileNotFoundError, match="empty_class"):
+        ImageFolder(tmp_path)
+    ok = ImageFolder(tmp_path, allow_empty=True)
+    assert ok.classes == ["empty_class", "full"] and ok.targets == [1]
+    with pytest.raises(TypeError, match="loader=.*cannot apply"):
+        ImageFolder(image_folder, loader=Image.open)
+
+
+def test_dtypes_means_and_integers_the_way_torch_users_write_them(image_folder):
+    assert Transform(32, dtype=torch.float16).dtype == "float16"
+    assert Transform(32, dtype=torch.uint8, mean=None, std=None).dtype == "uint8"
+    assert Transform(32, dtype=np.float32).dtype == "float32"
+    with pytest.raises(TypeError, match="dtype must be"):
+        Transform(32, dtype=object())
+    with pytest.raises(ValueError, match="dtype must be one of"):
+        Transform(32, dtype=torch.int32)
+    for mean in (MEAN, tuple(MEAN), np.array(MEAN), torch.tensor(MEAN)):
+        assert Transform(32, mean=mean, std=np.array(STD)).mean == pytest.approx(tuple(MEAN))
+    with pytest.raises(ValueError, match=r"0-255 units.*mean=\(0\.485, 0\.456, 0\.406\)"):
+        Transform(32, mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375])
+    assert Transform(np.int64(32)).size == (32, 32) and Transform(torch.tensor(32)).size == (32, 32)
+    assert Transform((np.int32(20), torch.tensor(30))).size == (20, 30)
+    ds = ImageFolder(image_folder, Transform(16))
+    assert Loader(ds, np.int64(4), prefetch=np.int32(1)).batch_size == 4
+    assert Loader(ds, torch.tensor(4)).batch_size == 4
+    with pytest.raises(ValueError, match="batch_size"):
+        Loader(ds, 4.0)
+
+
+def test_a_size_that_looks_swapped_says_so():
+    img = np.zeros((300, 200, 3), np.uint8)  # 200 wide, 300 high
+    with pytest.raises(ValueError, match=r"\(width, height\): did you mean \(200, 300\)\?"):
+        fastimg.batch_center_crop_images([img], (300, 200))
+    with pytest.raises(ValueError, match=r"did you mean \(200, 250\)"):
+        fastimg.batch_crop_images([img], (0, 0, 250, 200))
+    with pytest.raises(ValueError) as info:
+        fastimg.batch_center_crop_images([img], (400, 400))
+    assert "did you mean" not in str(info.value)
