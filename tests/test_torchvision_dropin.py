@@ -116,7 +116,7 @@ def _tv(name, module="torchvision.transforms.v2._geometry", **attrs):
     return obj
 
 
-def Compose(steps):  # noqa: N802 (torchvision's name)
+def Compose(steps):
     return _tv("Compose", "torchvision.transforms.v2._container", transforms=steps)
 
 
@@ -206,7 +206,7 @@ def test_torchvision_transforms_are_refused_with_the_fastimg_spelling(image_fold
 
 def test_image_folder_takes_torchvision_arguments(tmp_path, image_folder):
     ds = ImageFolder(image_folder, Transform(16), target_transform=lambda y: y + 10, seed=0)
-    images, labels = next(iter(DataLoader(ds, batch_size=5, collate_fn=fastimg.collate)))
+    _, labels = next(iter(DataLoader(ds, batch_size=5, collate_fn=fastimg.collate)))
     assert labels.dtype == torch.int64 and labels.tolist() == [t + 10 for t in ds.targets[:5]]
     assert ds[0][1] == ds.targets[0] + 10
     with_loader = Loader(ds, 5, shuffle=False, seed=0)
@@ -223,7 +223,7 @@ def test_image_folder_takes_torchvision_arguments(tmp_path, image_folder):
         ImageFolder(tmp_path)
     ok = ImageFolder(tmp_path, allow_empty=True)
     assert ok.classes == ["empty_class", "full"] and ok.targets == [1]
-    with pytest.raises(TypeError, match="loader=.*cannot apply"):
+    with pytest.raises(TypeError, match=r"loader=.*cannot apply"):
         ImageFolder(image_folder, loader=Image.open)
 
 
