@@ -22,6 +22,10 @@ namespace fastimg::bind {
 
 void register_runtime(py::module_& m) {
   static py::exception<DecodeError> decode_error(m, "DecodeError", PyExc_ValueError);
+  decode_error.attr("__doc__") =
+      "Raised for content that cannot be decoded (empty, truncated, corrupt, not an image, an unsupported "
+      "variant, over a safety limit); a ValueError. The message names the source and the reason; "
+      "load_batch also sets the attributes index and source.";
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);

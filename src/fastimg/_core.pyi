@@ -9,7 +9,9 @@ import numpy.typing
 import typing
 __all__: list[str] = ['CropMode', 'DecodeError', 'Filter', 'Interpolation', 'Layout', 'OutputType', 'PixelFormat', 'ResizeMode', 'TransformSpec', 'build_info', 'crop', 'decode_images', 'default_num_threads', 'forked_after_parallel', 'get_num_threads', 'luminance', 'plan_item', 'random_crop_origins', 'read_files', 'resize', 'rgb_to_rgba', 'rgba_to_rgb', 'run_pipeline', 'sample_uniforms', 'set_num_threads']
 class DecodeError(ValueError):
-    pass
+    """
+    Raised for content that cannot be decoded (empty, truncated, corrupt, not an image, an unsupported variant, over a safety limit); a ValueError. The message names the source and the reason; load_batch also sets the attributes index and source.
+    """
 class Interpolation:
     """
     Members:

@@ -56,7 +56,8 @@ def load_batch(
     on_error: str = "raise",
     num_threads: Optional[int] = None,
 ) -> Batch:
-    """Decodes and transforms every source into one batch, in one native call with the GIL released.
+    """Decodes and transforms every one of ``sources`` (paths, bytes-like objects or 1-D uint8 arrays)
+    with ``transform`` into one batch, in one native call on ``num_threads`` threads with the GIL released.
 
     Randomness for item i depends only on (seed, epoch, indices[i]) (default indices: 0..n-1), so results
     do not depend on thread count or batch split. ``out`` receives the batch without a copy (e.g. pinned

@@ -112,8 +112,13 @@ _SINGLE_SAMPLE_NOTE = (
 
 
 class ImageDataset(Dataset):
-    """``ds[i]`` -> ``(image_tensor, label)`` (label -1 without labels). ``transform=None`` gives the
-    decoded uint8 (H, W, 3) image; a Transform gives its normalised tensor.
+    """A map-style torch dataset over encoded images: ``ds[i]`` -> ``(image_tensor, label)``.
+
+    Parameters: ``sources`` (paths, bytes-like objects or 1-D uint8 arrays); ``labels`` (one int per
+    source; -1 for all without); ``transform`` (a fastimg ``Transform``; None gives the decoded uint8
+    (H, W, 3) image, a Transform its normalised tensor; a torchvision transform is refused with the fastimg
+    equivalent); ``target_transform`` (applied to each integer label); ``num_threads`` (native threads
+    per call; one inside a DataLoader worker).
 
     Randomness: ``seed=None`` (default) behaves like torchvision's transforms: every call draws its
     seed from torch's default generator, so augmentations are new every epoch and every run, and
@@ -232,8 +237,10 @@ class ImageDataset(Dataset):
         on_error: str = "raise",
         num_threads: Optional[int] = None,
     ) -> Batch:
-        """One native call for a batch of indices (the building block of __getitems__ and Loader).
-        ``seed=None`` uses the dataset's seed, or draws one from torch's generator when it has none."""
+        """One native call for a batch of ``indices`` (the building block of __getitems__ and Loader):
+        a ``Batch(images, indices, errors)``. ``transform`` defaults to the dataset's; ``epoch`` to the
+        one set by ``set_epoch``; ``seed=None`` uses the dataset's seed, or draws one from torch's
+        generator when it has none. ``out``, ``on_error`` and ``num_threads`` are ``load_batch``'s."""
         t = transform if transform is not None else self.transform
         if t is None:
             raise ValueError("a Transform is needed to batch images of different sizes")
@@ -274,8 +281,8 @@ class ImageDataset(Dataset):
         return label if self.target_transform is None else self.target_transform(label)
 
     def batch_targets(self, indices: Any) -> Any:
-        """The labels of a batch: one int64 tensor while targets are integers, else what torch's
-        ``default_collate`` makes of the transformed targets."""
+        """The labels of the samples ``indices``: one int64 tensor while targets are integers, else what
+        torch's ``default_collate`` makes of the transformed targets."""
         idx = np.asarray(indices, dtype=np.int64)
         if self.target_transform is None:
             return torch.from_numpy(self.labels[idx])

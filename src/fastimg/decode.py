@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Literal, Optional, overload
 
 import numpy as np
 
@@ -25,6 +25,36 @@ def _positive_or_none(value: Any, name: str) -> int:
     return int(value)
 
 
+@overload
+def decode_images(
+    sources: Any,
+    mode: str = ...,
+    *,
+    max_side: Optional[int] = ...,
+    min_size: Optional[tuple[int, int]] = ...,
+    apply_exif_orientation: bool = ...,
+    num_threads: Optional[int] = ...,
+    on_error: Literal["raise"] = ...,
+    max_pixels: int = ...,
+    max_scans: int = ...,
+    max_bytes: int = ...,
+    errors: Optional[list[ItemError]] = ...,
+) -> list[np.ndarray]: ...
+@overload
+def decode_images(
+    sources: Any,
+    mode: str = ...,
+    *,
+    max_side: Optional[int] = ...,
+    min_size: Optional[tuple[int, int]] = ...,
+    apply_exif_orientation: bool = ...,
+    num_threads: Optional[int] = ...,
+    on_error: str,
+    max_pixels: int = ...,
+    max_scans: int = ...,
+    max_bytes: int = ...,
+    errors: Optional[list[ItemError]] = ...,
+) -> list[Optional[np.ndarray]]: ...
 def decode_images(
     sources: Any,
     mode: str = "RGB",
@@ -38,11 +68,12 @@ def decode_images(
     max_scans: int = DEFAULT_MAX_SCANS,
     max_bytes: int = DEFAULT_MAX_BYTES,
     errors: Optional[list[ItemError]] = None,
-) -> list[Optional[np.ndarray]]:
-    """Decodes each source (a path, bytes, bytearray, memoryview or 1-D uint8 array) to a uint8 array:
-    (H, W, 3) for "RGB", (H, W) for "L", (H, W, 4) for "RGBA".
+) -> Any:
+    """Decodes each of ``sources`` (a path, bytes, bytearray, memoryview or 1-D uint8 array) to a uint8
+    array: (H, W, 3) for ``mode="RGB"``, (H, W) for "L", (H, W, 4) for "RGBA", in parallel on
+    ``num_threads`` threads. ``apply_exif_orientation=True`` rotates/flips as the EXIF tag says.
 
-    ``min_size=(w, h)`` lets the decoder shrink (JPEG: in the DCT domain, 1/2 to 1/8) while keeping the
+    ``min_size=(width, height)`` lets the decoder shrink (JPEG: in the DCT domain, 1/2 to 1/8) while keeping the
     image at least that large. ``max_side`` bounds the longer side (DCT shrink, then an area resize).
     Errors: a missing or unreadable path raises the matching OSError subclass; undecodable content raises
     DecodeError naming the source. With ``on_error="skip"`` failed items are None in the result and,

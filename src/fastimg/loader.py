@@ -450,8 +450,11 @@ def create_dataloader(
     device: Any = None,
     **loader_options: Any,
 ) -> Loader:
-    """The common case in one call: ImageNet-style training (RandomResizedCrop + flip) or evaluation
-    (Resize + CenterCrop) batches of ``img_size`` from paths and labels."""
+    """The common case in one call: a ``Loader`` of ImageNet-style batches of ``img_size`` from ``paths``
+    and ``labels``: training (RandomResizedCrop + flip, shuffled) with ``augment=True``, evaluation
+    (Resize + CenterCrop, in order) with ``augment=False``. ``batch_size`` images per batch;
+    ``cache_bytes`` and ``preload`` are ImageDataset's; ``pin_memory``, ``device`` and every other
+    keyword in ``loader_options`` are the Loader's."""
     transform = Transform.imagenet_train(img_size) if augment else Transform.imagenet_eval(img_size)
     dataset = ImageDataset(paths, labels, transform, cache_bytes=cache_bytes, preload=preload)
     loader_options.setdefault("shuffle", augment)

@@ -327,7 +327,7 @@ class Transform:
 
     @classmethod
     def from_torchvision(cls, transform: Any, **overrides: Any) -> Transform:
-        """The Transform equivalent to a torchvision ``Compose`` (v1 or v2) of RandomResizedCrop, Resize,
+        """The Transform equivalent to ``transform``, a torchvision ``Compose`` (v1 or v2) of RandomResizedCrop, Resize,
         CenterCrop, RandomHorizontalFlip, ColorJitter (no hue), ToTensor/ToImage/ToDtype and Normalize;
         ``overrides`` (e.g. ``exact=True``) are applied on top. Raises ValueError naming a step that has
         no fastimg equivalent."""
@@ -338,12 +338,16 @@ class Transform:
 
     @classmethod
     def imagenet_train(cls, size: Size = 224, **overrides: Any) -> Transform:
-        """torchvision's training chain: RandomResizedCrop(size) + RandomHorizontalFlip() + Normalize."""
+        """torchvision's training chain: RandomResizedCrop(size) + RandomHorizontalFlip() + Normalize
+        (ImageNet statistics); ``size`` is (height, width) or an int, ``overrides`` any other Transform
+        parameter (e.g. ``interpolation="bicubic"``)."""
         return cls(size, **{"crop": "random_resized", "hflip": 0.5, **overrides})
 
     @classmethod
     def imagenet_eval(cls, size: Size = 224, **overrides: Any) -> Transform:
-        """torchvision's evaluation chain: Resize(size * 256 / 224) + CenterCrop(size) + Normalize."""
+        """torchvision's evaluation chain: Resize(size * 256 / 224) + CenterCrop(size) + Normalize
+        (ImageNet statistics); ``size`` is (height, width) or an int, ``overrides`` any other Transform
+        parameter (e.g. ``exact=True`` for torchvision's own pixels)."""
         h, w = _hw(size, "size")
         return cls(size, **{"resize": int(max(h, w) * 256 / 224), "crop": "center", **overrides})
 

@@ -1,0 +1,111 @@
+"""The public API as an IDE and help() see it: real types that mypy --strict can check a user's script
+against (correct code passes, the usual mistakes are reported), and a docstring on every public name
+that names each of its parameters."""
+
+import inspect
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import fastimg
+
+GOOD = """
+import numpy as np
+import fastimg
+
+paths = ["a.jpg"]
+print(fastimg.decode_images(paths)[0].shape)
+maybe = fastimg.decode_images(paths, on_error="skip")[0]
+if maybe is not None:
+    print(maybe.shape)
+print(fastimg.batch_resize_images([np.zeros((8, 8, 3), np.uint8)], (4, 4))[0].shape)
+print(fastimg.batch_resize_images(np.zeros((2, 8, 8, 3), np.uint8), (4, 4), stack=True).shape)
+print(fastimg.batch_calculate_luminance([np.zeros((8, 8), np.uint8)]).mean())
+t = fastimg.Transform.imagenet_train(224)
+ds = fastimg.ImageFolder("data/train", t, on_error="skip")
+loader = fastimg.Loader(ds, batch_size=16, prefetch=2)
+for x, y in loader:
+    print(x.shape, y.shape)
+print(fastimg.load_batch(paths, t).images.shape, ds.errors, loader.errors_by_epoch)
+"""
+
+# (line, the mistake) -> the error mypy must report
+BAD = {
+    'fastimg.Loader(fastimg.ImageFolder("d"), batch_size="16")': 'Argument "batch_size" to "Loader"',
+    "fastimg.ImageFolde": 'Module has no attribute "ImageFolde"',
+    'print(fastimg.decode_images(["a"], on_error="skip")[0].shape)': 'Item "None"',
+    "fastimg.Transform(224, hflip=0.5).sizes": 'has no attribute "sizes"',
+    "fastimg.batch_resize_images([], (4, 4)).shape": 'has no attribute "shape"',
+}
+
+CONFIG = """
+[mypy]
+strict = True
+cache_dir = {cache}
+[mypy-torch.*]
+follow_imports = skip
+"""
+
+
+def _mypy(tmp_path, name, code):
+    (tmp_path / "mypy.ini").write_text(CONFIG.format(cache=tmp_path / "cache"))
+    script = tmp_path / name
+    script.write_text(textwrap.dedent(code))
+    cmd = [sys.executable, "-m", "mypy", "--config-file", str(tmp_path / "mypy.ini"), str(script)]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+
+
+@pytest.mark.timeout(600)
+def test_mypy_strict_accepts_correct_code_and_reports_the_mistakes(tmp_path):
+    good = _mypy(tmp_path, "good.py", GOOD)
+    assert good.returncode == 0, good.stdout + good.stderr
+    bad = _mypy(tmp_path, "bad.py", "import fastimg\n" + "\n".join(BAD) + "\n")
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    reported = {int(row.split(":")[1]): row for row in bad.stdout.splitlines() if row.startswith("bad.py:")}
+    for line, (_, message) in enumerate(BAD.items(), start=2):
+        assert message in reported.get(line, ""), bad.stdout
+
+
+def _public_callables():
+    for name in fastimg.__all__:
+        obj = getattr(fastimg, name)
+        if name.startswith("INTER_") or name == "__version__":
+            continue
+        yield name, obj
+        if inspect.isclass(obj):
+            for attr, member in vars(obj).items():
+                if attr.startswith("_") and attr != "__init__":
+                    continue
+                if isinstance(member, (classmethod, staticmethod)):
+                    member = member.__func__
+                if isinstance(member, property):
+                    yield f"{name}.{attr}", member.fget
+                elif inspect.isfunction(member):
+                    yield f"{name}.{attr}", member
+
+
+def _documented_parameters(name, obj):
+    if inspect.isclass(obj) and issubclass(obj, tuple):  # NamedTuples: fields are documented
+        return obj.__doc__, list(getattr(obj, "_fields", ()))
+    target = obj.__init__ if inspect.isclass(obj) else obj
+    doc = obj.__doc__ if inspect.isclass(obj) else target.__doc__
+    if name.endswith(".__init__"):
+        return None, []
+    try:
+        params = [p for p in inspect.signature(target).parameters if p not in ("self", "cls", "args", "kwargs")]
+    except (TypeError, ValueError):
+        params = []
+    params = [p for p in params if not p.startswith("_")]
+    return doc, params
+
+
+@pytest.mark.parametrize(("name", "obj"), list(_public_callables()), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_public_name_documents_its_parameters(name, obj):
+    doc, params = _documented_parameters(name, obj)
+    if name.endswith(".__init__"):
+        return
+    assert doc and len(doc.strip()) > 20, f"{name} has no docstring"
+    missing = [p for p in params if p not in doc]
+    assert not missing, f"{name}'s docstring does not name {missing}"
