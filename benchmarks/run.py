@@ -1,6 +1,6 @@
 """`make bench`: fastimg against the alternatives, one section at a time.
 
-    .venv/bin/python benchmarks/run.py [ops|pipeline|training|all] [--quick]
+    .venv/bin/python benchmarks/run.py [ops|pipeline|training|accuracy|all] [--quick]
 
 Each section prints a markdown table and writes benchmarks/results/<section>.md and .json. To add a section,
 write a module with run(quick: bool) and register it in SECTIONS.
@@ -12,6 +12,7 @@ import argparse
 import time
 from typing import Callable
 
+import bench_accuracy
 import bench_ops
 import bench_pipeline
 import bench_training
@@ -20,6 +21,7 @@ SECTIONS: dict[str, Callable[[bool], None]] = {
     "ops": bench_ops.run,
     "pipeline": bench_pipeline.run,
     "training": bench_training.run,
+    "accuracy": bench_accuracy.run,
 }
 
 
