@@ -257,3 +257,38 @@ def test_a_size_that_looks_swapped_says_so():
     with pytest.raises(ValueError) as info:
         fastimg.batch_center_crop_images([img], (400, 400))
     assert "did you mean" not in str(info.value)
+
+
+PORTED_SCRIPT = """
+import sys, torch, fastimg
+torch.manual_seed(0)
+train = fastimg.ImageFolder(sys.argv[1], fastimg.Transform.imagenet_train(32))
+val = fastimg.ImageFolder(sys.argv[1], fastimg.Transform.imagenet_eval(32, exact=True))
+loader = torch.utils.data.DataLoader(train, batch_size=8, shuffle=True, num_workers=2)
+model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(),
+                            torch.nn.Linear(8, len(train.classes)))
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for epoch in range(2):
+    for images, labels in loader:
+        loss = torch.nn.functional.cross_entropy(model(images), labels)
+        opt.zero_grad(); loss.backward(); opt.step()
+    with torch.no_grad():
+        images, labels = next(iter(torch.utils.data.DataLoader(val, batch_size=16, collate_fn=fastimg.collate)))
+        print(epoch, float(loss), (model(images).argmax(1) == labels).float().mean().item())
+"""
+
+
+@pytest.mark.timeout(300)
+def test_a_ported_torchvision_script_trains_two_epochs_without_warnings(image_folder):
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-W", "error", "-c", PORTED_SCRIPT, str(image_folder)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stderr == "", out.stderr[-3000:]
+    assert [line.split()[0] for line in out.stdout.splitlines()] == ["0", "1"]
