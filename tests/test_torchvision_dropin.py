@@ -246,6 +246,13 @@ def test_dtypes_means_and_integers_the_way_torch_users_write_them(image_folder):
     assert Loader(ds, torch.tensor(4)).batch_size == 4
     with pytest.raises(ValueError, match="batch_size"):
         Loader(ds, 4.0)
+    img = np.zeros((8, 8, 3), np.uint8)
+    assert fastimg.batch_resize_images([img], (torch.tensor(4), np.int64(5)), num_threads=torch.tensor(1))[0].shape == (
+        5,
+        4,
+        3,
+    )
+    assert fastimg.batch_crop_images([img], (np.int32(1), torch.tensor(1), 2, 3))[0].shape == (3, 2, 3)
 
 
 def test_a_size_that_looks_swapped_says_so():

@@ -3,12 +3,24 @@ core accepts, and raises TypeError/ValueError naming the offending index and val
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 
 Size = tuple[int, int]
+
+
+def as_int(value: Any) -> Optional[int]:
+    """An int from Python, numpy or torch integers (0-d tensors included); None for anything else
+    (bools and floats too)."""
+    if isinstance(value, (bool, np.bool_, float, np.floating)):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
 
 
 def _packed_rows(img: np.ndarray) -> bool:
@@ -49,19 +61,17 @@ def _int_pair(value: Any, what: str) -> Size:
         a, b = value
     except (TypeError, ValueError):
         raise TypeError(f"{what}: expected a (width, height) pair, got {value!r}") from None
-    for v in (a, b):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-            raise TypeError(f"{what}: expected integers, got {value!r}")
-    if a <= 0 or b <= 0:
+    ia, ib = as_int(a), as_int(b)
+    if ia is None or ib is None:
+        raise TypeError(f"{what}: expected integers, got {value!r}")
+    if ia <= 0 or ib <= 0:
         raise ValueError(f"{what}: sizes must be positive, got {value!r}")
-    return int(a), int(b)
+    return ia, ib
 
 
 def _is_pair(value: Any) -> bool:
     return (
-        isinstance(value, (tuple, list, np.ndarray))
-        and len(value) == 2
-        and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)
+        isinstance(value, (tuple, list, np.ndarray)) and len(value) == 2 and all(as_int(v) is not None for v in value)
     )
 
 
@@ -85,14 +95,15 @@ def box_list(boxes: Any, count: int) -> list[tuple[int, int, int, int]]:
             x, y, w, h = box
         except (TypeError, ValueError):
             raise TypeError(f"{what}: expected (x, y, width, height), got {box!r}") from None
-        for v in (x, y, w, h):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-                raise TypeError(f"{what}: expected integers, got {box!r}")
-        if w <= 0 or h <= 0:
+        values = [as_int(v) for v in (x, y, w, h)]
+        if any(v is None for v in values):
+            raise TypeError(f"{what}: expected integers, got {box!r}")
+        ix, iy, iw, ih = (int(v) for v in values)  # type: ignore[arg-type]
+        if iw <= 0 or ih <= 0:
             raise ValueError(f"{what}: width and height must be positive, got {box!r}")
-        return int(x), int(y), int(w), int(h)
+        return ix, iy, iw, ih
 
-    if isinstance(boxes, (tuple, list)) and len(boxes) == 4 and all(isinstance(v, (int, np.integer)) for v in boxes):
+    if isinstance(boxes, (tuple, list)) and len(boxes) == 4 and all(as_int(v) is not None for v in boxes):
         return [one(boxes, "boxes")] * count
     if not isinstance(boxes, (list, tuple)):
         raise TypeError(f"boxes: expected an (x, y, width, height) box or a list of them, got {boxes!r}")
@@ -123,6 +134,7 @@ def check_fits(images: list[np.ndarray], sizes: list[Size], what: str = "crop si
 def threads_arg(num_threads: Any) -> int:
     if num_threads is None:
         return 0
-    if isinstance(num_threads, bool) or not isinstance(num_threads, (int, np.integer)) or num_threads < 1:
+    value = as_int(num_threads)
+    if value is None or value < 1:
         raise ValueError(f"num_threads must be a positive integer or None, got {num_threads!r}")
-    return int(num_threads)
+    return value

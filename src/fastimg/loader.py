@@ -22,8 +22,9 @@ from torch.utils.data import IterableDataset, get_worker_info
 from ._order import batch_count, epoch_order, shard_of
 from ._sources import ItemError, on_error_arg
 from ._torchvision import refuse_torchvision
+from ._validate import as_int
 from .dataset import ImageDataset
-from .transforms import Transform, as_int
+from .transforms import Transform
 
 logger = logging.getLogger("fastimg")
 
@@ -181,6 +182,7 @@ class Loader(IterableDataset):
         )
 
     def __len__(self) -> int:
+        """Batches per epoch on this rank."""
         if self.sampler is not None and hasattr(self.sampler, "__len__"):
             total = len(self.sampler)
         else:
@@ -207,8 +209,10 @@ class Loader(IterableDataset):
         self._explicit_epoch = int(state["epoch"])
         self._position = dict(self._resume)
 
-    # -- iteration --------------------------------------------------------------------------------------
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """One epoch of ``(images, labels)`` batches: the epoch set by ``set_epoch`` or ``load_state_dict``,
+        else the one after the previous pass. Raises RuntimeError inside a DataLoader worker or under a
+        batching DataLoader (use ``DataLoader(loader, batch_size=None, num_workers=0)``)."""
         if get_worker_info() is not None:
             raise RuntimeError(
                 "fastimg.Loader runs its own threads: use DataLoader(loader, batch_size=None, num_workers=0)"

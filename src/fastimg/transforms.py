@@ -4,7 +4,6 @@ native pipeline's spec. Sizes are (height, width) or an int, as in torchvision."
 from __future__ import annotations
 
 import numbers
-import operator
 from collections.abc import Sequence
 from typing import Any, Optional, Union
 
@@ -13,6 +12,7 @@ import numpy as np
 from . import _core
 from ._torchvision import dtype_name as _dtype_name
 from ._torchvision import interpolation_name, transform_options
+from ._validate import as_int
 from .decode import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_MAX_SCANS
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -24,16 +24,6 @@ _CROPS = {None: _core.CropMode.NONE, "center": _core.CropMode.CENTER, "random_re
 _FILTERS = {"bilinear": _core.Filter.BILINEAR, "bicubic": _core.Filter.BICUBIC, "nearest": _core.Filter.NEAREST}
 
 Size = Union[int, tuple[int, int]]
-
-
-def as_int(value: Any) -> Optional[int]:
-    """An int from Python, numpy or torch integers (0-d tensors included); None for anything else."""
-    if isinstance(value, (bool, np.bool_, float, np.floating)):
-        return None
-    try:
-        return operator.index(value)
-    except TypeError:
-        return None
 
 
 def _hw(value: Any, name: str) -> tuple[int, int]:
