@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=${1:-test}
 
-APT_PACKAGES=(g++ make pkg-config libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libturbojpeg0-dev
+APT_PACKAGES=(g++ make pkg-config libopencv-core-dev libopencv-imgproc-dev libturbojpeg0-dev libpng-dev libwebp-dev libgif-dev libtiff-dev
               libjpeg62-turbo-dev libgtest-dev)
 
 scripts/apt_install.sh "${APT_PACKAGES[@]}"

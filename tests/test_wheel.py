@@ -42,10 +42,23 @@ SYSTEM_LIBS = {
     "libstdc++.so.6",
     "libgcc_s.so.1",
     # manylinux-whitelisted; Debian 12's copy needs glibc 2.36, so bundling it would cost the manylinux_2_35
-    # tag (scripts/build_wheel.sh). Only OpenCV imgcodecs' GDAL/GDCM part links it.
+    # tag (scripts/build_wheel.sh). Nothing fastimg links needs it since OpenCV's imgcodecs went.
     "libexpat.so.1",
 }
-MUST_BUNDLE = ["libopencv_core-", "libopencv_imgproc-", "libopencv_imgcodecs-", "libjpeg-", "libgomp-"]
+MUST_BUNDLE = [
+    "libopencv_core-",
+    "libopencv_imgproc-",
+    "libjpeg-",
+    "libpng16-",
+    "libwebp-",
+    "libwebpdemux-",
+    "libgif-",
+    "libtiff-",
+    "libgomp-",
+]
+# What OpenCV's imgcodecs used to drag in (66.7 MB wheels): the codecs are now one library per format.
+MUST_NOT_BUNDLE = ["libopencv_imgcodecs", "libgdal", "libgdcm", "libOpenEXR", "libIlmImf", "libpoppler", "libhdf5"]
+MAX_WHEEL_MB = 15
 
 PROBE = r"""
 import json, sys
@@ -231,6 +244,13 @@ def test_ldd_resolves_everything_from_the_bundled_libs(probe):
         assert any(name.startswith(prefix) for name in bundled), f"{prefix}* is not bundled: {bundled}"
     # Every bundled file is used and every used one is bundled (no stale extras).
     assert {p.name for p in libs_dir.iterdir()} == set(bundled)
+    dragged = [name for name in bundled if name.startswith(tuple(MUST_NOT_BUNDLE))]
+    assert not dragged, f"bundled libraries fastimg does not need: {dragged}"
+
+
+def test_the_wheel_is_small():
+    size_mb = _wheel().stat().st_size / 1e6
+    assert size_mb <= MAX_WHEEL_MB, f"the wheel is {size_mb:.1f} MB (bound {MAX_WHEEL_MB} MB)"
 
 
 def test_loads_no_system_library_beyond_glibc_and_the_gcc_runtime(venv, probe):

@@ -81,13 +81,16 @@ void register_decode(py::module_& m) {
       .def_property(
           "max_scans", [](const TransformSpec& s) { return s.limits.max_scans; },
           [](TransformSpec& s, int v) { s.limits.max_scans = v; })
+      .def_property(
+          "strict", [](const TransformSpec& s) { return s.limits.strict; },
+          [](TransformSpec& s, bool v) { s.limits.strict = v; })
       .def("validate", &TransformSpec::validate)
       .def("item_bytes", &TransformSpec::item_bytes);
 
   m.def(
       "decode_images",
       [](const py::sequence& items, PixelFormat mode, int min_width, int min_height, int max_side, bool exif,
-         std::int64_t max_pixels, int max_scans, std::size_t max_bytes, int threads, bool stop_on_error) {
+         std::int64_t max_pixels, int max_scans, std::size_t max_bytes, bool strict, int threads, bool stop_on_error) {
         HeldSources held = hold_sources(items);
         DecodeOptions options;
         options.mode = mode;
@@ -98,6 +101,7 @@ void register_decode(py::module_& m) {
         options.limits.max_pixels = max_pixels;
         options.limits.max_scans = max_scans;
         options.limits.max_bytes = max_bytes;
+        options.limits.strict = strict;
         DecodeBatchResult result;
         {
           NativeCall release;
@@ -111,12 +115,13 @@ void register_decode(py::module_& m) {
             images.append(to_numpy(std::move(image), mode == PixelFormat::L));
           }
         }
-        return py::make_tuple(images, errors_to_python(result.errors));
+        return py::make_tuple(images, errors_to_python(result.errors), errors_to_python(result.warnings));
       },
       py::arg("sources"), py::arg("mode"), py::arg("min_width"), py::arg("min_height"), py::arg("max_side"),
       py::arg("apply_exif_orientation"), py::arg("max_pixels"), py::arg("max_scans"), py::arg("max_bytes"),
-      py::arg("num_threads"), py::arg("stop_on_error"),
-      "Decode every source; returns (images with None for failures, [(position, kind, errno, message)]).");
+      py::arg("strict"), py::arg("num_threads"), py::arg("stop_on_error"),
+      "Decode every source; returns (images with None for failures, errors, warnings), each error or warning "
+      "(position, kind, errno, message).");
 
   m.def(
       "run_pipeline",
@@ -135,11 +140,12 @@ void register_decode(py::module_& m) {
           NativeCall release;
           result = run_pipeline(held.sources, indices, spec, seed, epoch, data, threads, stop_on_error, true);
         }
-        return py::make_tuple(result.good, errors_to_python(result.errors));
+        return py::make_tuple(result.good, errors_to_python(result.errors), errors_to_python(result.warnings));
       },
       py::arg("sources"), py::arg("indices"), py::arg("spec"), py::arg("seed"), py::arg("epoch"), py::arg("out"),
       py::arg("num_threads"), py::arg("stop_on_error"),
-      "Run the pipeline into out; good items are compacted to the front. Returns (good positions, errors).");
+      "Run the pipeline into out; good items are compacted to the front. Returns (good positions, errors, "
+      "warnings).");
 
   m.def(
       "read_files",

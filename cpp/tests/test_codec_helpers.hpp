@@ -1,4 +1,4 @@
-// Test helpers: encode images to JPEG (libjpeg) and PNG (OpenCV) in memory.
+// Test helpers: encode images to JPEG (libjpeg) and PNG (libpng's simplified API) in memory.
 #pragma once
 
 // clang-format off
@@ -6,7 +6,7 @@
 #include <jpeglib.h>
 // clang-format on
 
-#include <opencv2/imgcodecs.hpp>
+#include <png.h>
 #include <opencv2/imgproc.hpp>
 #include <string>
 #include <vector>
@@ -45,16 +45,17 @@ inline std::vector<std::uint8_t> encode_jpeg(const Image& img, int quality = 95,
 }
 
 inline std::vector<std::uint8_t> encode_png(const Image& img) {
-  cv::Mat m(img.height, img.width, CV_8UC(img.channels), const_cast<std::uint8_t*>(img.pixels.data()),
-            static_cast<size_t>(img.stride));
-  cv::Mat bgr;
-  if (img.channels == 3) {
-    cv::cvtColor(m, bgr, cv::COLOR_RGB2BGR);
-  } else {
-    bgr = m;
-  }
-  std::vector<std::uint8_t> out;
-  cv::imencode(".png", bgr, out);
+  png_image p{};
+  p.version = PNG_IMAGE_VERSION;
+  p.width = static_cast<png_uint_32>(img.width);
+  p.height = static_cast<png_uint_32>(img.height);
+  p.format = img.channels == 1 ? PNG_FORMAT_GRAY : img.channels == 3 ? PNG_FORMAT_RGB : PNG_FORMAT_RGBA;
+  png_alloc_size_t size = 0;
+  const auto stride = static_cast<png_int_32>(img.stride);
+  png_image_write_to_memory(&p, nullptr, &size, 0, img.pixels.data(), stride, nullptr);
+  std::vector<std::uint8_t> out(size);
+  if (!png_image_write_to_memory(&p, out.data(), &size, 0, img.pixels.data(), stride, nullptr)) out.clear();
+  out.resize(size);
   return out;
 }
 

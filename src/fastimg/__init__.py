@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from ._sources import DecodeError, ItemError
+from ._sources import DecodeError, DecodeWarning, ItemError
 from ._threads import get_num_threads, set_num_threads
 from .batch import Batch, load_batch
 from .decode import decode_images
@@ -65,6 +65,7 @@ __all__ = [
     "INTER_NEAREST",
     "Batch",
     "DecodeError",
+    "DecodeWarning",
     "ImageDataset",
     "ImageFolder",
     "ItemError",

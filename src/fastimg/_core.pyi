@@ -364,6 +364,7 @@ class TransformSpec:
     filter: Filter
     layout: Layout
     resize: ResizeMode
+    strict: bool
     def __init__(self) -> None:
         ...
     def item_bytes(self) -> int:
@@ -484,9 +485,9 @@ def crop(images: collections.abc.Sequence, outputs: collections.abc.Sequence, or
     """
     Copy the region of images[i] at origins[i] = (x, y) with outputs[i]'s size into outputs[i].
     """
-def decode_images(sources: collections.abc.Sequence, mode: PixelFormat, min_width: typing.SupportsInt | typing.SupportsIndex, min_height: typing.SupportsInt | typing.SupportsIndex, max_side: typing.SupportsInt | typing.SupportsIndex, apply_exif_orientation: bool, max_pixels: typing.SupportsInt | typing.SupportsIndex, max_scans: typing.SupportsInt | typing.SupportsIndex, max_bytes: typing.SupportsInt | typing.SupportsIndex, num_threads: typing.SupportsInt | typing.SupportsIndex, stop_on_error: bool) -> tuple[list, list]:
+def decode_images(sources: collections.abc.Sequence, mode: PixelFormat, min_width: typing.SupportsInt | typing.SupportsIndex, min_height: typing.SupportsInt | typing.SupportsIndex, max_side: typing.SupportsInt | typing.SupportsIndex, apply_exif_orientation: bool, max_pixels: typing.SupportsInt | typing.SupportsIndex, max_scans: typing.SupportsInt | typing.SupportsIndex, max_bytes: typing.SupportsInt | typing.SupportsIndex, strict: bool, num_threads: typing.SupportsInt | typing.SupportsIndex, stop_on_error: bool) -> tuple[list, list, list]:
     """
-    Decode every source; returns (images with None for failures, [(position, kind, errno, message)]).
+    Decode every source; returns (images with None for failures, errors, warnings), each error or warning (position, kind, errno, message).
     """
 def default_num_threads() -> int:
     ...
@@ -518,9 +519,9 @@ def rgb_to_rgba(images: collections.abc.Sequence, outputs: collections.abc.Seque
     ...
 def rgba_to_rgb(images: collections.abc.Sequence, outputs: collections.abc.Sequence, num_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
     ...
-def run_pipeline(sources: collections.abc.Sequence, indices: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], spec: TransformSpec, seed: typing.SupportsInt | typing.SupportsIndex, epoch: typing.SupportsInt | typing.SupportsIndex, out: numpy.ndarray, num_threads: typing.SupportsInt | typing.SupportsIndex, stop_on_error: bool) -> tuple[list[int], list]:
+def run_pipeline(sources: collections.abc.Sequence, indices: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], spec: TransformSpec, seed: typing.SupportsInt | typing.SupportsIndex, epoch: typing.SupportsInt | typing.SupportsIndex, out: numpy.ndarray, num_threads: typing.SupportsInt | typing.SupportsIndex, stop_on_error: bool) -> tuple[list[int], list, list]:
     """
-    Run the pipeline into out; good items are compacted to the front. Returns (good positions, errors).
+    Run the pipeline into out; good items are compacted to the front. Returns (good positions, errors, warnings).
     """
 def sample_uniforms(seed: typing.SupportsInt | typing.SupportsIndex, epoch: typing.SupportsInt | typing.SupportsIndex, stream: typing.SupportsInt | typing.SupportsIndex, index: typing.SupportsInt | typing.SupportsIndex, count: typing.SupportsInt | typing.SupportsIndex) -> list[float]:
     """

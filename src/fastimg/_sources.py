@@ -23,6 +23,11 @@ class ItemError(NamedTuple):
     reason: str
 
 
+class DecodeWarning(UserWarning):
+    """Emitted by ``decode_images(..., strict=False)`` for an image delivered despite recoverable damage
+    (a bad Huffman code or a JPEG data segment that ends early, mid-scan); the message names the source."""
+
+
 def normalize_sources(sources: Any) -> list[Any]:
     """Paths (str / os.PathLike) become str; bytes-like objects pass through (the core holds their
     buffers while it runs); anything else is a TypeError naming the position."""

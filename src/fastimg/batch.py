@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 from typing import Any, NamedTuple, Optional
 
 import numpy as np
@@ -13,13 +14,26 @@ from ._validate import threads_arg
 from .transforms import Transform
 
 
-class Batch(NamedTuple):
-    """``images``: the good items in order ((k, C, H, W) or (k, H, W, C)); ``indices``: their sample
-    indices (int64); ``errors``: the failed items (always empty under on_error="raise")."""
-
+class _BatchFields(NamedTuple):
     images: np.ndarray
     indices: np.ndarray
     errors: list[ItemError]
+
+
+class Batch(_BatchFields):
+    """``images``: the good items in order ((k, C, H, W) or (k, H, W, C)); ``indices``: their sample
+    indices (int64); ``errors``: the failed items (always empty under on_error="raise"). ``warnings``
+    (an attribute, not a field: the tuple stays (images, indices, errors)): items delivered despite
+    recoverable damage under ``Transform(strict=False)``, as ItemError records."""
+
+    warnings: Sequence[ItemError] = ()
+
+    def __new__(
+        cls, images: np.ndarray, indices: np.ndarray, errors: list[ItemError], warnings: Sequence[ItemError] = ()
+    ) -> Batch:
+        self = super().__new__(cls, images, indices, errors)
+        self.warnings = list(warnings)
+        return self
 
 
 def _check_int(value: Any, name: str) -> int:
@@ -77,10 +91,12 @@ def load_batch(
         if len(index_list) != len(items):
             raise ValueError(f"got {len(items)} sources but {len(index_list)} indices")
     array = _output(out, transform, len(items))
-    good, failed = _core.run_pipeline(
+    good, failed, warned = _core.run_pipeline(
         items, index_list, transform._spec, seed_v, epoch_v, array, threads_arg(num_threads), raise_errors
     )
     if raise_errors:
         raise_first(items, index_list, failed)
     kept = np.asarray([index_list[p] for p in good], dtype=np.int64)
-    return Batch(array[: len(good)], kept, item_errors(items, index_list, failed))
+    return Batch(
+        array[: len(good)], kept, item_errors(items, index_list, failed), item_errors(items, index_list, warned)
+    )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Literal, Optional, overload
 
 import numpy as np
 
 from . import _core
-from ._sources import ItemError, item_errors, normalize_sources, on_error_arg, raise_first
+from ._sources import DecodeWarning, ItemError, item_errors, normalize_sources, on_error_arg, raise_first
 from ._validate import threads_arg
 
 _MODES = {"RGB": _core.PixelFormat.RGB, "L": _core.PixelFormat.L, "RGBA": _core.PixelFormat.RGBA}
@@ -38,6 +39,7 @@ def decode_images(
     max_pixels: int = ...,
     max_scans: int = ...,
     max_bytes: int = ...,
+    strict: bool = ...,
     errors: Optional[list[ItemError]] = ...,
 ) -> list[np.ndarray]: ...
 @overload
@@ -53,6 +55,7 @@ def decode_images(
     max_pixels: int = ...,
     max_scans: int = ...,
     max_bytes: int = ...,
+    strict: bool = ...,
     errors: Optional[list[ItemError]] = ...,
 ) -> list[Optional[np.ndarray]]: ...
 def decode_images(
@@ -67,6 +70,7 @@ def decode_images(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     max_scans: int = DEFAULT_MAX_SCANS,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    strict: bool = True,
     errors: Optional[list[ItemError]] = None,
 ) -> Any:
     """Decodes each of ``sources`` (a path, bytes, bytearray, memoryview or 1-D uint8 array) to a uint8
@@ -78,6 +82,8 @@ def decode_images(
     Errors: a missing or unreadable path raises the matching OSError subclass; undecodable content raises
     DecodeError naming the source. With ``on_error="skip"`` failed items are None in the result and,
     when an ``errors`` list is given, an ItemError(index, source, reason) is appended to it for each.
+    ``strict=False`` delivers JPEGs with recoverable damage inside a scan (as Pillow and OpenCV do) and
+    emits a ``fastimg.DecodeWarning`` naming the source for each; truncated files stay errors.
     Safety limits, each refused with DecodeError: ``max_pixels`` (checked from the header, before any
     pixel memory is allocated), ``max_scans`` (progressive JPEG scans), ``max_bytes`` (per encoded file).
     """
@@ -97,7 +103,7 @@ def decode_images(
     scans = _positive_or_none(max_scans, "max_scans")
     size_limit = _positive_or_none(max_bytes, "max_bytes")
     items = normalize_sources(sources)
-    images, failed = _core.decode_images(
+    images, failed, warned = _core.decode_images(
         items,
         _MODES[mode],
         min_w,
@@ -107,6 +113,7 @@ def decode_images(
         limit,
         scans,
         size_limit,
+        bool(strict),
         threads_arg(num_threads),
         raise_errors,
     )
@@ -115,4 +122,6 @@ def decode_images(
         raise_first(items, positions, failed)
     if errors is not None:
         errors.extend(item_errors(items, positions, failed))
+    for warned_item in item_errors(items, positions, warned):
+        warnings.warn(f"{warned_item.source}: {warned_item.reason}", DecodeWarning, stacklevel=2)
     return images

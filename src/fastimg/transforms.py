@@ -129,7 +129,10 @@ class Transform:
       (no DCT-domain downscale), so output is within 1 level (0-255 units) of Pillow's decode + resize +
       crop. The default decodes at a reduced scale when the crop allows it: faster, a few levels away on
       large JPEGs (benchmarks/results/accuracy.md has the figures).
-    - ``apply_exif_orientation``: rotate/flip as the EXIF tag says (torchvision does not).
+    - ``strict``: True (default) refuses JPEGs with damage inside a scan; False delivers them as Pillow and
+      OpenCV do and records each in ``Batch.warnings`` (truncated files stay errors).
+    - ``apply_exif_orientation``: rotate/flip as the EXIF (or XMP) orientation says, for JPEG, PNG, WebP
+      and TIFF, as Pillow's ``exif_transpose`` (torchvision does not).
     - ``fast_dct``: libjpeg-turbo's fast integer IDCT: about 20% faster full-size JPEG decoding for
       differences of a level or two (not with ``exact``).
     - ``max_pixels``, ``max_scans``, ``max_bytes``: safety limits per image (pixels from the header,
@@ -153,6 +156,7 @@ class Transform:
     interpolation: str
     antialias: bool
     exact: bool
+    strict: bool
     apply_exif_orientation: bool
     fast_dct: bool
     max_pixels: int
@@ -169,6 +173,7 @@ class Transform:
         "dtype",
         "exact",
         "fast_dct",
+        "strict",
         "hflip",
         "interpolation",
         "layout",
@@ -200,6 +205,7 @@ class Transform:
         interpolation: Any = "bilinear",
         antialias: bool = True,
         exact: bool = False,
+        strict: bool = True,
         apply_exif_orientation: bool = False,
         fast_dct: bool = False,
         max_pixels: int = DEFAULT_MAX_PIXELS,
@@ -283,6 +289,7 @@ class Transform:
         spec.filter = _FILTERS[interpolation]
         spec.antialias = bool(antialias)
         spec.exact = bool(exact)
+        spec.strict = bool(strict)
         spec.apply_exif_orientation = bool(apply_exif_orientation)
         spec.fast_dct = bool(fast_dct)
         spec.max_pixels = int(max_pixels)
@@ -305,6 +312,7 @@ class Transform:
             interpolation=interpolation,
             antialias=bool(antialias),
             exact=bool(exact),
+            strict=bool(strict),
             apply_exif_orientation=bool(apply_exif_orientation),
             fast_dct=bool(fast_dct),
             max_pixels=int(max_pixels),

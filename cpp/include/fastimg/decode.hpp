@@ -1,5 +1,6 @@
-// Decoding encoded images (JPEG through libjpeg-turbo, everything else through OpenCV's imgcodecs) into
-// owned 8-bit buffers. Thread-safe: each thread uses its own decoder state.
+// Decoding encoded images into owned 8-bit buffers, each format by a library made for it: JPEG by
+// libjpeg-turbo, PNG by libpng, WebP by libwebp, GIF by giflib, TIFF by libtiff; BMP and PNM by small
+// readers of our own. Thread-safe: each thread uses its own decoder state.
 #pragma once
 
 #include <cstddef>
@@ -26,7 +27,15 @@ struct DecodeLimits {
   std::int64_t max_pixels = std::int64_t{1} << 28;  // width * height of the stored image
   int max_scans = 500;                              // progressive JPEG scans (as TJFLAG_LIMITSCANS)
   std::size_t max_bytes = std::size_t{1} << 30;     // encoded bytes per file or buffer
+  // false: deliver images with what libjpeg calls recoverable corruption (a bad Huffman code or a data
+  // segment ending early, mid-scan), as Pillow and OpenCV do, and report it through take_decode_warning();
+  // truncated files stay errors. true (default): such damage is a DecodeError.
+  bool strict = true;
 };
+
+// The warning (recoverable corruption accepted under strict = false) of the last image this thread
+// decoded, and clears it; empty when there was none.
+std::string take_decode_warning();
 
 struct DecodeOptions {
   PixelFormat mode = PixelFormat::RGB;

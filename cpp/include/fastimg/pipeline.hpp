@@ -71,6 +71,7 @@ inline std::uint64_t stream_id(std::uint64_t epoch, std::uint64_t stream) { retu
 struct PipelineResult {
   std::vector<std::size_t> good;  // positions whose slot holds a finished item, ascending
   std::vector<ItemError> errors;
+  std::vector<ItemError> warnings;  // delivered items with accepted damage (limits.strict = false)
 };
 
 // Runs the pipeline for every source into `out` (sources.size() slots of spec.item_bytes()). Slot i is
@@ -83,6 +84,7 @@ PipelineResult run_pipeline(const std::vector<Source>& sources, const std::vecto
 struct DecodeBatchResult {
   std::vector<DecodedImage> images;  // empty images where errors has an entry
   std::vector<ItemError> errors;
+  std::vector<ItemError> warnings;  // as PipelineResult::warnings
 };
 
 // decode_image over a batch, in parallel.

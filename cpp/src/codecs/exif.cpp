@@ -4,7 +4,11 @@
 #include <cstring>
 #include <opencv2/core.hpp>
 
+#include <string_view>
+#include <vector>
+
 #include "../cv_view.hpp"
+#include "format_reader.hpp"
 
 namespace fastimg::detail {
 
@@ -104,6 +108,36 @@ void apply_orientation(const ConstImageView& src, const ImageView& dst, int orie
     case 8: cv::rotate(in, out, cv::ROTATE_90_COUNTERCLOCKWISE); break;
     default: in.copyTo(out); break;
   }
+}
+
+int exif_block_orientation(const std::uint8_t* data, std::size_t size) {
+  static constexpr char kPrefix[] = "Exif\0\0";
+  if (size >= 6 && std::memcmp(data, kPrefix, 6) == 0) return exif_orientation(data, size);
+  // A bare TIFF structure (PNG eXIf, most WebP EXIF chunks): give it the APP1 prefix the parser expects.
+  std::vector<std::uint8_t> prefixed(kPrefix, kPrefix + 6);
+  prefixed.insert(prefixed.end(), data, data + size);
+  return exif_orientation(prefixed.data(), prefixed.size());
+}
+
+int xmp_orientation(const char* xmp, std::size_t size) {
+  // Pillow's rule (Image.getexif): the first tiff:Orientation(="|>)([0-9]).
+  const std::string_view text(xmp, size);
+  constexpr std::string_view kTag = "tiff:Orientation";
+  for (std::size_t at = text.find(kTag); at != std::string_view::npos; at = text.find(kTag, at + 1)) {
+    std::size_t p = at + kTag.size();
+    if (p < text.size() && text[p] == '>') {
+      p += 1;
+    } else if (p + 1 < text.size() && text[p] == '=' && text[p + 1] == '"') {
+      p += 2;
+    } else {
+      continue;
+    }
+    if (p < text.size() && text[p] >= '0' && text[p] <= '9') {
+      const int value = text[p] - '0';
+      return value >= 1 && value <= 8 ? value : 0;
+    }
+  }
+  return 0;
 }
 
 }  // namespace fastimg::detail

@@ -9,9 +9,11 @@
 #include <algorithm>
 #include <csetjmp>
 #include <cstring>
+#include <string>
 
 #include "exif.hpp"
 #include "fastimg/errors.hpp"
+#include "format_reader.hpp"
 #include "jpeg_markers.hpp"
 
 namespace fastimg::detail {
@@ -25,6 +27,7 @@ struct JpegReader::State {
   std::jmp_buf jump{};
   char message[JMSG_LENGTH_MAX + 64] = {};
   int max_scans = 500;
+  bool strict = true;
   bool created = false;
 };
 
@@ -43,16 +46,27 @@ State* state_of(j_common_ptr c) { return reinterpret_cast<State*>(c->client_data
 // Warnings that mean the delivered pixels are missing or wrong are errors for us: libjpeg would
 // otherwise fill the rest of a truncated file with grey. Benign ones (extra bytes between markers, an
 // unknown JFIF revision) are counted and ignored, as every mainstream decoder does.
+// Under strict = false the recoverable ones (damage inside a scan, which libjpeg resynchronises after)
+// are recorded instead; a file that ends early stays an error.
 void on_emit_message(j_common_ptr c, int level) {
   if (level >= 0) return;  // trace messages
   switch (c->err->msg_code) {
-    case JWRN_JPEG_EOF:
+    case JWRN_JPEG_EOF: on_error_exit(c);
     case JWRN_HIT_MARKER:
     case JWRN_HUFF_BAD_CODE:
     case JWRN_ARITH_BAD_CODE:
     case JWRN_MUST_RESYNC:
     case JWRN_NOT_SEQUENTIAL:
-    case JWRN_BOGUS_PROGRESSION: on_error_exit(c);
+    case JWRN_BOGUS_PROGRESSION: {
+      State* s = state_of(c);
+      if (s->strict) on_error_exit(c);
+      if (c->err->num_warnings++ == 0) {
+        char text[JMSG_LENGTH_MAX];
+        (*c->err->format_message)(c, text);
+        record_decode_warning(std::string("corrupt JPEG data, decoded anyway (strict=False): ") + text);
+      }
+      break;
+    }
     default: c->err->num_warnings++;
   }
 }
@@ -177,6 +191,7 @@ JpegReader::~JpegReader() {
 JpegHeader JpegReader::read_header(const std::uint8_t* data, std::size_t size, const DecodeLimits& limits) {
   State* s = state_.get();
   s->max_scans = limits.max_scans;
+  s->strict = limits.strict;
   if (!c_read_header(s, data, size)) throw DecodeError(std::string("invalid JPEG: ") + s->message);
   const jpeg_decompress_struct& c = s->cinfo;
   JpegHeader h;
@@ -211,15 +226,22 @@ JpegHeader JpegReader::read_header(const std::uint8_t* data, std::size_t size, c
     jpeg_abort_decompress(&s->cinfo);
     throw DecodeError(detail::concat("unsupported JPEG: ", h.components, " colour components"));
   }
+  // EXIF first, then XMP's tiff:Orientation: the order in which Pillow's exif_transpose looks.
+  static constexpr char kXmp[] = "http://ns.adobe.com/xap/1.0/";
+  int xmp = 0;
   for (jpeg_saved_marker_ptr m = c.marker_list; m != nullptr; m = m->next) {
-    if (m->marker == JPEG_APP0 + 1) {
-      const int o = exif_orientation(m->data, m->data_length);
-      if (o != 0) {
-        h.orientation = o;
-        break;
-      }
+    if (m->marker != JPEG_APP0 + 1) continue;
+    const int o = exif_orientation(m->data, m->data_length);
+    if (o != 0) {
+      h.orientation = o;
+      xmp = 0;
+      break;
+    }
+    if (xmp == 0 && m->data_length > sizeof(kXmp) && std::memcmp(m->data, kXmp, sizeof(kXmp)) == 0) {
+      xmp = xmp_orientation(reinterpret_cast<const char*>(m->data) + sizeof(kXmp), m->data_length - sizeof(kXmp));
     }
   }
+  if (xmp != 0) h.orientation = xmp;
   header_ = h;
   return h;
 }

@@ -5,7 +5,7 @@
 
 #include "../cv_view.hpp"
 #include "fastimg/errors.hpp"
-#include "opencv_reader.hpp"
+#include "format_reader.hpp"
 
 namespace fastimg::detail {
 
@@ -26,12 +26,14 @@ OpenedImage RegionDecoder::open(const std::uint8_t* data, std::size_t size, Pixe
     return opened_;
   }
   if (opened_.format == ImageFormat::Unknown) {
+    if (const char* other = unsupported_format(data, size)) throw DecodeError(concat("unsupported format: ", other));
     throw DecodeError(size < 16 ? concat("not an image: only ", size, " bytes") : "not an image: unrecognised format");
   }
-  if (opened_.format == ImageFormat::Gif) throw DecodeError("unsupported format: GIF");
-  whole_ = decode_with_opencv(data, size, opened_.format, mode, limits);
+  int orientation = 0;
+  whole_ = to_mode(decode_first_frame(data, size, opened_.format, limits, orientation), mode);
   opened_.width = whole_.width;
   opened_.height = whole_.height;
+  opened_.orientation = use_exif && orientation != 0 ? orientation : 1;
   return opened_;
 }
 

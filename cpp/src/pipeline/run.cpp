@@ -98,6 +98,15 @@ void run_item(const std::uint8_t* data, std::size_t size, const TransformSpec& s
   detail::write_output(pixels, spec, plan.flip, slot);
 }
 
+// The warnings recorded per position, in order (positions whose item failed have none).
+std::vector<ItemError> collect_warnings(const std::vector<std::string>& per_item) {
+  std::vector<ItemError> out;
+  for (std::size_t i = 0; i < per_item.size(); ++i) {
+    if (!per_item[i].empty()) out.push_back({i, ItemError::Kind::Decode, 0, per_item[i]});
+  }
+  return out;
+}
+
 std::vector<std::size_t> good_positions(std::size_t count, const std::vector<char>& done) {
   std::vector<std::size_t> good;
   for (std::size_t i = 0; i < count; ++i) {
@@ -115,14 +124,18 @@ PipelineResult run_pipeline(const std::vector<Source>& sources, const std::vecto
   FASTIMG_CHECK(indices.size() == sources.size(), "got ", sources.size(), " sources but ", indices.size(), " indices");
   const std::size_t item_bytes = spec.item_bytes();
   std::vector<char> done(sources.size(), 0);
+  std::vector<std::string> warnings(sources.size());
   PipelineResult result;
   result.errors = run_items(sources.size(), resolve_num_threads(threads), stop_on_error, [&](std::size_t i) {
+    take_decode_warning();  // none left over from a failed item
     with_source_bytes(sources[i], spec.limits.max_bytes, [&](const std::uint8_t* data, std::size_t size) {
       run_item(data, size, spec, seed, epoch, indices[i], out + i * item_bytes);
     });
+    warnings[i] = take_decode_warning();
     done[i] = 1;
   });
   result.good = good_positions(sources.size(), done);
+  result.warnings = collect_warnings(warnings);
   if (compact) {
     for (std::size_t k = 0; k < result.good.size(); ++k) {
       if (result.good[k] != k) std::memmove(out + k * item_bytes, out + result.good[k] * item_bytes, item_bytes);
@@ -135,11 +148,15 @@ DecodeBatchResult decode_batch(const std::vector<Source>& sources, const DecodeO
                                bool stop_on_error) {
   DecodeBatchResult result;
   result.images.resize(sources.size());
+  std::vector<std::string> warnings(sources.size());
   result.errors = run_items(sources.size(), resolve_num_threads(threads), stop_on_error, [&](std::size_t i) {
+    take_decode_warning();
     with_source_bytes(sources[i], options.limits.max_bytes, [&](const std::uint8_t* data, std::size_t size) {
       result.images[i] = decode_image(data, size, options);
     });
+    warnings[i] = take_decode_warning();
   });
+  result.warnings = collect_warnings(warnings);
   return result;
 }
 
