@@ -243,6 +243,6 @@ def test_strict_false_delivers_recoverable_jpeg_damage_with_a_warning():
     batch = fastimg.load_batch([data, VARIANTS["png_rgb"]], fastimg.Transform(16, strict=False), indices=[4, 5])
     assert len(batch.images) == 2 and batch.errors == []
     assert [w.index for w in batch.warnings] == [4] and "corrupt JPEG data" in batch.warnings[0].reason
-    images, indices, errors = batch  # still the three-field tuple
+    assert len(tuple(batch)) == 3  # still the (images, indices, errors) tuple
     with pytest.raises(fastimg.DecodeError, match="truncated JPEG"):
         fastimg.decode_images([data[: len(data) // 2]], strict=False)

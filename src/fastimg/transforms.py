@@ -173,7 +173,6 @@ class Transform:
         "dtype",
         "exact",
         "fast_dct",
-        "strict",
         "hflip",
         "interpolation",
         "layout",
@@ -186,6 +185,7 @@ class Transform:
         "scale",
         "size",
         "std",
+        "strict",
     )
 
     def __init__(
