@@ -8,12 +8,13 @@
 namespace fastimg::detail {
 
 void check_dimensions(std::int64_t width, std::int64_t height, const DecodeLimits& limits, const char* format) {
-  if (width <= 0 || height <= 0 || width > (1 << 30) || height > (1 << 30)) {
-    throw DecodeError(concat("invalid ", format, ": bad dimensions ", width, "x", height));
-  }
-  if (width > limits.max_pixels / height) {
+  if (width <= 0 || height <= 0) throw DecodeError(concat("invalid ", format, ": bad dimensions ", width, "x", height));
+  if (width > limits.max_pixels / height) {  // width * height > max_pixels, without overflow
     throw DecodeError(
         concat("image too large: ", width, "x", height, " exceeds the limit of ", limits.max_pixels, " pixels"));
+  }
+  if (width > (1 << 30) || height > (1 << 30)) {
+    throw DecodeError(concat("invalid ", format, ": bad dimensions ", width, "x", height));
   }
 }
 

@@ -135,6 +135,13 @@ struct PngHandles {
 }  // namespace
 
 NativeImage decode_png(const std::uint8_t* data, std::size_t size, const DecodeLimits& limits, int& orientation) {
+  // The size from IHDR before libpng sees it, so a size bomb is refused as one.
+  if (size >= 24 && std::memcmp(data + 12, "IHDR", 4) == 0) {
+    auto be32 = [&](std::size_t at) {
+      return (std::int64_t{data[at]} << 24) | (data[at + 1] << 16) | (data[at + 2] << 8) | data[at + 3];
+    };
+    check_dimensions(be32(16), be32(20), limits, "PNG");
+  }
   PngSource s{data, size};
   PngHandles h;
   h.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &s, on_error, on_warning);
