@@ -155,6 +155,19 @@ def valid_images() -> dict[str, bytes]:
         "pnm_p2_ascii.pgm": b"P2 3 1 15 0 7 15\n",
         "pnm_p1_ascii.pbm": b"P1\n4 2\n0 1 0 1\n1 0 1 0\n",
         "gif.gif": encode(odd.quantize(8), "GIF"),
+        "gif_interlaced.gif": encode(rgb.quantize(32), "GIF", interlace=True),
+        "gif_transparency.gif": encode(odd.quantize(8), "GIF", transparency=2),
+        "gif_animated.gif": encode(
+            rgb.quantize(16), "GIF", save_all=True, append_images=[gray.quantize(4)], duration=10, disposal=2
+        ),
+        "webp_animated.webp": encode(rgb, "WEBP", save_all=True, append_images=[gray.convert("RGB")], lossless=True),
+        "webp_exif.webp": encode(odd, "WEBP", lossless=True, exif=exif_with_orientation(6)),
+        "png_exif.png": encode(odd, "PNG", exif=exif_with_orientation(3)),
+        "png_small_rgb.png": encode(Image.fromarray(photo(12, 10, seed=7)), "PNG"),
+        "tiff_exif_orientation.tif": encode(odd, "TIFF", exif=exif_with_orientation(6)),
+        "tiff_palette.tif": encode(odd.quantize(16), "TIFF"),
+        "tiff_1bit.tif": encode(odd.convert("1"), "TIFF", compression="group4"),
+        "tiff_jpeg.tif": encode(rgb, "TIFF", compression="jpeg"),
     }
     for orientation in (2, 3, 5, 6, 7, 8):
         out[f"jpeg_exif_orientation_{orientation}.jpg"] = encode(
