@@ -1,7 +1,7 @@
 // TIFF through libtiff's RGBA interface (first page only), which renders every photometric, bit depth,
 // planar layout, strip/tile organisation and codec libtiff knows into 8-bit RGBA. Pixels stay in stored
 // order: the Orientation tag is only reported. Where libtiff's rendering differs from Pillow's, two of its
-// lookup tables are swapped for ours (see TableOverride) so that:
+// lookup tables are swapped for ours (see RgbaRenderer) so that:
 //   - 16-bit samples keep the high byte (libtiff rounds v / 257 instead);
 //   - unassociated alpha is returned as stored (libtiff premultiplies it);
 //   - associated (premultiplied) alpha is un-premultiplied with Pillow's formula (libtiff keeps it).
@@ -79,24 +79,29 @@ struct Diagnostics {
 // Tags the RGBA path reads: a warning that drops or trims one of them can change pixels.
 bool names_pixel_tag(const char* text) {
   static const char* const kTags[] = {
-      "\"ImageWidth\"",     "\"ImageLength\"",  "\"BitsPerSample\"",   "\"Compression\"",  "\"Photometric",
-      "\"FillOrder\"",      "\"StripOffsets\"", "\"SamplesPerPixel\"", "\"RowsPerStrip\"", "\"StripByteCounts\"",
-      "\"PlanarConfig",     "\"ColorMap\"",     "\"TileWidth\"",       "\"TileLength\"",   "\"TileOffsets\"",
-      "\"TileByteCounts\"", "\"ExtraSamples\"", "\"SampleFormat\"",    "\"YCbCr",          "\"ReferenceBlackWhite\"",
-      "\"Predictor\"",      "\"InkSet\"",       "\"JPEGTables\"",      "\"Orientation\"",  "\"TransferFunction\""};
+      "\"ImageWidth\"",   "\"ImageLength\"",  "\"BitsPerSample\"",  "\"Compression\"",   "\"Photometric",
+      "\"FillOrder\"",    "\"StripOffsets\"", "\"SamplesPerPixel\"", "\"RowsPerStrip\"", "\"StripByteCounts\"",
+      "\"PlanarConfig",   "\"ColorMap\"",     "\"TileWidth\"",      "\"TileLength\"",    "\"TileOffsets\"",
+      "\"TileByteCounts\"", "\"ExtraSamples\"", "\"SampleFormat\"",  "\"YCbCr",           "\"ReferenceBlackWhite\"",
+      "\"Predictor\"",    "\"InkSet\"",       "\"JPEGTables\"",     "\"Orientation\"",   "\"TransferFunction\""};
   for (const char* tag : kTags) {
     if (std::strstr(text, tag) != nullptr) return true;
   }
   return false;
 }
 
-// Directory-parsing warnings that valid files in the wild produce (checked against files Pillow reads) and
-// that leave the pixels untouched: private tags, sloppy ASCII values, unsorted tags, and a wrong type or
-// count on a tag the RGBA path never reads.
-bool benign_warning(const char* text) {
+// Notices libtiff gives on valid files Pillow reads, which leave the pixels as intended. Most concern
+// directory parsing: private tags, sloppy ASCII values, unsorted tags, a wrong type or count on a tag the
+// RGBA path never reads, tile sizes that are not multiples of 16, and RGB files that lack the
+// ExtraSamples tag (libtiff then treats the extra channels as unspecified). Two concern old but
+// supported codecs and may arrive while decoding.
+bool benign_warning(const char* text, bool decoding) {
   auto starts = [text](const char* prefix) { return std::strncmp(text, prefix, std::strlen(prefix)) == 0; };
-  if (starts("Unknown field with tag") || starts("ASCII value for tag") ||
-      starts("Invalid TIFF directory; tags are not sorted")) {
+  if (starts("Old-style LZW codes") || starts("Deprecated and troublesome old-style JPEG")) return true;
+  if (decoding) return false;
+  if (starts("Unknown field with tag") || starts("ASCII value for tag") || starts("Nonstandard tile") ||
+      starts("Invalid TIFF directory; tags are not sorted") ||
+      starts("Sum of Photometric type-related color channels and ExtraSamples")) {
     return true;
   }
   const bool dropped = starts("Wrong data type") || starts("Incorrect count") || starts("incorrect count");
@@ -125,7 +130,7 @@ int on_warning(TIFF*, void* user, const char* module, const char* fmt, va_list a
   auto& d = *static_cast<Diagnostics*>(user);
   char text[256];
   std::vsnprintf(text, sizeof(text), fmt, args);
-  if (d.decoding || !benign_warning(text)) record(d, module, text);
+  if (!benign_warning(text, d.decoding)) record(d, module, text);
   return 1;
 }
 
@@ -152,11 +157,13 @@ TiffPtr open_memory(MemoryFile& file, Diagnostics& diag, const DecodeLimits& lim
   // No single libtiff buffer needs more than a full 16-bit RGBA image of the largest allowed size.
   const std::int64_t max_alloc = std::clamp<std::int64_t>(limits.max_pixels, 1 << 21, std::int64_t{1} << 40) * 8;
   TIFFOpenOptionsSetMaxSingleMemAlloc(opts.get(), static_cast<tmsize_t>(max_alloc));
-  TiffPtr tif(TIFFClientOpenExt("memory", "r", &file, read_proc, write_proc, seek_proc, close_proc, size_proc, map_proc,
-                                unmap_proc, opts.get()));
-  throw_if_failed(diag);
-  if (!tif) throw DecodeError("corrupt TIFF: cannot read the header");
-  return tif;
+  TiffPtr tif(TIFFClientOpenExt("memory", "r", &file, read_proc, write_proc, seek_proc, close_proc, size_proc,
+                                map_proc, unmap_proc, opts.get()));
+  if (!tif) {
+    throw_if_failed(diag);
+    throw DecodeError("corrupt TIFF: cannot read the header");
+  }
+  return tif;  // complaints about the directory are raised by the caller, after the size check
 }
 
 // ---- Layout --------------------------------------------------------------------------------------------
@@ -220,11 +227,11 @@ void check_supported(const Layout& l) {
 void check_chunk_size(TIFF* tif, const Layout& l, Diagnostics& diag) {
   const std::uint64_t chunk = TIFFIsTiled(tif) ? TIFFTileSize64(tif) : TIFFStripSize64(tif);
   throw_if_failed(diag);
-  const std::uint64_t image = std::uint64_t{l.width} * l.height * l.samples * ((l.bits + 7u) / 8u);
-  const std::uint64_t allowed = std::max<std::uint64_t>(2 * image, std::uint64_t{16} << 20);
-  if (chunk == 0 || chunk > allowed) {
-    throw DecodeError(concat("corrupt TIFF: ", TIFFIsTiled(tif) ? "tile" : "strip", " of ", chunk, " bytes for a ",
-                             l.width, "x", l.height, " image"));
+  const double image = double(l.width) * l.height * l.samples * ((l.bits + 7) / 8);  // no overflow
+  const double allowed = std::max(2 * image, 16.0 * (1 << 20));
+  if (chunk == 0 || static_cast<double>(chunk) > allowed) {
+    throw DecodeError(concat("corrupt TIFF: ", TIFFIsTiled(tif) ? "tile" : "strip", " of ", chunk,
+                             " bytes for a ", l.width, "x", l.height, " image"));
   }
 }
 
@@ -330,10 +337,7 @@ void store_band(const std::uint32_t* raster, std::size_t count, const Layout& l,
     }
     switch (l.channels) {
       case 1: out[0] = static_cast<std::uint8_t>(r); break;  // gray renders as r = g = b
-      case 2:
-        out[0] = static_cast<std::uint8_t>(r);
-        out[1] = static_cast<std::uint8_t>(a);
-        break;
+      case 2: out[0] = static_cast<std::uint8_t>(r); out[1] = static_cast<std::uint8_t>(a); break;
       default:
         out[0] = static_cast<std::uint8_t>(r);
         out[1] = static_cast<std::uint8_t>(g);
@@ -365,7 +369,9 @@ NativeImage decode_tiff(const std::uint8_t* data, std::size_t size, const Decode
   Diagnostics diag;
   TiffPtr tif = open_memory(file, diag, limits);
   const Layout layout = read_layout(tif.get());
+  // An oversized claim is refused as such even when the directory also drew complaints.
   check_dimensions(layout.width, layout.height, limits, "TIFF");
+  throw_if_failed(diag);
   check_supported(layout);
   check_chunk_size(tif.get(), layout, diag);
   NativeImage image = make_native(static_cast<int>(layout.width), static_cast<int>(layout.height), layout.channels);
