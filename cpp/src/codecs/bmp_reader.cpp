@@ -10,6 +10,7 @@
 #include <array>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "fastimg/errors.hpp"
 #include "format_reader.hpp"
@@ -54,18 +55,23 @@ struct Bytes {
   }
 };
 
-// One channel of a bitfield pixel: the mask must be a single run of ones.
+// One channel of a bitfield pixel (a mask settle_masks found contiguous). Channels up to 16 bits
+// scale through a table so that wide images do not pay a division per sample.
 struct Channel {
   std::uint32_t mask = 0;
   int shift = 0;
   int bits = 0;
+  std::vector<std::uint8_t> table;
+
+  static std::uint8_t rounded(std::uint64_t v, int n) {
+    const std::uint64_t max = (std::uint64_t{1} << n) - 1;
+    return static_cast<std::uint8_t>((v * 510 + max) / (2 * max));  // round(v * 255 / max)
+  }
 
   std::uint8_t scale(std::uint32_t pixel) const {
-    if (bits == 0) return 0;
-    const std::uint64_t v = (pixel & mask) >> shift;
-    if (bits == 8) return static_cast<std::uint8_t>(v);
-    const std::uint64_t max = (std::uint64_t{1} << bits) - 1;
-    return static_cast<std::uint8_t>((v * 510 + max) / (2 * max));  // round(v * 255 / max)
+    const std::uint32_t v = (pixel & mask) >> shift;
+    if (!table.empty()) return table[v];
+    return bits == 0 ? 0 : rounded(v, bits);
   }
 };
 
@@ -74,9 +80,11 @@ Channel make_channel(std::uint32_t mask) {
   c.mask = mask;
   if (mask == 0) return c;
   while (!((mask >> c.shift) & 1u)) ++c.shift;
-  const std::uint64_t run = mask >> c.shift;
-  if (run & (run + 1)) corrupt("bitfield mask is not contiguous");
-  while ((run >> c.bits) & 1u) ++c.bits;
+  while (c.shift + c.bits < 32 && ((mask >> (c.shift + c.bits)) & 1u)) ++c.bits;
+  if (c.bits <= 16) {
+    c.table.resize(std::size_t{1} << c.bits);
+    for (std::size_t v = 0; v < c.table.size(); ++v) c.table[v] = Channel::rounded(v, c.bits);
+  }
   return c;
 }
 
@@ -192,7 +200,8 @@ void settle_masks(Header& h) {
     if (mask > limit) corrupt("bitfield mask wider than the pixel");
     if (seen & mask) corrupt("bitfield masks overlap");
     seen |= mask;
-    make_channel(mask);
+    const std::uint64_t run = mask ? mask / (mask & (~mask + 1)) : 0;  // mask shifted down to bit 0
+    if (run & (run + 1)) corrupt("bitfield mask is not contiguous");
   }
   h.has_alpha = m[3] != 0;
 }
@@ -281,7 +290,9 @@ NativeImage decode_raw(const Bytes& in, const Header& h) {
   const Palette pal = h.bpp <= 8 ? read_palette(in, h) : Palette{};
   const bool direct = h.compression == kRgb && h.bpp >= 24;
   std::array<Channel, 4> ch{};
-  for (int c = 0; c < 4; ++c) ch[c] = make_channel(h.masks[c]);
+  if (h.bpp > 8 && !direct) {
+    for (int c = 0; c < 4; ++c) ch[c] = make_channel(h.masks[c]);
+  }
   for (std::int64_t r = 0; r < h.height; ++r) {
     const std::uint8_t* src = in.data + h.pixel_offset + static_cast<std::size_t>(stride) * r;
     std::uint8_t* dst = dest_row(out, h, r);

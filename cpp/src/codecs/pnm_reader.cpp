@@ -21,6 +21,15 @@ namespace {
 bool is_space(std::uint8_t c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; }
 bool is_digit(std::uint8_t c) { return c >= '0' && c <= '9'; }
 
+// File bytes quoted in a message: short and printable ASCII only.
+std::string quoted(const std::string& text) {
+  std::string out = text.substr(0, 32);
+  for (char& c : out) {
+    if (c < 0x20 || c > 0x7E) c = '?';
+  }
+  return out;
+}
+
 enum class Encoding { Plain, Raw, RawBits };
 
 struct Layout {
@@ -123,7 +132,7 @@ int tuple_channels(const std::string& type, std::uint32_t depth) {
   if (type == "BLACKANDWHITE_ALPHA" || type == "GRAYSCALE_ALPHA") return 2;
   if (type == "RGB") return 3;
   if (type == "RGB_ALPHA") return 4;
-  unsupported("PAM tuple type " + type);
+  unsupported("PAM tuple type " + quoted(type));
 }
 
 Layout read_pam_header(Cursor& in, const DecodeLimits& limits) {
@@ -168,7 +177,7 @@ Layout read_header(Cursor& in, const DecodeLimits& limits) {
   if (in.size < 3) truncated("header");
   if (in.data[0] != 'P') corrupt("not a PNM file");
   const std::uint8_t kind = in.data[1];
-  if (kind < '1' || kind > '7') unsupported(concat("format P", static_cast<char>(kind)));
+  if (kind < '1' || kind > '7') unsupported("format P" + quoted(std::string(1, static_cast<char>(kind))));
   if (!is_space(in.data[2])) corrupt("not a PNM file");
   in.pos = kind == '7' ? 2 : 3;
   if (kind == '7') {

@@ -79,11 +79,11 @@ struct Diagnostics {
 // Tags the RGBA path reads: a warning that drops or trims one of them can change pixels.
 bool names_pixel_tag(const char* text) {
   static const char* const kTags[] = {
-      "\"ImageWidth\"",   "\"ImageLength\"",  "\"BitsPerSample\"",  "\"Compression\"",   "\"Photometric",
-      "\"FillOrder\"",    "\"StripOffsets\"", "\"SamplesPerPixel\"", "\"RowsPerStrip\"", "\"StripByteCounts\"",
-      "\"PlanarConfig",   "\"ColorMap\"",     "\"TileWidth\"",      "\"TileLength\"",    "\"TileOffsets\"",
-      "\"TileByteCounts\"", "\"ExtraSamples\"", "\"SampleFormat\"",  "\"YCbCr",           "\"ReferenceBlackWhite\"",
-      "\"Predictor\"",    "\"InkSet\"",       "\"JPEGTables\"",     "\"Orientation\"",   "\"TransferFunction\""};
+      "\"ImageWidth\"",     "\"ImageLength\"",  "\"BitsPerSample\"",   "\"Compression\"",  "\"Photometric",
+      "\"FillOrder\"",      "\"StripOffsets\"", "\"SamplesPerPixel\"", "\"RowsPerStrip\"", "\"StripByteCounts\"",
+      "\"PlanarConfig",     "\"ColorMap\"",     "\"TileWidth\"",       "\"TileLength\"",   "\"TileOffsets\"",
+      "\"TileByteCounts\"", "\"ExtraSamples\"", "\"SampleFormat\"",    "\"YCbCr",          "\"ReferenceBlackWhite\"",
+      "\"Predictor\"",      "\"InkSet\"",       "\"JPEGTables\"",      "\"Orientation\"",  "\"TransferFunction\""};
   for (const char* tag : kTags) {
     if (std::strstr(text, tag) != nullptr) return true;
   }
@@ -157,8 +157,8 @@ TiffPtr open_memory(MemoryFile& file, Diagnostics& diag, const DecodeLimits& lim
   // No single libtiff buffer needs more than a full 16-bit RGBA image of the largest allowed size.
   const std::int64_t max_alloc = std::clamp<std::int64_t>(limits.max_pixels, 1 << 21, std::int64_t{1} << 40) * 8;
   TIFFOpenOptionsSetMaxSingleMemAlloc(opts.get(), static_cast<tmsize_t>(max_alloc));
-  TiffPtr tif(TIFFClientOpenExt("memory", "r", &file, read_proc, write_proc, seek_proc, close_proc, size_proc,
-                                map_proc, unmap_proc, opts.get()));
+  TiffPtr tif(TIFFClientOpenExt("memory", "r", &file, read_proc, write_proc, seek_proc, close_proc, size_proc, map_proc,
+                                unmap_proc, opts.get()));
   if (!tif) {
     throw_if_failed(diag);
     throw DecodeError("corrupt TIFF: cannot read the header");
@@ -230,8 +230,8 @@ void check_chunk_size(TIFF* tif, const Layout& l, Diagnostics& diag) {
   const double image = double(l.width) * l.height * l.samples * ((l.bits + 7) / 8);  // no overflow
   const double allowed = std::max(2 * image, 16.0 * (1 << 20));
   if (chunk == 0 || static_cast<double>(chunk) > allowed) {
-    throw DecodeError(concat("corrupt TIFF: ", TIFFIsTiled(tif) ? "tile" : "strip", " of ", chunk,
-                             " bytes for a ", l.width, "x", l.height, " image"));
+    throw DecodeError(concat("corrupt TIFF: ", TIFFIsTiled(tif) ? "tile" : "strip", " of ", chunk, " bytes for a ",
+                             l.width, "x", l.height, " image"));
   }
 }
 
@@ -337,7 +337,10 @@ void store_band(const std::uint32_t* raster, std::size_t count, const Layout& l,
     }
     switch (l.channels) {
       case 1: out[0] = static_cast<std::uint8_t>(r); break;  // gray renders as r = g = b
-      case 2: out[0] = static_cast<std::uint8_t>(r); out[1] = static_cast<std::uint8_t>(a); break;
+      case 2:
+        out[0] = static_cast<std::uint8_t>(r);
+        out[1] = static_cast<std::uint8_t>(a);
+        break;
       default:
         out[0] = static_cast<std::uint8_t>(r);
         out[1] = static_cast<std::uint8_t>(g);
