@@ -5,7 +5,7 @@
 #   1. pip wheel . --no-deps into dist/: the pinned build tools of .venv (no build isolation), release
 #      flags from pyproject.toml, incremental in its own build directory build/wheel/<tag>.
 #   2. auditwheel repair (staged in build/wheel/repaired): copies the shared libraries _core needs (OpenCV
-#      core, imgproc, imgcodecs and their dependency tree, libjpeg-turbo, libgomp) into fastimg.libs/ under
+#      core and imgproc and their dependency tree, libjpeg-turbo, libpng, libwebp, giflib, libtiff, libgomp) into fastimg.libs/ under
 #      hashed names and sets the manylinux tag the symbol versions allow (manylinux_2_35 on Debian 12).
 #   3. Also bundles libraries the manylinux policy lets a wheel assume but minimal systems lack: opencv_core
 #      needs libGLX -> libX11 (+ libxcb, libXau, libXdmcp, libbsd, libmd), and the codecs need libz; without
@@ -81,7 +81,7 @@ from pathlib import Path
 
 # libexpat stays external although manylinux lets us bundle it: Debian 12's copy needs GLIBC_2.36
 # (arc4random), which would raise the tag from manylinux_2_35 to 2_36 and lose Ubuntu 22.04. Only the
-# GDAL/GDCM/fontconfig part of OpenCV's imgcodecs needs it, and every system with Python's pyexpat has it.
+# GDAL/GDCM/fontconfig part of OpenCV's imgcodecs (no longer linked) needed it, and every system with Python's pyexpat has it.
 KEEP_EXTERNAL = {
     "libc.so.6", "libm.so.6", "libmvec.so.1", "libdl.so.2", "librt.so.1", "libpthread.so.0", "libresolv.so.2",
     "libnsl.so.1", "libutil.so.1", "libanl.so.1", "ld-linux-x86-64.so.2", "libstdc++.so.6", "libgcc_s.so.1",
