@@ -125,13 +125,15 @@ void fuzz_pipeline(FuzzedDataProvider& o, const std::uint8_t* data, std::size_t 
   s.layout = o.ConsumeBool() ? fastimg::Layout::NHWC : fastimg::Layout::NCHW;
   s.filter = o.PickValueInArray({fastimg::Filter::Bilinear, fastimg::Filter::Bicubic, fastimg::Filter::Nearest});
   s.antialias = o.ConsumeBool();
-  s.exact = !s.fast_dct && o.ConsumeBool();
   if (s.dtype != fastimg::OutputType::UInt8 && o.ConsumeBool()) {
     s.mean = {0.485f, 0.456f, 0.406f};
     s.std = {0.229f, 0.224f, 0.225f};
   }
   s.apply_exif_orientation = o.ConsumeBool();
   s.fast_dct = o.ConsumeBool();
+  const auto flags = o.ConsumeIntegral<std::uint8_t>();
+  s.exact = !s.fast_dct && (flags & 1) != 0;
+  s.limits.strict = (flags & 2) == 0;
   s.limits.max_pixels = o.PickValueInArray(kMaxPixels);
   s.validate();
   const std::uint64_t seed = o.ConsumeIntegral<std::uint8_t>();
