@@ -3,7 +3,13 @@
 
 #include <cstring>
 
+#include <gif_lib.h>
+#include <png.h>
+#include <tiffio.h>
+#include <webp/decode.h>
+
 #include <opencv2/core/version.hpp>
+#include <string>
 
 // clang-format off
 #include <cstdio>
@@ -53,6 +59,12 @@ void register_runtime(py::module_& m) {
     info["opencv"] = CV_VERSION;
     info["openmp"] = _OPENMP;
     info["libjpeg_turbo"] = LIBJPEG_TURBO_VERSION_STRING;
+    info["libpng"] = PNG_LIBPNG_VER_STRING;
+    const int webp = WebPGetDecoderVersion();
+    info["libwebp"] = detail::concat(webp >> 16, ".", (webp >> 8) & 0xFF, ".", webp & 0xFF);
+    info["giflib"] = detail::concat(GIFLIB_MAJOR, ".", GIFLIB_MINOR, ".", GIFLIB_RELEASE);
+    const std::string tiff = TIFFGetVersion();
+    info["libtiff"] = tiff.substr(0, tiff.find('\n'));
     return info;
   });
 }

@@ -34,6 +34,8 @@ def info() -> dict[str, str]:
         "numpy": numpy.__version__,
         "opencv (linked)": str(build["opencv"]),
         "libjpeg-turbo (linked)": str(build["libjpeg_turbo"]),
+        "libpng / libwebp / giflib (linked)": f"{build['libpng']} / {build['libwebp']} / {build['giflib']}",
+        "libtiff (linked)": str(build["libtiff"]),
         "openmp": str(build["openmp"]),
         "cpu": platform.processor() or platform.machine(),
         "cpu features": " ".join(cpu_features()) or "unknown",
