@@ -246,3 +246,17 @@ def test_strict_false_delivers_recoverable_jpeg_damage_with_a_warning():
     assert len(tuple(batch)) == 3  # still the (images, indices, errors) tuple
     with pytest.raises(fastimg.DecodeError, match="truncated JPEG"):
         fastimg.decode_images([data[: len(data) // 2]], strict=False)
+
+
+def test_grey_mode_of_a_colour_jpeg_is_pillows_convert_l():
+    """Pillow's convert("L") of the RGB image, not libjpeg's Y plane (they differ where chroma is subsampled)."""
+    data = save(Image.fromarray(photo_like(48, 64, seed=9, grain=12.0)), "JPEG", quality=90)
+    ours = fastimg.decode_images([data], mode="L")[0].astype(int)
+    assert np.abs(ours - np.asarray(Image.open(io.BytesIO(data)).convert("L"))).max() <= 1
+
+
+@pytest.mark.parametrize("cut", [0.4, 0.7])
+def test_a_cut_tiff_says_truncated(cut):
+    data = VARIANTS["tiff_rgb"]
+    with pytest.raises(fastimg.DecodeError, match="truncated TIFF"):
+        fastimg.decode_images([data[: int(len(data) * cut)]])

@@ -34,6 +34,11 @@ struct NativeImage {
   int channels = 0;
 };
 
+// Pillow's L from RGB: (R * 299 + G * 587 + B * 114) / 1000, rounded, in its fixed-point form.
+inline std::uint8_t pillow_luma(std::uint8_t r, std::uint8_t g, std::uint8_t b) {
+  return static_cast<std::uint8_t>((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16);
+}
+
 // Throws DecodeError("image too large: WxH exceeds the limit of N pixels") or "invalid <name>: bad
 // dimensions" before anything is allocated for a width x height image.
 void check_dimensions(std::int64_t width, std::int64_t height, const DecodeLimits& limits, const char* format);

@@ -168,7 +168,7 @@ void cmyk_to_rgb(const std::uint8_t* cmyk, std::uint8_t* out, std::size_t pixels
     }
     const int r = (c * k + 127) / 255, g = (m * k + 127) / 255, b = (y * k + 127) / 255;
     if (out_channels == 1) {
-      out[0] = static_cast<std::uint8_t>((r * 299 + g * 587 + b * 114 + 500) / 1000);
+      out[0] = pillow_luma(static_cast<std::uint8_t>(r), static_cast<std::uint8_t>(g), static_cast<std::uint8_t>(b));
     } else {
       out[0] = static_cast<std::uint8_t>(r);
       out[1] = static_cast<std::uint8_t>(g);
@@ -271,6 +271,11 @@ DecodedRegion JpegReader::decode(int denom, PixelFormat mode, int x0, int x1, in
   if (header_.cmyk) {
     a.space = JCS_CMYK;
     a.channels = 4;
+  } else if (mode == PixelFormat::L && header_.components == 3) {
+    // Pillow's convert("L") of the RGB image, not libjpeg's Y plane (they differ where chroma is
+    // subsampled): decode RGB, then reduce it in place below.
+    a.space = JCS_RGB;
+    a.channels = 3;
   } else {
     a.space = mode == PixelFormat::L ? JCS_GRAYSCALE : mode == PixelFormat::RGB ? JCS_RGB : JCS_EXT_RGBA;
     a.channels = out_channels;
@@ -283,9 +288,13 @@ DecodedRegion JpegReader::decode(int denom, PixelFormat mode, int x0, int x1, in
   a.buffer = buffer.data() + (header_.cmyk ? rgb_bytes : 0);
   if (!c_decode(s, &a)) throw DecodeError(std::string("corrupt JPEG: ") + s->message);
 
+  const std::size_t pixels = rows * static_cast<std::size_t>(a.out_width);
   if (header_.cmyk) {
     const bool inverted = s->cinfo.saw_Adobe_marker != 0;
-    cmyk_to_rgb(a.buffer, buffer.data(), rows * static_cast<std::size_t>(a.out_width), inverted, out_channels);
+    cmyk_to_rgb(a.buffer, buffer.data(), pixels, inverted, out_channels);
+  } else if (a.channels == 3 && out_channels == 1) {
+    std::uint8_t* p = buffer.data();
+    for (std::size_t i = 0; i < pixels; ++i) p[i] = pillow_luma(p[3 * i], p[3 * i + 1], p[3 * i + 2]);
   }
   DecodedRegion r;
   r.view = {buffer.data(), a.out_width, static_cast<int>(rows), out_channels,

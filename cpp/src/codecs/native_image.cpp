@@ -37,15 +37,6 @@ NativeImage make_native(int width, int height, int channels) {
 
 namespace {
 
-// Pillow's L: (R * 299 + G * 587 + B * 114) / 1000, rounded, in its fixed-point form.
-inline std::uint8_t luma(std::uint8_t r, std::uint8_t g, std::uint8_t b) {
-  return static_cast<std::uint8_t>((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16);
-}
-
-}  // namespace
-
-namespace {
-
 // Pillow (TiffImagePlugin) and libtiff's RGBA interface both apply a TIFF's Orientation tag when they
 // decode, so the reference pixels are upright whatever apply_exif_orientation says.
 NativeImage upright_tiff(NativeImage&& image, int& orientation) {
@@ -100,7 +91,7 @@ DecodedImage to_mode(NativeImage&& image, PixelFormat mode) {
     const std::uint8_t r = s[0], g = gray ? s[0] : s[1], b = gray ? s[0] : s[2];
     const std::uint8_t a = have == 2 ? s[1] : have == 4 ? s[3] : 255;
     if (want == 1) {
-      d[0] = gray ? s[0] : luma(r, g, b);
+      d[0] = gray ? s[0] : pillow_luma(r, g, b);
     } else {
       d[0] = r;
       d[1] = g;

@@ -134,8 +134,18 @@ int on_warning(TIFF*, void* user, const char* module, const char* fmt, va_list a
   return 1;
 }
 
+// libtiff's complaints when offsets or counts point past the end of the data: a cut file.
+bool sounds_truncated(const std::string& message) {
+  for (const char* hint :
+       {"Can not read", "Read error", "IO error", "Seek error", "EOF", "Bogus \"StripByteCounts\""}) {
+    if (message.find(hint) != std::string::npos) return true;
+  }
+  return false;
+}
+
 void throw_if_failed(const Diagnostics& d) {
-  if (d.failed) throw DecodeError(concat("corrupt TIFF: ", d.message));
+  if (d.failed)
+    throw DecodeError(concat(sounds_truncated(d.message) ? "truncated TIFF: " : "corrupt TIFF: ", d.message));
 }
 
 // ---- Handles -------------------------------------------------------------------------------------------
