@@ -260,3 +260,28 @@ def test_a_cut_tiff_says_truncated(cut):
     data = VARIANTS["tiff_rgb"]
     with pytest.raises(fastimg.DecodeError, match="truncated TIFF"):
         fastimg.decode_images([data[: int(len(data) * cut)]])
+
+
+def _adam7_png(pixels):
+    """An interlaced (Adam7) 8-bit RGB PNG, which Pillow does not write: each pass's rows, filter 0."""
+    h, w, _ = pixels.shape
+    passes = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
+    raw = b""
+    for x0, y0, dx, dy in passes:
+        sub = pixels[y0::dy, x0::dx]
+        if sub.size:
+            raw += b"".join(b"\0" + row.tobytes() for row in sub)
+    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 1)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(raw))
+        + _png_chunk(b"IEND", b"")
+    )
+
+
+def test_interlaced_png():
+    data = _adam7_png(RGB)
+    reference = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    assert np.array_equal(reference, RGB)  # the test's encoder is right
+    assert np.array_equal(fastimg.decode_images([data])[0], RGB)
