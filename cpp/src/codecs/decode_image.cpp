@@ -15,18 +15,11 @@ DecodedImage decode_image(const std::uint8_t* data, std::size_t size, const Deco
       decoder.open(data, size, options.mode, options.apply_exif_orientation, options.limits);
   const bool swap = detail::swaps_axes(opened.orientation);
   const bool may_shrink = options.min_width > 0 || options.min_height > 0 || options.max_side > 0;
-  int factor = 1;
-  for (int f : {8, 4, 2}) {
-    if (!may_shrink) break;
-    int w = 0, h = 0;
-    decoder.reduced_size(f, w, h);
+  const int factor = !may_shrink ? 1 : decoder.largest_reduction([&](int, int w, int h) {
     if (swap) std::swap(w, h);
-    if (w >= options.min_width && h >= options.min_height &&
-        (options.max_side <= 0 || std::max(w, h) >= options.max_side)) {
-      factor = f;
-      break;
-    }
-  }
+    return w >= options.min_width && h >= options.min_height &&
+           (options.max_side <= 0 || std::max(w, h) >= options.max_side);
+  });
   int w = 0, h = 0;
   decoder.reduced_size(factor, w, h);
   DecodedImage image = decoder.take(decoder.decode(factor, 0, w, 0, h));

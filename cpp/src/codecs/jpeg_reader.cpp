@@ -122,9 +122,9 @@ struct DecodeArgs {
   J_COLOR_SPACE space;
   int channels;
   int x0, x1, y0, y1;
-  std::uint8_t* buffer;  // at least (y1 - y0) * scaled_width * channels bytes
+  std::uint8_t* buffer;  // at least (y1 - y0) * (scaled image width) * channels bytes
   bool fast_dct;
-  int out_x0, out_width, scaled_width, scaled_height;
+  int out_x0, out_width;
 };
 
 bool c_decode(State* s, DecodeArgs* a) {
@@ -138,8 +138,6 @@ bool c_decode(State* s, DecodeArgs* a) {
   c->out_color_space = a->space;
   c->dct_method = a->fast_dct ? JDCT_IFAST : JDCT_ISLOW;
   jpeg_start_decompress(c);
-  a->scaled_width = static_cast<int>(c->output_width);
-  a->scaled_height = static_cast<int>(c->output_height);
   JDIMENSION xoffset = static_cast<JDIMENSION>(a->x0);
   JDIMENSION width = static_cast<JDIMENSION>(a->x1 - a->x0);
   if (xoffset > 0 || width < c->output_width) jpeg_crop_scanline(c, &xoffset, &width);
@@ -199,7 +197,6 @@ JpegHeader JpegReader::read_header(const std::uint8_t* data, std::size_t size, c
   h.height = static_cast<int>(c.image_height);
   h.components = c.num_components;
   h.cmyk = c.jpeg_color_space == JCS_CMYK || c.jpeg_color_space == JCS_YCCK;
-  h.progressive = c.progressive_mode != 0;
   if (h.width <= 0 || h.height <= 0 || c.image_width > 65535 || c.image_height > 65535) {
     jpeg_abort_decompress(&s->cinfo);
     throw DecodeError(detail::concat("invalid JPEG: bad dimensions ", c.image_width, "x", c.image_height));
@@ -301,8 +298,6 @@ DecodedRegion JpegReader::decode(int denom, PixelFormat mode, int x0, int x1, in
             static_cast<std::ptrdiff_t>(a.out_width) * out_channels};
   r.x0 = a.out_x0;
   r.y0 = y0;
-  r.scaled_width = a.scaled_width;
-  r.scaled_height = a.scaled_height;
   return r;
 }
 

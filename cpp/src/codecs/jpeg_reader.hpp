@@ -15,19 +15,16 @@ struct JpegHeader {
   int width = 0;  // stored (not EXIF-oriented) size
   int height = 0;
   int components = 0;
-  bool cmyk = false;  // CMYK or YCCK: decoded as CMYK and converted by us
-  bool progressive = false;
+  bool cmyk = false;    // CMYK or YCCK: decoded as CMYK and converted by us
   int orientation = 1;  // EXIF tag 0x0112, 1..8
 };
 
 // Pixels of rows [y0, y0 + view.height) and columns [x0, x0 + view.width) of the image decoded at
-// 1/denom scale, whose full scaled size is scaled_width x scaled_height.
+// 1/denom scale.
 struct DecodedRegion {
   ConstImageView view;
   int x0 = 0;
   int y0 = 0;
-  int scaled_width = 0;
-  int scaled_height = 0;
 };
 
 class JpegReader {

@@ -70,8 +70,6 @@ DecodedRegion RegionDecoder::decode(int factor, int x0, int x1, int y0, int y1) 
     full = {reduced_.data, reduced_.cols, reduced_.rows, reduced_.channels(),
             static_cast<std::ptrdiff_t>(reduced_.step)};
   }
-  r.scaled_width = full.width;
-  r.scaled_height = full.height;
   r.x0 = x0;
   r.y0 = y0;
   r.view = {full.row(y0) + static_cast<std::ptrdiff_t>(x0) * full.channels, x1 - x0, y1 - y0, full.channels,

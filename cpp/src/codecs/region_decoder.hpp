@@ -26,6 +26,18 @@ class RegionDecoder {
   // The stored image's size when reduced by `factor` (1, 2, 4 or 8).
   void reduced_size(int factor, int& width, int& height);
 
+  // The largest reduction (8, 4, 2; else 1) for which fits(factor, reduced_width, reduced_height) holds:
+  // the one rule both the pipeline and decode_image use to pick a DCT scale.
+  template <class Fits>
+  int largest_reduction(Fits fits) {
+    for (int f : {8, 4, 2}) {
+      int w = 0, h = 0;
+      reduced_size(f, w, h);
+      if (fits(f, w, h)) return f;
+    }
+    return 1;
+  }
+
   // Pixels covering at least the reduced-scale columns [x0, x1) and rows [y0, y1).
   DecodedRegion decode(int factor, int x0, int x1, int y0, int y1);
 

@@ -37,19 +37,13 @@ void run_item(const std::uint8_t* data, std::size_t size, const TransformSpec& s
   const int out_w = swap ? spec.height : spec.width, out_h = swap ? spec.width : spec.height;
 
   // The largest reduction (DCT scaling for JPEG) that keeps the crop at least as large as the output.
-  int factor = 1, reduced_w = im.width, reduced_h = im.height;
-  for (int f : {8, 4, 2}) {
-    if (spec.exact || spec.filter == Filter::Nearest) break;  // nearest keeps source pixels: no averaging
-    int w = 0, h = 0;
-    decoder.reduced_size(f, w, h);
-    if ((rect.x1 - rect.x0) / f >= out_w && (rect.y1 - rect.y0) / f >= out_h) {
-      factor = f;
-      reduced_w = w;
-      reduced_h = h;
-      break;
-    }
-  }
-  if (factor == 1) decoder.reduced_size(1, reduced_w, reduced_h);
+  // Nearest keeps source pixels, so it never takes an averaging reduction; exact mode decodes at full size.
+  const bool may_reduce = !spec.exact && spec.filter != Filter::Nearest;
+  const int factor = !may_reduce ? 1 : decoder.largest_reduction([&](int f, int, int) {
+    return (rect.x1 - rect.x0) / f >= out_w && (rect.y1 - rect.y0) / f >= out_h;
+  });
+  int reduced_w = 0, reduced_h = 0;
+  decoder.reduced_size(factor, reduced_w, reduced_h);
   // Reduced pixel i covers stored pixels [i * factor, (i + 1) * factor); the last one may be partial.
   const double fx = 1.0 / factor, fy = 1.0 / factor;
   const double x0 = rect.x0 * fx, x1 = rect.x1 * fx, y0 = rect.y0 * fy, y1 = rect.y1 * fy;
