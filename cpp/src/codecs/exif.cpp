@@ -47,42 +47,15 @@ int exif_orientation(const std::uint8_t* data, std::size_t size) {
 }
 
 RectF stored_rect(const RectF& d, int orientation, int w, int h) {
-  // (u, v) displayed -> (x, y) stored, in continuous coordinates; rectangles map to rectangles.
+  // Undo the flips in displayed coordinates, then the transpose; continuous coordinates, so rectangles
+  // map to rectangles.
+  const OrientationOps o = orientation_ops(orientation);
+  const double shown_w = o.swap ? h : w, shown_h = o.swap ? w : h;
   auto map = [&](double u, double v, double& x, double& y) {
-    switch (orientation) {
-      case 2:
-        x = w - u;
-        y = v;
-        break;
-      case 3:
-        x = w - u;
-        y = h - v;
-        break;
-      case 4:
-        x = u;
-        y = h - v;
-        break;
-      case 5:
-        x = v;
-        y = u;
-        break;
-      case 6:
-        x = v;
-        y = h - u;
-        break;
-      case 7:
-        x = w - v;
-        y = h - u;
-        break;
-      case 8:
-        x = w - v;
-        y = u;
-        break;
-      default:
-        x = u;
-        y = v;
-        break;
-    }
+    if (o.flip_x) u = shown_w - u;
+    if (o.flip_y) v = shown_h - v;
+    x = o.swap ? v : u;
+    y = o.swap ? u : v;
   };
   double ax, ay, bx, by;
   map(d.x0, d.y0, ax, ay);
@@ -91,22 +64,16 @@ RectF stored_rect(const RectF& d, int orientation, int w, int h) {
 }
 
 void apply_orientation(const ConstImageView& src, const ImageView& dst, int orientation) {
-  const cv::Mat in = as_mat(src);
-  cv::Mat out = as_mat(dst);
-  switch (orientation) {
-    case 2: cv::flip(in, out, 1); break;
-    case 3: cv::flip(in, out, -1); break;
-    case 4: cv::flip(in, out, 0); break;
-    case 5: cv::transpose(in, out); break;
-    case 6: cv::rotate(in, out, cv::ROTATE_90_CLOCKWISE); break;
-    case 7: {
-      cv::Mat transposed;
-      cv::transpose(in, transposed);
-      cv::flip(transposed, out, -1);
-      break;
-    }
-    case 8: cv::rotate(in, out, cv::ROTATE_90_COUNTERCLOCKWISE); break;
-    default: in.copyTo(out); break;
+  const OrientationOps o = orientation_ops(orientation);
+  cv::Mat in = as_mat(src), out = as_mat(dst), transposed;
+  if (o.swap) {
+    cv::transpose(in, transposed);
+    in = transposed;
+  }
+  if (o.flip_x || o.flip_y) {
+    cv::flip(in, out, o.flip_x && o.flip_y ? -1 : o.flip_x ? 1 : 0);
+  } else {
+    in.copyTo(out);
   }
 }
 

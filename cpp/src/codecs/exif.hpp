@@ -12,8 +12,27 @@ namespace fastimg::detail {
 // malformed. Bounds-checked: any input is safe.
 int exif_orientation(const std::uint8_t* data, std::size_t size);
 
+// The one table of the eight orientations: the stored image becomes the displayed one by a transpose
+// (swap), then a left-right flip of the result (flip_x), then an upside-down flip (flip_y). Every user of
+// orientation (crop rectangles, uint8 images, float pixels) goes through it.
+struct OrientationOps {
+  bool swap = false, flip_x = false, flip_y = false;
+};
+inline OrientationOps orientation_ops(int orientation) {
+  switch (orientation) {
+    case 2: return {false, true, false};
+    case 3: return {false, true, true};
+    case 4: return {false, false, true};
+    case 5: return {true, false, false};
+    case 6: return {true, true, false};
+    case 7: return {true, true, true};
+    case 8: return {true, false, true};
+    default: return {};
+  }
+}
+
 // Orientations 5..8 swap width and height.
-inline bool swaps_axes(int orientation) { return orientation >= 5 && orientation <= 8; }
+inline bool swaps_axes(int orientation) { return orientation_ops(orientation).swap; }
 
 // A rectangle with real-valued edges (pixel i covers [i, i + 1)).
 struct RectF {

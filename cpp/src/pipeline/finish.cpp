@@ -4,48 +4,18 @@
 #include <cmath>
 #include <cstring>
 
+#include "../codecs/exif.hpp"
+
 namespace fastimg::detail {
 
 void orient_floats(const float* src, int w, int h, int c, int orientation, float* dst) {
-  const bool swap = orientation >= 5;
-  const int out_w = swap ? h : w;
+  const OrientationOps o = orientation_ops(orientation);
+  const int out_w = o.swap ? h : w, out_h = o.swap ? w : h;
   for (int y = 0; y < h; ++y) {
     for (int x = 0; x < w; ++x) {
-      int u, v;
-      switch (orientation) {
-        case 2:
-          u = w - 1 - x;
-          v = y;
-          break;
-        case 3:
-          u = w - 1 - x;
-          v = h - 1 - y;
-          break;
-        case 4:
-          u = x;
-          v = h - 1 - y;
-          break;
-        case 5:
-          u = y;
-          v = x;
-          break;
-        case 6:
-          u = h - 1 - y;
-          v = x;
-          break;
-        case 7:
-          u = h - 1 - y;
-          v = w - 1 - x;
-          break;
-        case 8:
-          u = y;
-          v = w - 1 - x;
-          break;
-        default:
-          u = x;
-          v = y;
-          break;
-      }
+      int u = o.swap ? y : x, v = o.swap ? x : y;
+      if (o.flip_x) u = out_w - 1 - u;
+      if (o.flip_y) v = out_h - 1 - v;
       std::memcpy(dst + (static_cast<std::size_t>(v) * out_w + u) * c, src + (static_cast<std::size_t>(y) * w + x) * c,
                   sizeof(float) * static_cast<std::size_t>(c));
     }
