@@ -3,7 +3,6 @@ trainingsample on named workloads, with the issue's speed goals next to each rat
 
 from __future__ import annotations
 
-import math
 import os
 import statistics
 import time
@@ -19,7 +18,7 @@ from adapters.ops_pillow import PillowOps
 from adapters.ops_trainingsample import INTERPOLATION as TS_INTERPOLATION
 from adapters.ops_trainingsample import TrainingSampleOps
 from ops_data import textured_images, textured_videos
-from report import fmt_ms, fmt_rate, machine_info, markdown_table, write_results
+from report import fmt_ms, fmt_rate, machine_info, markdown_table, ratio_text, write_results
 from timing import Plan, measure
 
 import fastimg
@@ -168,12 +167,6 @@ def run_workload(work: Workload, adapters: list[OpsAdapter], plan: Plan) -> list
     return rows
 
 
-def _ratio_text(x: float) -> str:
-    # Truncated, not rounded, so the printed value agrees with PASS/MISS (1.798 must not read as 1.80).
-    digits = 3 if x < 1 else 2 if x < 10 else 1 if x < 100 else 0
-    return f"{math.floor(x * 10**digits) / 10**digits:.{digits}f}"
-
-
 def _diff_text(d: float | None) -> str:
     return "" if d is None else f"{d:.0f}" if d == int(d) else f"{d:.3g}"
 
@@ -242,9 +235,9 @@ def render(rows: list[dict[str, Any]], info: dict[str, Any], plan: Plan, quick: 
                 fmt_ms(r["best_s"]),
                 fmt_ms(r["median_s"]),
                 fmt_rate(r["items_per_s"]),
-                "—" if r["adapter"] == BASELINE else _ratio_text(r["fastimg_speedup"]),
+                "—" if r["adapter"] == BASELINE else ratio_text(r["fastimg_speedup"]),
                 "" if r["goal"] is None else f">={r['goal']:g} {r['status']}",
-                "—" if r["adapter"] == BASELINE else _ratio_text(r["fastimg_speedup_median"]),
+                "—" if r["adapter"] == BASELINE else ratio_text(r["fastimg_speedup_median"]),
                 _diff_text(r["max_abs_diff_vs_fastimg"]),
             ]
             for r in rows
@@ -257,7 +250,7 @@ def summary(rows: list[dict[str, Any]]) -> list[str]:
     lines = ["## 1 -> 2 thread speed-up (fastimg)", ""]
     for r in rows:
         if r["adapter"] == "fastimg_1t" and r["goal"] is not None:
-            speedup = _ratio_text(r["fastimg_speedup"])
+            speedup = ratio_text(r["fastimg_speedup"])
             lines.append(f"- {r['workload']}: {speedup}x ({r['status']}, goal >={r['goal']:g}x)")
     lines += ["", "## Luminance against the memory-read floor (input GB/s)", ""]
     for work in dict.fromkeys(r["workload"] for r in rows if r["op"] == "luminance"):
@@ -272,7 +265,7 @@ def summary(rows: list[dict[str, Any]]) -> list[str]:
     missed = [r for r in goals if r["status"] == "MISS"]
     lines += ["", f"## Goals: {len(goals) - len(missed)}/{len(goals)} PASS", ""]
     for r in missed:
-        lines.append(f"- MISS {r['workload']} vs {r['name']}: {_ratio_text(r['fastimg_speedup'])}x < {r['goal']:g}x")
+        lines.append(f"- MISS {r['workload']} vs {r['name']}: {ratio_text(r['fastimg_speedup'])}x < {r['goal']:g}x")
     return lines
 
 

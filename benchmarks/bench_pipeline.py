@@ -6,7 +6,6 @@ ratio and libjpeg-turbo's raw decode speed as a reference."""
 from __future__ import annotations
 
 import itertools
-import math
 import os
 import statistics
 import time
@@ -25,7 +24,7 @@ from adapters.pipe_simplejpeg import SimplejpegPipe
 from adapters.pipe_torch import PlainTorchPipe
 from contention import OTHER_LOAD_WARN, CpuMeter
 from pipeline_data import ImageSet, image_sets
-from report import fmt_ms, fmt_rate, machine_info, markdown_table, write_results
+from report import fmt_ms, fmt_rate, machine_info, markdown_table, ratio_text, write_results
 from timing import Plan, measure
 
 import fastimg
@@ -226,12 +225,6 @@ def run_workload(
     return rows
 
 
-def _ratio_text(x: float) -> str:
-    # Truncated, not rounded, so the printed value agrees with PASS/MISS (1.798 must not read as 1.80).
-    digits = 3 if x < 1 else 2 if x < 10 else 1 if x < 100 else 0
-    return f"{math.floor(x * 10**digits) / 10**digits:.{digits}f}"
-
-
 def _table_row(r: dict[str, Any]) -> list[str]:
     diff = r["mean_abs_diff_vs_fastimg"]
     diff_text = "" if diff is None else f"{diff:.2f}"
@@ -251,9 +244,9 @@ def _table_row(r: dict[str, Any]) -> list[str]:
     ratio = (
         "—"
         if is_base
-        else f"({_ratio_text(r['fastimg_speedup'])})"
+        else f"({ratio_text(r['fastimg_speedup'])})"
         if r["reference"]
-        else _ratio_text(r["fastimg_speedup"])
+        else ratio_text(r["fastimg_speedup"])
     )
     goal = "" if r["goal"] is None else f">={r['goal']:g} {r['status']}"
     if r.get("goal_note"):
@@ -266,7 +259,7 @@ def _table_row(r: dict[str, Any]) -> list[str]:
         fmt_rate(r["items_per_s"]),
         ratio,
         goal,
-        "—" if is_base else _ratio_text(r["fastimg_speedup_median"]),
+        "—" if is_base else ratio_text(r["fastimg_speedup_median"]),
         diff_text,
     ]
 
@@ -376,7 +369,7 @@ def summary(rows: list[dict[str, Any]], threads: int) -> list[str]:
     for r in rows:
         if r["adapter"] == "fastimg_1t" and "best_s" in r:
             lines.append(
-                f"- {r['workload']}: {_ratio_text(r['fastimg_speedup'])}x ({r['status']}, goal >={r['goal']:g}x)"
+                f"- {r['workload']}: {ratio_text(r['fastimg_speedup'])}x ({r['status']}, goal >={r['goal']:g}x)"
             )
     lines += ["", f"## fastimg against the raw decode ceiling ({threads} threads vs {threads} x one-thread decode)", ""]
     for key in dict.fromkeys(r["workload_key"] for r in rows):
@@ -398,7 +391,7 @@ def summary(rows: list[dict[str, Any]], threads: int) -> list[str]:
         load = r["machine_load"]
         suspect = f" (timed under {load['other_cores']:.2f} cores of other load: rerun)" if load.get("suspect") else ""
         lines.append(
-            f"- MISS {r['workload']} vs {r['name']}: {_ratio_text(r['fastimg_speedup'])}x < {r['goal']:g}x{suspect}"
+            f"- MISS {r['workload']} vs {r['name']}: {ratio_text(r['fastimg_speedup'])}x < {r['goal']:g}x{suspect}"
         )
     for r in rows:
         if "best_s" not in r and r["goal"] is not None:

@@ -24,7 +24,7 @@ import training_cpu
 from adapters.train_loaders import BATCH, TRAIN_SPEC, TrainLoader, describe_threads, make_loaders
 from adapters.train_model import Trainer, make_model
 from contention import OTHER_LOAD_WARN, CpuMeter
-from report import fmt_ms, fmt_rate, machine_info, markdown_table, write_results
+from report import fmt_ms, fmt_rate, machine_info, markdown_table, ratio_text, write_results
 from timing import Plan, measure
 from training_costs import STAGE_NAMES, stage_costs
 from training_cpu import CpuSample
@@ -111,13 +111,6 @@ def _load_text(load: dict[str, Any]) -> str:
 
 def _ratio(a: float, b: float) -> float:
     return a / b if b and not math.isnan(a) and not math.isnan(b) else math.nan
-
-
-def _ratio_text(x: float) -> str:
-    if math.isnan(x):
-        return "n/a"
-    digits = 3 if x < 1 else 2 if x < 10 else 1
-    return f"{math.floor(x * 10**digits) / 10**digits:.{digits}f}"  # truncated: agrees with PASS/MISS
 
 
 # -- the experiments ------------------------------------------------------------------------------------
@@ -275,7 +268,7 @@ def miss_explanation(results: dict[str, Any]) -> list[str]:
         (
             f"- One thread, per image: the PyTorch + Pillow chain costs {torch_1t:.2f} ms "
             f"({costs['pil_decode'] * 1e3:.2f} of it Pillow's full-size decode), fastimg's whole pipeline "
-            f"{fast_1t:.2f} ms: {_ratio_text(costs['ratio'])}x. Loaders that keep the same cores busy run at "
+            f"{fast_1t:.2f} ms: {ratio_text(costs['ratio'])}x. Loaders that keep the same cores busy run at "
             "~cores / (CPU time per image), so this is the ratio to expect if both scale alike."
         ),
         (
@@ -287,7 +280,7 @@ def miss_explanation(results: dict[str, Any]) -> list[str]:
             "faults per batch from a fresh torch.empty buffer each batch), DataLoader(fastimg.ImageFolder) "
             f"{fd['cpu_ms_per_image']:.2f} ms ({fd['sys_ms_per_image']:.2f} kernel, "
             f"{fd['minor_faults_per_batch']:,.0f} faults per batch, numpy buffers): a CPU-time ratio of "
-            f"{_ratio_text(tt['cpu_ms_per_image'] / fl['cpu_ms_per_image'])}x for fastimg.Loader. "
+            f"{ratio_text(tt['cpu_ms_per_image'] / fl['cpu_ms_per_image'])}x for fastimg.Loader. "
             f"fastimg.load_batch on {costs['fastimg_threads']} threads: {fast_nt:.2f} ms of wall time per image "
             f"({fast_1t / fast_nt:.2f}x its one-thread speed)."
         ),
@@ -297,9 +290,9 @@ def miss_explanation(results: dict[str, Any]) -> list[str]:
         base, prog = groups["baseline"], groups["progressive"]
         lines.append(
             f"- By kind of file: on baseline JPEGs the chain / fastimg ratio is "
-            f"{_ratio_text(base['torch_chain'] / base['fastimg_1t'])}x ({base['torch_chain'] * 1e3:.2f} vs "
+            f"{ratio_text(base['torch_chain'] / base['fastimg_1t'])}x ({base['torch_chain'] * 1e3:.2f} vs "
             f"{base['fastimg_1t'] * 1e3:.2f} ms), on progressive ones "
-            f"{_ratio_text(prog['torch_chain'] / prog['fastimg_1t'])}x ({prog['torch_chain'] * 1e3:.2f} vs "
+            f"{ratio_text(prog['torch_chain'] / prog['fastimg_1t'])}x ({prog['torch_chain'] * 1e3:.2f} vs "
             f"{prog['fastimg_1t'] * 1e3:.2f} ms): a progressive file is decoded whole (every scan, the full "
             f"coefficient buffer) by both, so fastimg's region decode saves nothing there; they are "
             f"{100 * costs['weights']['progressive']:.1f}% of this set."
@@ -313,7 +306,7 @@ def miss_explanation(results: dict[str, Any]) -> list[str]:
             "libjpeg-turbo still entropy-decodes every block above the crop's last row (a region decode saves "
             f"only the IDCT and colour work outside it). Pillow decodes with the same libjpeg-turbo, so the chain / "
             "decode ratio, "
-            f"{_ratio_text(costs['torch_chain'] / costs['turbo_decode'])}x here, is about the most any decoder-bound "
+            f"{ratio_text(costs['torch_chain'] / costs['turbo_decode'])}x here, is about the most any decoder-bound "
             "loader can gain over it on these images."
         )
     return lines
@@ -394,7 +387,7 @@ def render(
                 _pct(r["wait_fraction_incl_epoch_start"]),
                 bracket,
                 str(len(r["trials"])),
-                "—" if ld.key == BASELINE else _ratio_text(ratio),
+                "—" if ld.key == BASELINE else ratio_text(ratio),
                 goal,
                 _load_text(r["machine_load"]),
             ]
@@ -457,9 +450,9 @@ def render(
                 str(mem.get("workers", 0)),
                 "—"
                 if key == BASELINE
-                else f"({_ratio_text(_ratio(r['images_per_s'], base_train))})"
+                else f"({ratio_text(_ratio(r['images_per_s'], base_train))})"
                 if ref
-                else _ratio_text(_ratio(r["images_per_s"], base_train)),
+                else ratio_text(_ratio(r["images_per_s"], base_train)),
             ]
         )
     lines += [
@@ -506,9 +499,9 @@ def render(
                 fmt_rate(r["images_per_s"]),
                 fmt_rate(r["images_per_s_median"]),
                 str(r["epochs_timed"]),
-                "—" if is_base else _ratio_text(_ratio(r["images_per_s"], base_best)),
+                "—" if is_base else ratio_text(_ratio(r["images_per_s"], base_best)),
                 goal,
-                "—" if is_base else _ratio_text(_ratio(r["images_per_s_median"], base_median)),
+                "—" if is_base else ratio_text(_ratio(r["images_per_s_median"], base_median)),
                 f"{r['cpu_ms_per_image']:.2f}",
                 f"{r['sys_ms_per_image']:.2f}",
                 f"{r['minor_faults_per_batch']:,.0f}",
@@ -612,7 +605,7 @@ def render(
     passed = sum(g["status"] == "PASS" for g in goals)
     lines += ["", f"## Goals: {passed}/{len(goals)} PASS", ""]
     for g in goals:
-        ratio = "not measured" if math.isnan(g["ratio"]) else f"{_ratio_text(g['ratio'])}x"
+        ratio = "not measured" if math.isnan(g["ratio"]) else f"{ratio_text(g['ratio'])}x"
         lines.append(f"- {g['status']}: fastimg.Loader / DataLoader, {g['what']}: {ratio} (goal >= {g['target']:g}x)")
     if any(g["status"] == "MISS" for g in goals):
         lines += ["", "Why (this run's measurements):", "", *miss_explanation(results)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import sys
@@ -50,6 +51,15 @@ def machine_info(packages: list[str]) -> dict[str, Any]:
 def fmt_ms(seconds: float) -> str:
     ms = seconds * 1e3
     return f"{ms:.3f}" if ms < 1 else f"{ms:.2f}" if ms < 100 else f"{ms:.0f}"
+
+
+def ratio_text(x: float) -> str:
+    """A ratio truncated, not rounded, so the printed value agrees with PASS/MISS (1.798 must not read as
+    1.80); "n/a" for NaN."""
+    if math.isnan(x):
+        return "n/a"
+    digits = 3 if x < 1 else 2 if x < 10 else 1 if x < 100 else 0
+    return f"{math.floor(x * 10**digits) / 10**digits:.{digits}f}"
 
 
 def fmt_rate(per_s: float) -> str:
