@@ -24,6 +24,11 @@ py::array to_numpy(DecodedImage&& image, bool squeeze_single_channel) {
 }  // namespace
 
 void register_decode(py::module_& m) {
+  // The safety limits' defaults, written once (DecodeLimits); Python reads them from here.
+  const DecodeLimits defaults;
+  m.attr("DEFAULT_MAX_PIXELS") = defaults.max_pixels;
+  m.attr("DEFAULT_MAX_SCANS") = defaults.max_scans;
+  m.attr("DEFAULT_MAX_BYTES") = defaults.max_bytes;
   py::enum_<PixelFormat>(m, "PixelFormat")
       .value("RGB", PixelFormat::RGB)
       .value("L", PixelFormat::L)

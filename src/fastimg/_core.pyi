@@ -7,7 +7,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['CropMode', 'DecodeError', 'Filter', 'Interpolation', 'Layout', 'OutputType', 'PixelFormat', 'ResizeMode', 'TransformSpec', 'build_info', 'crop', 'decode_images', 'default_num_threads', 'forked_after_parallel', 'get_num_threads', 'luminance', 'plan_item', 'random_crop_origins', 'read_files', 'resize', 'rgb_to_rgba', 'rgba_to_rgb', 'run_pipeline', 'sample_uniforms', 'set_num_threads']
+__all__: list[str] = ['CropMode', 'DEFAULT_MAX_BYTES', 'DEFAULT_MAX_PIXELS', 'DEFAULT_MAX_SCANS', 'DecodeError', 'Filter', 'Interpolation', 'Layout', 'OutputType', 'PixelFormat', 'ResizeMode', 'TransformSpec', 'build_info', 'crop', 'decode_images', 'default_num_threads', 'forked_after_parallel', 'get_num_threads', 'luminance', 'plan_item', 'random_crop_origins', 'read_files', 'resize', 'rgb_to_rgba', 'rgba_to_rgb', 'run_pipeline', 'sample_uniforms', 'set_num_threads']
 class DecodeError(ValueError):
     """
     Raised for content that cannot be decoded (empty, truncated, corrupt, not an image, an unsupported variant, over a safety limit); a ValueError. The message names the source and the reason; load_batch also sets the attributes index and source.
@@ -529,3 +529,6 @@ def sample_uniforms(seed: typing.SupportsInt | typing.SupportsIndex, epoch: typi
     """
 def set_num_threads(n: typing.SupportsInt | typing.SupportsIndex) -> None:
     ...
+DEFAULT_MAX_BYTES: int = 1073741824
+DEFAULT_MAX_PIXELS: int = 268435456
+DEFAULT_MAX_SCANS: int = 500

@@ -13,9 +13,10 @@ from ._validate import threads_arg
 
 _MODES = {"RGB": _core.PixelFormat.RGB, "L": _core.PixelFormat.L, "RGBA": _core.PixelFormat.RGBA}
 
-DEFAULT_MAX_PIXELS = 1 << 28
-DEFAULT_MAX_SCANS = 500
-DEFAULT_MAX_BYTES = 1 << 30
+# Defined once, in the core's DecodeLimits.
+DEFAULT_MAX_PIXELS: int = _core.DEFAULT_MAX_PIXELS
+DEFAULT_MAX_SCANS: int = _core.DEFAULT_MAX_SCANS
+DEFAULT_MAX_BYTES: int = _core.DEFAULT_MAX_BYTES
 
 
 def _positive_or_none(value: Any, name: str) -> int:
