@@ -1,7 +1,7 @@
 #include <opencv2/imgproc.hpp>
 
-#include "batch_checks.hpp"
 #include "../cv_view.hpp"
+#include "batch_checks.hpp"
 #include "fastimg/ops.hpp"
 #include "fastimg/parallel.hpp"
 
