@@ -5,17 +5,23 @@
 #include <opencv2/core.hpp>
 
 #include <string_view>
-#include <vector>
 
 #include "../cv_view.hpp"
 #include "format_reader.hpp"
 
 namespace fastimg::detail {
 
-int exif_orientation(const std::uint8_t* data, std::size_t size) {
-  if (size < 14 || std::memcmp(data, "Exif\0\0", 6) != 0) return 0;
-  const std::uint8_t* tiff = data + 6;
-  const std::size_t n = size - 6;
+namespace {
+
+constexpr char kExifPrefix[] = "Exif\0\0";
+
+bool has_exif_prefix(const std::uint8_t* data, std::size_t size) {
+  return size >= 6 && std::memcmp(data, kExifPrefix, 6) == 0;
+}
+
+// Orientation from a bare TIFF structure (what follows "Exif\0\0" in a JPEG, and all of a PNG eXIf).
+int tiff_orientation(const std::uint8_t* tiff, std::size_t n) {
+  if (n < 8) return 0;
   bool little;
   if (tiff[0] == 'I' && tiff[1] == 'I') {
     little = true;
@@ -44,6 +50,12 @@ int exif_orientation(const std::uint8_t* data, std::size_t size) {
     }
   }
   return 0;
+}
+
+}  // namespace
+
+int exif_orientation(const std::uint8_t* data, std::size_t size) {
+  return has_exif_prefix(data, size) ? tiff_orientation(data + 6, size - 6) : 0;
 }
 
 RectF stored_rect(const RectF& d, int orientation, int w, int h) {
@@ -78,12 +90,8 @@ void apply_orientation(const ConstImageView& src, const ImageView& dst, int orie
 }
 
 int exif_block_orientation(const std::uint8_t* data, std::size_t size) {
-  static constexpr char kPrefix[] = "Exif\0\0";
-  if (size >= 6 && std::memcmp(data, kPrefix, 6) == 0) return exif_orientation(data, size);
-  // A bare TIFF structure (PNG eXIf, most WebP EXIF chunks): give it the APP1 prefix the parser expects.
-  std::vector<std::uint8_t> prefixed(kPrefix, kPrefix + 6);
-  prefixed.insert(prefixed.end(), data, data + size);
-  return exif_orientation(prefixed.data(), prefixed.size());
+  // PNG eXIf and most WebP EXIF chunks hold the bare TIFF structure; some WebP writers keep the prefix.
+  return has_exif_prefix(data, size) ? tiff_orientation(data + 6, size - 6) : tiff_orientation(data, size);
 }
 
 int xmp_orientation(const char* xmp, std::size_t size) {
