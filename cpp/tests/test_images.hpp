@@ -22,6 +22,9 @@ struct Image {
         pixels(static_cast<std::size_t>(stride) * h, 0) {}
 
   std::uint8_t& at(int x, int y, int ch) { return pixels[static_cast<std::size_t>(y * stride + x * channels + ch)]; }
+  std::uint8_t at(int x, int y, int ch) const {
+    return pixels[static_cast<std::size_t>(y * stride + x * channels + ch)];
+  }
   ImageView view() { return {pixels.data(), width, height, channels, stride}; }
   ConstImageView cview() const { return {pixels.data(), width, height, channels, stride}; }
 

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -118,6 +119,88 @@ TEST(Resample, HalvingWithAntialiasAveragesNeighbours) {
   // Triangle of support 2 centred at 1.0 and 3.0: weights (1/4, 3/4... normalised) as Pillow.
   EXPECT_NEAR(out[0], (0.75 * 0 + 0.75 * 100 + 0.25 * 200) / 1.75, 1e-3);
   EXPECT_NEAR(out[1], (0.25 * 100 + 0.75 * 200 + 0.75 * 40) / 1.75, 1e-3);
+}
+
+// libjpeg's "fancy" 2x upsampling of a plane (triangle: 3/4 of the nearer sample, 1/4 of the next,
+// edges replicated), in both directions: the reference the planar path folds into its weights.
+Image fancy_upsample(const Image& plane, int width, int height) {
+  Image out(width, height, 1);
+  auto at = [&](int x, int y) {
+    return static_cast<double>(plane.at(std::clamp(x, 0, plane.width - 1), std::clamp(y, 0, plane.height - 1), 0));
+  };
+  for (int y = 0; y < height; ++y) {
+    const int m = y / 2, n = y % 2 == 0 ? m - 1 : m + 1;
+    for (int x = 0; x < width; ++x) {
+      const int i = x / 2, j = x % 2 == 0 ? i - 1 : i + 1;
+      const double v = 0.75 * (0.75 * at(i, m) + 0.25 * at(j, m)) + 0.25 * (0.75 * at(i, n) + 0.25 * at(j, n));
+      out.at(x, y, 0) = static_cast<std::uint8_t>(std::lround(v));
+    }
+  }
+  return out;
+}
+
+TEST(ResamplePlane, MatchesThePackedResamplerOnOneChannel) {
+  const Image img = test::textured(203, 157, 1);
+  detail::ResampleScratch scratch;
+  const detail::PlaneGrid grid{203, 157, 1.0, 1.0};
+  struct Case {
+    double x0, y0, x1, y1;
+    int w, h;
+  };
+  // Shrinks, stretches, a band that does not fill the last group of rows, widths off the SIMD width.
+  for (const Case c : {Case{0, 0, 203, 157, 64, 48}, Case{10.5, 3.25, 190.75, 150.5, 37, 29},
+                       Case{50, 40, 70, 55, 61, 43}, Case{0, 0, 203, 157, 203, 157}, Case{1, 2, 200, 9, 13, 1}}) {
+    for (Filter filter : {Filter::Bilinear, Filter::Bicubic}) {
+      for (bool antialias : {false, true}) {
+        std::vector<float> want(static_cast<std::size_t>(c.w) * c.h), got(want.size());
+        detail::resample_to_float(img.cview(), c.x0, c.y0, c.x1, c.y1, c.w, c.h, filter, antialias, want.data(),
+                                  scratch);
+        for (int lanes : {4, 8}) {
+          if (lanes == 8 && !__builtin_cpu_supports("avx2")) continue;
+          std::fill(got.begin(), got.end(), -1.f);
+          detail::resample_plane(img.cview(), grid, c.x0, c.y0, c.x1, c.y1, c.w, c.h, filter, antialias, got.data(),
+                                 scratch, lanes);
+          for (std::size_t i = 0; i < want.size(); ++i) ASSERT_NEAR(got[i], want[i], 2e-3) << i << " lanes " << lanes;
+        }
+      }
+    }
+  }
+}
+
+TEST(ResamplePlane, HalfResolutionPlaneResamplesAsLibjpegsUpsamplingThenTheFilter) {
+  const Image plane = test::textured(51, 40, 1);  // chroma of a 101 x 80 image (odd width: last sample half used)
+  const Image up = fancy_upsample(plane, 101, 80);
+  detail::ResampleScratch scratch;
+  const detail::PlaneGrid grid{101, 80, 2.0, 2.0};
+  for (bool antialias : {false, true}) {
+    for (const int w : {40, 101, 150}) {
+      const int h = w * 80 / 101;
+      std::vector<float> want(static_cast<std::size_t>(w) * h), got(want.size());
+      detail::resample_to_float(up.cview(), 3, 1, 98, 79, w, h, Filter::Bilinear, antialias, want.data(), scratch);
+      detail::resample_plane(plane.cview(), grid, 3, 1, 98, 79, w, h, Filter::Bilinear, antialias, got.data(), scratch);
+      double total = 0;
+      for (std::size_t i = 0; i < want.size(); ++i) {
+        ASSERT_NEAR(got[i], want[i], 1.0) << i;  // the reference rounds its upsampled pixels to whole levels
+        total += std::abs(got[i] - want[i]);
+      }
+      EXPECT_LT(total / static_cast<double>(want.size()), 0.3);
+    }
+  }
+}
+
+TEST(Finish, YcbcrToRgbUsesJfifConstantsAndClamps) {
+  // Three pixels as planes (Y, then Cb, then Cr): grey, black with full red chroma, white with it.
+  std::vector<float> px = {128, 0, 255, 128, 128, 128, 128, 255, 255};
+  detail::ycbcr_to_rgb(px.data(), 3);
+  EXPECT_FLOAT_EQ(px[0], 128);  // grey stays grey
+  EXPECT_FLOAT_EQ(px[3], 128);
+  EXPECT_FLOAT_EQ(px[6], 128);
+  EXPECT_NEAR(px[1], 1.402f * 127, 1e-3);  // R = Y + 1.402 (Cr - 128)
+  EXPECT_EQ(px[4], 0.f);                   // G below 0: clamped
+  EXPECT_EQ(px[7], 0.f);
+  EXPECT_EQ(px[2], 255.f);  // R above 255: clamped
+  EXPECT_NEAR(px[5], 255 - 0.71414f * 127, 1e-3);
+  EXPECT_EQ(px[8], 255.f);
 }
 
 TEST(Finish, HalfConversionRoundsToNearestEven) {

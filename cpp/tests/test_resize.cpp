@@ -31,6 +31,40 @@ TEST(Resize, AreaHalvingIsTheRoundedBlockMean) {
   }
 }
 
+TEST(Resize, AreaAtUnequalWholeFactorsIsTheBlockMeanOnStridedViews) {
+  for (int c : {1, 3, 4}) {
+    Image src = textured(36, 27, c, /*padding=*/5);
+    Image out(9, 9, c, /*padding=*/3);
+    resize_batch({src.cview()}, {out.view()}, Interpolation::Auto, 2);
+    for (int y = 0; y < 9; ++y)
+      for (int x = 0; x < 9; ++x)
+        for (int ch = 0; ch < c; ++ch) {
+          int sum = 0;
+          for (int dy = 0; dy < 3; ++dy)
+            for (int dx = 0; dx < 4; ++dx) sum += src.at(4 * x + dx, 3 * y + dy, ch);
+          EXPECT_NEAR(out.at(x, y, ch), sum / 12.0, 0.5 + 1e-9) << "c=" << c << " x=" << x << " y=" << y;
+        }
+  }
+}
+
+TEST(Resize, AreaOverBlocksOfThousandsOfPixelsKeepsExactSums) {
+  Image src(600, 40, 3);
+  std::fill(src.pixels.begin(), src.pixels.end(), std::uint8_t{255});
+  src.pixels[7] = 0;  // one dark sample in the first block: its mean is 255 - 255 / 6000, still 255
+  Image out(2, 2, 3);
+  resize_batch({src.cview()}, {out.view()}, Interpolation::Area);
+  for (std::uint8_t v : out.packed()) EXPECT_EQ(v, 255);
+  Image dark = textured(600, 40, 1);
+  Image dark_out(2, 1, 1);
+  resize_batch({dark.cview()}, {dark_out.view()}, Interpolation::Area);
+  for (int x = 0; x < 2; ++x) {
+    int sum = 0;
+    for (int y = 0; y < 40; ++y)
+      for (int t = 0; t < 300; ++t) sum += dark.at(300 * x + t, y, 0);
+    EXPECT_NEAR(dark_out.at(x, 0, 0), sum / 12000.0, 0.5 + 1e-9);
+  }
+}
+
 TEST(Resize, NearestDoublingRepeatsPixels) {
   Image src = textured(7, 5, 3);
   Image out(14, 10, 3);

@@ -153,6 +153,75 @@ bool c_decode(State* s, DecodeArgs* a) {
   return true;
 }
 
+#if JPEG_LIB_VERSION >= 70
+int dct_scaled_size(const jpeg_component_info& c) { return c.DCT_h_scaled_size; }
+int min_dct_scaled_size(const jpeg_decompress_struct& c) { return c.min_DCT_h_scaled_size; }
+#else
+int dct_scaled_size(const jpeg_component_info& c) { return c.DCT_scaled_size; }
+int min_dct_scaled_size(const jpeg_decompress_struct& c) { return c.min_DCT_scaled_size; }
+#endif
+
+struct PlanesArgs {
+  int denom;
+  bool fast_dct;
+  int y1;  // scaled image rows wanted
+  std::vector<std::uint8_t>* buffer;
+  int width[3], height[3], stride[3], rows[3];  // plane sizes (valid samples), row bytes, rows decoded
+  int samp_h[3], samp_v[3], dct[3], max_h, max_v, min_dct;
+};
+
+// Raw-data decode: whole iMCU rows, each component into its own plane, until y1 is covered.
+bool c_decode_planes(State* s, PlanesArgs* a) {
+  if (setjmp(s->jump)) {
+    jpeg_abort_decompress(&s->cinfo);
+    return false;
+  }
+  j_decompress_ptr c = &s->cinfo;
+  c->scale_num = 1;
+  c->scale_denom = static_cast<unsigned>(a->denom);
+  c->dct_method = a->fast_dct ? JDCT_IFAST : JDCT_ISLOW;
+  c->raw_data_out = TRUE;
+  jpeg_start_decompress(c);
+  a->max_h = c->max_h_samp_factor;
+  a->max_v = c->max_v_samp_factor;
+  a->min_dct = min_dct_scaled_size(*c);
+  const int lines_per_row = a->max_v * a->min_dct;  // scaled image rows per iMCU row
+  const int imcu_rows = std::min(static_cast<int>(c->total_iMCU_rows), (a->y1 + lines_per_row - 1) / lines_per_row);
+  std::size_t offsets[3], total = 0;
+  for (int p = 0; p < 3; ++p) {
+    const jpeg_component_info& comp = c->comp_info[p];
+    a->samp_h[p] = comp.h_samp_factor;
+    a->samp_v[p] = comp.v_samp_factor;
+    a->dct[p] = dct_scaled_size(comp);
+    a->width[p] = static_cast<int>(comp.downsampled_width);
+    a->height[p] = static_cast<int>(comp.downsampled_height);
+    // libjpeg writes whole blocks, dummy ones of a partial MCU included: room for every block of the row.
+    const int blocks =
+        (static_cast<int>(comp.width_in_blocks) + comp.h_samp_factor - 1) / comp.h_samp_factor * comp.h_samp_factor;
+    a->stride[p] = (blocks * a->dct[p] + 31) / 32 * 32;
+    a->rows[p] = imcu_rows * comp.v_samp_factor * a->dct[p];
+    offsets[p] = total;
+    total += static_cast<std::size_t>(a->stride[p]) * static_cast<std::size_t>(a->rows[p]);
+  }
+  a->buffer->resize(total);
+  std::uint8_t* base = a->buffer->data();
+  // Row pointers for one iMCU row per component (at most 4 * 16 rows each).
+  JSAMPROW rows[3][64];
+  JSAMPARRAY planes[3] = {rows[0], rows[1], rows[2]};
+  for (int r = 0; r < imcu_rows; ++r) {
+    for (int p = 0; p < 3; ++p) {
+      const int n = a->samp_v[p] * a->dct[p];
+      for (int k = 0; k < n; ++k) {
+        rows[p][k] = base + offsets[p] + static_cast<std::size_t>(r * n + k) * static_cast<std::size_t>(a->stride[p]);
+      }
+    }
+    jpeg_read_raw_data(c, planes, static_cast<JDIMENSION>(lines_per_row));
+  }
+  a->y1 = imcu_rows * lines_per_row;
+  jpeg_abort_decompress(c);
+  return true;
+}
+
 // Adobe applications store CMYK inverted (0 = full ink), which is what libjpeg hands back for files
 // with an Adobe marker; others store it plainly.
 void cmyk_to_rgb(const std::uint8_t* cmyk, std::uint8_t* out, std::size_t pixels, bool inverted, int out_channels) {
@@ -197,6 +266,7 @@ JpegHeader JpegReader::read_header(const std::uint8_t* data, std::size_t size, c
   h.height = static_cast<int>(c.image_height);
   h.components = c.num_components;
   h.cmyk = c.jpeg_color_space == JCS_CMYK || c.jpeg_color_space == JCS_YCCK;
+  h.ycbcr = c.num_components == 3 && c.jpeg_color_space == JCS_YCbCr;
   if (h.width <= 0 || h.height <= 0 || c.image_width > 65535 || c.image_height > 65535) {
     jpeg_abort_decompress(&s->cinfo);
     throw DecodeError(detail::concat("invalid JPEG: bad dimensions ", c.image_width, "x", c.image_height));
@@ -299,6 +369,27 @@ DecodedRegion JpegReader::decode(int denom, PixelFormat mode, int x0, int x1, in
   r.x0 = a.out_x0;
   r.y0 = y0;
   return r;
+}
+
+DecodedPlanes JpegReader::decode_planes(int denom, int y1, std::vector<std::uint8_t>& buffer) {
+  State* s = state_.get();
+  PlanesArgs a{};
+  a.denom = denom;
+  a.fast_dct = fast_dct_;
+  a.y1 = y1;
+  a.buffer = &buffer;
+  if (!c_decode_planes(s, &a)) throw DecodeError(std::string("corrupt JPEG: ") + s->message);
+  DecodedPlanes out;
+  std::size_t offset = 0;
+  for (int p = 0; p < 3; ++p) {
+    const int rows = std::min(a.rows[p], a.height[p]);
+    out.planes[p] = {buffer.data() + offset, a.width[p], rows, 1, static_cast<std::ptrdiff_t>(a.stride[p])};
+    offset += static_cast<std::size_t>(a.stride[p]) * static_cast<std::size_t>(a.rows[p]);
+    // Scaled image pixels per plane sample: (max factor x smallest block) / (own factor x own block).
+    out.scale_x[p] = static_cast<double>(a.max_h * a.min_dct) / (a.samp_h[p] * a.dct[p]);
+    out.scale_y[p] = static_cast<double>(a.max_v * a.min_dct) / (a.samp_v[p] * a.dct[p]);
+  }
+  return out;
 }
 
 JpegReader& thread_jpeg_reader() {

@@ -17,6 +17,7 @@ struct JpegHeader {
   int components = 0;
   bool cmyk = false;    // CMYK or YCCK: decoded as CMYK and converted by us
   int orientation = 1;  // EXIF tag 0x0112, 1..8
+  bool ycbcr = false;   // three components stored as YCbCr: decode_planes() applies
 };
 
 // Pixels of rows [y0, y0 + view.height) and columns [x0, x0 + view.width) of the image decoded at
@@ -25,6 +26,15 @@ struct DecodedRegion {
   ConstImageView view;
   int x0 = 0;
   int y0 = 0;
+};
+
+// The Y, Cb and Cr planes of a YCbCr JPEG at 1/denom, as libjpeg's raw-data output delivers them: no
+// chroma upsampling, no colour conversion. Sample i of plane p covers the scaled image's pixels
+// [i * scale_x[p], (i + 1) * scale_x[p]) (JPEG's centred chroma siting), and likewise down.
+struct DecodedPlanes {
+  ConstImageView planes[3];  // one channel each; the rows decoded so far
+  double scale_x[3] = {1, 1, 1};
+  double scale_y[3] = {1, 1, 1};
 };
 
 class JpegReader {
@@ -48,6 +58,11 @@ class JpegReader {
   // to whole iMCUs) into `buffer`, converted to `mode`. Truncated or corrupt data that affects these
   // rows throws DecodeError; the decoder is ready for the next read_header() either way.
   DecodedRegion decode(int denom, PixelFormat mode, int x0, int x1, int y0, int y1, std::vector<std::uint8_t>& buffer);
+
+  // Decodes at 1/denom the Y, Cb and Cr planes (header().ycbcr must hold) from the top through at least
+  // scaled row y1 of every plane's area: raw-data output cannot skip rows or crop columns, but it stops
+  // early. Errors as decode().
+  DecodedPlanes decode_planes(int denom, int y1, std::vector<std::uint8_t>& buffer);
 
   struct State;  // libjpeg objects; defined in the .cpp
 

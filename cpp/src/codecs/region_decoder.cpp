@@ -23,6 +23,7 @@ OpenedImage RegionDecoder::open(const std::uint8_t* data, std::size_t size, Pixe
     opened_.width = h.width;
     opened_.height = h.height;
     opened_.orientation = use_exif ? h.orientation : 1;
+    opened_.planar = h.ycbcr && mode == PixelFormat::RGB;
     return opened_;
   }
   if (opened_.format == ImageFormat::Unknown) {
@@ -75,6 +76,10 @@ DecodedRegion RegionDecoder::decode(int factor, int x0, int x1, int y0, int y1) 
   r.view = {full.row(y0) + static_cast<std::ptrdiff_t>(x0) * full.channels, x1 - x0, y1 - y0, full.channels,
             full.stride};
   return r;
+}
+
+DecodedPlanes RegionDecoder::decode_planes(int factor, int y1) {
+  return thread_jpeg_reader().decode_planes(factor, y1, buffer_);
 }
 
 DecodedImage RegionDecoder::take(const DecodedRegion& region) {

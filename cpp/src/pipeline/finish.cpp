@@ -22,27 +22,59 @@ void orient_floats(const float* src, int w, int h, int c, int orientation, float
   }
 }
 
+namespace {
+
+// Branch-free clamp the compiler vectorises (std::min/max keep NaN ordering rules that block it here).
+inline float clamp255(float v) {
+  v = v > 0.f ? v : 0.f;
+  return v < 255.f ? v : 255.f;
+}
+
+__attribute__((target_clones("avx2", "default"))) void ycbcr_rows(float* __restrict y, float* __restrict cb,
+                                                                  float* __restrict cr, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const float l = y[i], u = cb[i] - 128.f, v = cr[i] - 128.f;
+    y[i] = clamp255(l + 1.402f * v);
+    cb[i] = clamp255(l - 0.34414f * u - 0.71414f * v);
+    cr[i] = clamp255(l + 1.772f * u);
+  }
+}
+
+}  // namespace
+
+void ycbcr_to_rgb(float* planes, std::size_t n) { ycbcr_rows(planes, planes + n, planes + 2 * n, n); }
+
+void to_planes(const float* packed, std::size_t n, float* planes) {
+  for (std::size_t i = 0; i < n; ++i) {
+    planes[i] = packed[3 * i];
+    planes[n + i] = packed[3 * i + 1];
+    planes[2 * n + i] = packed[3 * i + 2];
+  }
+}
+
 void color_jitter(float* px, int width, int height, const ItemPlan& plan) {
   const std::size_t n = static_cast<std::size_t>(width) * height;
+  float *r = px, *g = px + n, *b = px + 2 * n;
   auto clamp = [](float v) { return std::min(255.f, std::max(0.f, v)); };
   // torchvision's rgb_to_grayscale weights.
-  auto gray = [](const float* p) { return 0.2989f * p[0] + 0.587f * p[1] + 0.114f * p[2]; };
+  auto gray = [&](std::size_t i) { return 0.2989f * r[i] + 0.587f * g[i] + 0.114f * b[i]; };
   for (int step : plan.jitter_order) {
     if (step == 0 && plan.brightness != 1.0) {
       const auto f = static_cast<float>(plan.brightness);
       for (std::size_t i = 0; i < 3 * n; ++i) px[i] = clamp(px[i] * f);
     } else if (step == 1 && plan.contrast != 1.0) {
       double total = 0;
-      for (std::size_t i = 0; i < n; ++i) total += gray(px + 3 * i);
+      for (std::size_t i = 0; i < n; ++i) total += gray(i);
       const auto mean = static_cast<float>(total / static_cast<double>(n));
       const auto f = static_cast<float>(plan.contrast);
       for (std::size_t i = 0; i < 3 * n; ++i) px[i] = clamp(f * px[i] + (1 - f) * mean);
     } else if (step == 2 && plan.saturation != 1.0) {
       const auto f = static_cast<float>(plan.saturation);
       for (std::size_t i = 0; i < n; ++i) {
-        float* p = px + 3 * i;
-        const float g = gray(p);
-        for (int c = 0; c < 3; ++c) p[c] = clamp(f * p[c] + (1 - f) * g);
+        const float v = gray(i);
+        r[i] = clamp(f * r[i] + (1 - f) * v);
+        g[i] = clamp(f * g[i] + (1 - f) * v);
+        b[i] = clamp(f * b[i] + (1 - f) * v);
       }
     }
   }
@@ -78,59 +110,38 @@ struct Affine {
   float scale[3], shift[3];
 };
 
-// Planar (NCHW) rows: three output planes, one pass over the interleaved floats. Written as one loop
-// with a grouped stride-3 read so the compiler vectorises it (AVX2 clone where available).
+// One output row of one channel (NCHW): a flat multiply-add the compiler vectorises.
 template <class T, class Cvt>
-inline void planar_row(const float* row, int w, bool flip, const Affine& a, T* r, T* g, T* b, Cvt cvt) {
+inline void plane_row(const float* __restrict row, int w, bool flip, float scale, float shift, T* __restrict out,
+                      Cvt cvt) {
   if (!flip) {
-    for (int x = 0; x < w; ++x) {
-      r[x] = cvt(row[3 * x] * a.scale[0] + a.shift[0]);
-      g[x] = cvt(row[3 * x + 1] * a.scale[1] + a.shift[1]);
-      b[x] = cvt(row[3 * x + 2] * a.scale[2] + a.shift[2]);
-    }
+    for (int x = 0; x < w; ++x) out[x] = cvt(row[x] * scale + shift);
   } else {
-    const float* last = row + 3 * (w - 1);
-    for (int x = 0; x < w; ++x) {
-      r[x] = cvt(last[-3 * x] * a.scale[0] + a.shift[0]);
-      g[x] = cvt(last[-3 * x + 1] * a.scale[1] + a.shift[1]);
-      b[x] = cvt(last[-3 * x + 2] * a.scale[2] + a.shift[2]);
-    }
-  }
-}
-
-// Interleaved (NHWC) rows: a flat multiply-add against per-position scale/shift patterns.
-template <class T, class Cvt>
-inline void interleaved_row(const float* row, int w, bool flip, const float* scale, const float* shift, T* out,
-                            Cvt cvt) {
-  if (!flip) {
-    for (int i = 0; i < 3 * w; ++i) out[i] = cvt(row[i] * scale[i] + shift[i]);
-  } else {
-    for (int x = 0; x < w; ++x) {
-      const float* p = row + 3 * (w - 1 - x);
-      for (int c = 0; c < 3; ++c) out[3 * x + c] = cvt(p[c] * scale[c] + shift[c]);
-    }
+    const float* last = row + (w - 1);
+    for (int x = 0; x < w; ++x) out[x] = cvt(last[-x] * scale + shift);
   }
 }
 
 template <class T, class Cvt>
-void write_all(const float* px, const TransformSpec& s, bool flip, const Affine& a, T* out, Cvt cvt) {
+void write_all(const float* planes, const TransformSpec& s, bool flip, const Affine& a, T* out, Cvt cvt) {
   const int w = s.width, h = s.height;
-  const std::size_t plane = static_cast<std::size_t>(w) * h;
+  const std::size_t n = static_cast<std::size_t>(w) * h;
   if (s.layout == Layout::NCHW) {
-    for (int y = 0; y < h; ++y) {
-      T* r = out + static_cast<std::size_t>(y) * w;
-      planar_row(px + static_cast<std::size_t>(y) * w * 3, w, flip, a, r, r + plane, r + 2 * plane, cvt);
+    for (int c = 0; c < 3; ++c) {
+      for (int y = 0; y < h; ++y) {
+        const std::size_t at = c * n + static_cast<std::size_t>(y) * w;
+        plane_row(planes + at, w, flip, a.scale[c], a.shift[c], out + at, cvt);
+      }
     }
     return;
   }
-  std::vector<float> scale(static_cast<std::size_t>(3) * w), shift(static_cast<std::size_t>(3) * w);
-  for (int i = 0; i < 3 * w; ++i) {
-    scale[static_cast<std::size_t>(i)] = a.scale[i % 3];
-    shift[static_cast<std::size_t>(i)] = a.shift[i % 3];
-  }
   for (int y = 0; y < h; ++y) {
-    interleaved_row(px + static_cast<std::size_t>(y) * w * 3, w, flip, scale.data(), shift.data(),
-                    out + static_cast<std::size_t>(y) * w * 3, cvt);
+    const std::size_t row = static_cast<std::size_t>(y) * w;
+    T* o = out + 3 * row;
+    for (int x = 0; x < w; ++x) {
+      const std::size_t at = row + static_cast<std::size_t>(flip ? w - 1 - x : x);
+      for (int c = 0; c < 3; ++c) o[3 * x + c] = cvt(planes[c * n + at] * a.scale[c] + a.shift[c]);
+    }
   }
 }
 

@@ -1,5 +1,6 @@
-// Internal: the last steps of an item on float pixels (0..255, packed HWC, 3 channels): orientation,
-// colour jitter, and the single pass that flips, normalises and writes the output dtype and layout.
+// Internal: the last steps of an item on float pixels (0..255) held as three planes (R, G, B, each
+// width x height, row-major, one after the other): colour conversion, orientation, colour jitter, and
+// the single pass that flips, normalises and writes the output dtype and layout.
 #pragma once
 
 #include <cstdint>
@@ -9,16 +10,23 @@
 
 namespace fastimg::detail {
 
+// JFIF's YCbCr -> RGB (libjpeg's constants) on planes, in place, clamped to 0..255 as a decoder's
+// 8-bit output is.
+void ycbcr_to_rgb(float* planes, std::size_t pixels);
+
+// Packed HWC (3 channels) to the three planes.
+void to_planes(const float* packed, std::size_t pixels, float* planes);
+
 // Reorders a width x height float image (stored orientation) into `dst` as displayed.
 void orient_floats(const float* src, int width, int height, int channels, int orientation, float* dst);
 
 // torchvision ColorJitter's brightness, contrast and saturation in plan.jitter_order, clamping to the
 // valid range after each step as torchvision does on float tensors.
-void color_jitter(float* pixels, int width, int height, const ItemPlan& plan);
+void color_jitter(float* planes, int width, int height, const ItemPlan& plan);
 
 // Writes the item into its output slot: optional horizontal flip, (v / 255 - mean) / std for floats,
 // rounding for uint8, NCHW or NHWC.
-void write_output(const float* pixels, const TransformSpec& spec, bool flip, std::uint8_t* slot);
+void write_output(const float* planes, const TransformSpec& spec, bool flip, std::uint8_t* slot);
 
 // IEEE half from float, rounding to nearest even (also exposed for tests).
 std::uint16_t float_to_half(float value);

@@ -11,9 +11,16 @@ namespace fastimg::detail {
 // Reused between calls on one thread so the hot path allocates nothing.
 struct ResampleScratch {
   std::vector<int> x_start, x_count, y_start, y_count;
-  std::vector<float> x_weights, y_weights, rows, out_row;
+  std::vector<float> x_weights, y_weights, rows, out_row, band;
   int x_taps = 0, y_taps = 0;
 };
+
+// Per output position: first source index, tap count and weights normalised to sum 1 (Pillow's
+// precompute_coeffs, with the box [in0, in1) given in real coordinates); returns the stride of `weights`
+// per position. W is float or double.
+template <typename W>
+int coefficients(double in0, double in1, int in_size, int out_size, Filter filter, bool antialias,
+                 std::vector<int>& start, std::vector<int>& count, std::vector<W>& weights);
 
 // Resamples the rectangle [x0, x1) x [y0, y1) of `src` (pixel i covers [i, i + 1); taps are clipped to
 // src) to out_width x out_height and writes float pixels 0..255, packed HWC, into `dst`.
@@ -25,6 +32,21 @@ void vertical_pass(const std::uint8_t* first_row, std::ptrdiff_t stride, std::si
 
 void resample_to_float(const ConstImageView& src, double x0, double y0, double x1, double y1, int out_width,
                        int out_height, Filter filter, bool antialias, float* dst, ResampleScratch& scratch);
+
+// How a plane's samples sit on the image grid: sample i covers image pixels [i * scale, (i + 1) * scale).
+struct PlaneGrid {
+  int image_width, image_height;
+  double scale_x, scale_y;
+};
+
+// resample_to_float for one-channel planes (the JPEG pipeline's Y, Cb and Cr) whose samples may each
+// cover several image pixels (subsampled chroma). The rectangle is in image pixels; a plane at half
+// resolution is resampled as libjpeg's upsampling followed by the filter would (one set of weights).
+// Writes `dst` row-major, in bands of `lanes` output rows (4: SSE, 8: AVX2; 0: the widest the CPU has)
+// so that the horizontal pass is SIMD too.
+void resample_plane(const ConstImageView& src, const PlaneGrid& grid, double x0, double y0, double x1, double y1,
+                    int out_width, int out_height, Filter filter, bool antialias, float* dst, ResampleScratch& scratch,
+                    int lanes = 0);
 
 // Pillow's own arithmetic, for exact mode: fixed-point weights, the horizontal pass first into uint8 rows,
 // then the vertical one, each rounded and clipped as Pillow's ImagingResample does, so the output (whole

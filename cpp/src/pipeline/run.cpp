@@ -15,12 +15,98 @@ namespace {
 
 struct ItemScratch {
   detail::ResampleScratch resample;
-  std::vector<float> pixels, turned;
+  std::vector<float> packed, planes, turned;
 };
 
 ItemScratch& thread_scratch() {
   thread_local ItemScratch scratch;
   return scratch;
+}
+
+// The source rectangle in the reduced image's pixels, and the output size before orientation.
+struct Geometry {
+  double x0, y0, x1, y1;
+  int out_w, out_h;
+};
+
+// A YCbCr JPEG's planes, each resampled from its own grid (chroma at its subsampled resolution) to the
+// output grid, then converted to RGB there: no chroma upsampling or colour conversion at source size.
+void resample_planar(detail::RegionDecoder& decoder, int factor, const Geometry& g, const TransformSpec& spec,
+                     ItemScratch& scratch) {
+  // Raw-data decoding runs from the top; it stops below the last row any plane's filter reads (chroma
+  // reaches up to 4 stored rows per sample).
+  const double shrink = (g.y1 - g.y0) / g.out_h;
+  const int y_need = static_cast<int>(std::ceil(g.y1 + 2.0 * std::max(shrink, 4.0) + 4.0));
+  int image_w = 0, image_h = 0;
+  decoder.reduced_size(factor, image_w, image_h);  // before decoding: libjpeg answers only until then
+  const detail::DecodedPlanes planes = decoder.decode_planes(factor, y_need);
+  const std::size_t n = static_cast<std::size_t>(g.out_w) * g.out_h;
+  float* out = scratch.planes.data();
+  for (int p = 0; p < 3; ++p) {
+    const detail::PlaneGrid grid{image_w,
+                                 std::min(image_h, static_cast<int>(planes.planes[p].height * planes.scale_y[p])),
+                                 planes.scale_x[p], planes.scale_y[p]};
+    detail::resample_plane(planes.planes[p], grid, g.x0, g.y0, g.x1, g.y1, g.out_w, g.out_h, spec.filter,
+                           spec.antialias, out + p * n, scratch.resample);
+  }
+  detail::ycbcr_to_rgb(out, n);
+}
+
+// Any other image: decode the region the filter reads as packed RGB, resample, then split the planes.
+void resample_packed(detail::RegionDecoder& decoder, int factor, const Geometry& g, const TransformSpec& spec,
+                     ItemScratch& scratch) {
+  int reduced_w = 0, reduced_h = 0;
+  decoder.reduced_size(factor, reduced_w, reduced_h);
+  const double margin_x = detail::filter_reach(spec.filter, spec.antialias, (g.x1 - g.x0) / g.out_w) + 1.0;
+  const double margin_y = detail::filter_reach(spec.filter, spec.antialias, (g.y1 - g.y0) / g.out_h) + 1.0;
+  const int ix0 = std::max(0, static_cast<int>(std::floor(g.x0 - margin_x)));
+  const int ix1 = std::min(reduced_w, static_cast<int>(std::ceil(g.x1 + margin_x)));
+  const int iy0 = std::max(0, static_cast<int>(std::floor(g.y0 - margin_y)));
+  const int iy1 = std::min(reduced_h, static_cast<int>(std::ceil(g.y1 + margin_y)));
+  const detail::DecodedRegion region = decoder.decode(factor, ix0, ix1, iy0, iy1);
+
+  const std::size_t n = static_cast<std::size_t>(g.out_w) * g.out_h;
+  scratch.packed.resize(3 * n + 4);
+  float* px = scratch.packed.data();
+  const double rx0 = g.x0 - region.x0, ry0 = g.y0 - region.y0, rx1 = g.x1 - region.x0, ry1 = g.y1 - region.y0;
+  if (spec.exact) {
+    ConstImageView view = region.view;
+    double bx0 = rx0, by0 = ry0, bx1 = rx1, by1 = ry1;
+    if (spec.crop == CropMode::RandomResized) {
+      // torchvision crops before it resizes here: the filter sees only the (whole-pixel) crop box.
+      const int cx = std::max(0, static_cast<int>(std::floor(rx0))),
+                cy = std::max(0, static_cast<int>(std::floor(ry0)));
+      view.data = view.row(cy) + static_cast<std::ptrdiff_t>(cx) * view.channels;
+      view.width = std::min(view.width - cx, static_cast<int>(std::ceil(rx1)) - cx);
+      view.height = std::min(view.height - cy, static_cast<int>(std::ceil(ry1)) - cy);
+      bx0 -= cx, bx1 -= cx, by0 -= cy, by1 -= cy;
+    }
+    detail::resample_like_pillow(view, bx0, by0, bx1, by1, g.out_w, g.out_h, spec.filter, spec.antialias, px);
+  } else {
+    detail::resample_to_float(region.view, rx0, ry0, rx1, ry1, g.out_w, g.out_h, spec.filter, spec.antialias, px,
+                              scratch.resample);
+  }
+  if (spec.filter == Filter::Bicubic && !spec.exact) {  // overshoot: Pillow's output is uint8, clipped to 0..255
+    for (std::size_t i = 0; i < 3 * n; ++i) px[i] = std::min(255.f, std::max(0.f, px[i]));
+  }
+  detail::to_planes(px, n, scratch.planes.data());
+}
+
+// Whether the planar path costs less than decoding the region as RGB. Raw-data output decodes every
+// column of every row down to the crop's bottom; the RGB path decodes only the crop's rows and columns
+// (skipped rows cost their entropy decoding alone) but upsamples, converts and resamples three full
+// channels there. A crop kept at its own size goes the RGB way too: libjpeg's own pixels, exactly.
+bool planar_pays(const detail::OpenedImage& im, detail::RegionDecoder& decoder, int factor, const Geometry& g,
+                 const TransformSpec& spec) {
+  if (!im.planar || spec.exact || spec.filter == Filter::Nearest) return false;
+  const double crop_w = g.x1 - g.x0, crop_h = g.y1 - g.y0;
+  if (crop_w <= g.out_w && crop_h <= g.out_h) return false;
+  int w = 0, h = 0;
+  decoder.reduced_size(factor, w, h);
+  const double planar_area = static_cast<double>(w) * std::min<double>(h, g.y1 + 16);
+  const double rgb_area = std::min<double>(w, crop_w + 32) * std::min<double>(h, crop_h + 16);
+  // An RGB pixel of the region costs about 1.6 raw-data ones (measured on ImageNet-sized RandomResizedCrop).
+  return planar_area <= 1.6 * rgb_area;
 }
 
 // One item, from encoded bytes to its output slot.
@@ -42,54 +128,28 @@ void run_item(const std::uint8_t* data, std::size_t size, const TransformSpec& s
   const int factor = !may_reduce ? 1 : decoder.largest_reduction([&](int f, int, int) {
     return (rect.x1 - rect.x0) / f >= out_w && (rect.y1 - rect.y0) / f >= out_h;
   });
-  int reduced_w = 0, reduced_h = 0;
-  decoder.reduced_size(factor, reduced_w, reduced_h);
   // Reduced pixel i covers stored pixels [i * factor, (i + 1) * factor); the last one may be partial.
-  const double fx = 1.0 / factor, fy = 1.0 / factor;
-  const double x0 = rect.x0 * fx, x1 = rect.x1 * fx, y0 = rect.y0 * fy, y1 = rect.y1 * fy;
-
-  // Decode only the rows and columns the filter reads.
-  const double margin_x = detail::filter_reach(spec.filter, spec.antialias, (x1 - x0) / out_w) + 1.0;
-  const double margin_y = detail::filter_reach(spec.filter, spec.antialias, (y1 - y0) / out_h) + 1.0;
-  const int ix0 = std::max(0, static_cast<int>(std::floor(x0 - margin_x)));
-  const int ix1 = std::min(reduced_w, static_cast<int>(std::ceil(x1 + margin_x)));
-  const int iy0 = std::max(0, static_cast<int>(std::floor(y0 - margin_y)));
-  const int iy1 = std::min(reduced_h, static_cast<int>(std::ceil(y1 + margin_y)));
-  const detail::DecodedRegion region = decoder.decode(factor, ix0, ix1, iy0, iy1);
+  const double f = factor;
+  const Geometry g{rect.x0 / f, rect.y0 / f, rect.x1 / f, rect.y1 / f, out_w, out_h};
 
   ItemScratch& scratch = thread_scratch();
-  const std::size_t floats = static_cast<std::size_t>(spec.width) * spec.height * 3;
-  scratch.pixels.resize(floats);
-  const double rx0 = x0 - region.x0, ry0 = y0 - region.y0, rx1 = x1 - region.x0, ry1 = y1 - region.y0;
-  if (spec.exact) {
-    ConstImageView view = region.view;
-    double bx0 = rx0, by0 = ry0, bx1 = rx1, by1 = ry1;
-    if (spec.crop == CropMode::RandomResized) {
-      // torchvision crops before it resizes here: the filter sees only the (whole-pixel) crop box.
-      const int cx = std::max(0, static_cast<int>(std::floor(rx0))),
-                cy = std::max(0, static_cast<int>(std::floor(ry0)));
-      view.data = view.row(cy) + static_cast<std::ptrdiff_t>(cx) * view.channels;
-      view.width = std::min(view.width - cx, static_cast<int>(std::ceil(rx1)) - cx);
-      view.height = std::min(view.height - cy, static_cast<int>(std::ceil(ry1)) - cy);
-      bx0 -= cx, bx1 -= cx, by0 -= cy, by1 -= cy;
-    }
-    detail::resample_like_pillow(view, bx0, by0, bx1, by1, out_w, out_h, spec.filter, spec.antialias,
-                                 scratch.pixels.data());
+  const std::size_t n = static_cast<std::size_t>(spec.width) * spec.height;
+  scratch.planes.resize(3 * n);
+  if (planar_pays(im, decoder, factor, g, spec)) {
+    resample_planar(decoder, factor, g, spec, scratch);
   } else {
-    detail::resample_to_float(region.view, rx0, ry0, rx1, ry1, out_w, out_h, spec.filter, spec.antialias,
-                              scratch.pixels.data(), scratch.resample);
+    resample_packed(decoder, factor, g, spec, scratch);
   }
-  float* pixels = scratch.pixels.data();
-  if (spec.filter == Filter::Bicubic && !spec.exact) {  // overshoot: Pillow's output is uint8, clipped to 0..255
-    for (std::size_t i = 0; i < floats; ++i) pixels[i] = std::min(255.f, std::max(0.f, pixels[i]));
-  }
+  float* planes = scratch.planes.data();
   if (im.orientation != 1) {
-    scratch.turned.resize(floats);
-    detail::orient_floats(pixels, out_w, out_h, 3, im.orientation, scratch.turned.data());
-    pixels = scratch.turned.data();
+    scratch.turned.resize(3 * n);
+    for (int p = 0; p < 3; ++p) {
+      detail::orient_floats(planes + p * n, out_w, out_h, 1, im.orientation, scratch.turned.data() + p * n);
+    }
+    planes = scratch.turned.data();
   }
-  detail::color_jitter(pixels, spec.width, spec.height, plan);
-  detail::write_output(pixels, spec, plan.flip, slot);
+  detail::color_jitter(planes, spec.width, spec.height, plan);
+  detail::write_output(planes, spec, plan.flip, slot);
 }
 
 // The warnings recorded per position, in order (positions whose item failed have none).

@@ -1,0 +1,189 @@
+#include <immintrin.h>
+#include <algorithm>
+#include <cstring>
+
+#include "resample.hpp"
+
+namespace fastimg::detail {
+namespace {
+
+// Folds the decoder's chroma upsampling into the weights, so that a plane resamples as the RGB image
+// Pillow (libjpeg) would have made from it: an upsampled pixel x is a fixed mix of plane samples (factor
+// 2: libjpeg's "fancy" triangle, 3/4 of the sample under x and 1/4 of its neighbour on x's side; other
+// factors: replication), so weights over image pixels become weights over plane samples.
+int fold_upsampling(int factor, int plane_size, int out_size, int taps, std::vector<int>& start,
+                    std::vector<int>& count, std::vector<float>& weights, std::vector<float>& folded) {
+  const int folded_taps = taps / factor + 4;
+  folded.assign(static_cast<std::size_t>(out_size) * folded_taps, 0.f);
+  auto clamp = [&](int m) { return std::min(std::max(m, 0), plane_size - 1); };
+  for (int i = 0; i < out_size; ++i) {
+    const int lo = start[i];
+    const int first = std::max(0, lo / factor - 1);
+    const float* w = &weights[static_cast<std::size_t>(i) * taps];
+    float* f = &folded[static_cast<std::size_t>(i) * folded_taps];
+    int used = 1;
+    for (int k = 0; k < count[i]; ++k) {
+      const int x = lo + k, m = clamp(x / factor);
+      if (factor == 2) {
+        const int other = clamp(x % 2 == 0 ? m - 1 : m + 1);
+        f[m - first] += 0.75f * w[k];
+        f[other - first] += 0.25f * w[k];
+        used = std::max(used, std::max(m, other) - first + 1);
+      } else {
+        f[m - first] += w[k];
+        used = std::max(used, m - first + 1);
+      }
+    }
+    start[i] = first;
+    count[i] = used;
+  }
+  weights.swap(folded);
+  return folded_taps;
+}
+
+// Per-output coefficients for one axis of a plane whose samples each cover `factor` image pixels.
+int plane_coefficients(double in0, double in1, int image_size, int plane_size, double factor, int out_size,
+                       Filter filter, bool antialias, std::vector<int>& start, std::vector<int>& count,
+                       std::vector<float>& weights, std::vector<float>& folded) {
+  const int whole = static_cast<int>(factor);
+  if (whole == factor && (whole == 2 || whole == 4)) {
+    const int taps = coefficients(in0, in1, image_size, out_size, filter, antialias, start, count, weights);
+    return fold_upsampling(whole, plane_size, out_size, taps, start, count, weights, folded);
+  }
+  return coefficients(in0 / factor, in1 / factor, plane_size, out_size, filter, antialias, start, count, weights);
+}
+
+// One band of L output rows: `rows` holds the L vertically resampled rows (span_l floats apart); they
+// are transposed so each horizontal tap is one L-lane multiply-add across the band, then transposed back
+// into the first n rows of `out`.
+struct Band {
+  const float* rows;
+  std::size_t span_l;
+  const ResampleScratch* s;
+  int first;
+  std::size_t width;
+  float* cols;
+  float* band;
+  float* out;
+  int n;
+};
+
+void band_sse(const Band& b) {
+  const ResampleScratch& s = *b.s;
+  const std::size_t sl = b.span_l;
+  for (std::size_t c = 0; c < sl; c += 4) {
+    __m128 r0 = _mm_loadu_ps(b.rows + c), r1 = _mm_loadu_ps(b.rows + sl + c);
+    __m128 r2 = _mm_loadu_ps(b.rows + 2 * sl + c), r3 = _mm_loadu_ps(b.rows + 3 * sl + c);
+    _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+    _mm_storeu_ps(b.cols + 4 * c, r0);
+    _mm_storeu_ps(b.cols + 4 * c + 4, r1);
+    _mm_storeu_ps(b.cols + 4 * c + 8, r2);
+    _mm_storeu_ps(b.cols + 4 * c + 12, r3);
+  }
+  for (std::size_t i = 0; i < b.width; ++i) {
+    const float* wt = &s.x_weights[i * static_cast<std::size_t>(s.x_taps)];
+    const float* p = b.cols + 4 * static_cast<std::size_t>(s.x_start[i] - b.first);
+    __m128 acc = _mm_setzero_ps();
+    for (int k = 0; k < s.x_count[i]; ++k, p += 4)
+      acc = _mm_add_ps(acc, _mm_mul_ps(_mm_set1_ps(wt[k]), _mm_loadu_ps(p)));
+    _mm_storeu_ps(b.band + 4 * i, acc);
+  }
+  std::size_t i = 0;
+  for (; i + 4 <= b.width; i += 4) {
+    __m128 r0 = _mm_loadu_ps(b.band + 4 * i), r1 = _mm_loadu_ps(b.band + 4 * i + 4);
+    __m128 r2 = _mm_loadu_ps(b.band + 4 * i + 8), r3 = _mm_loadu_ps(b.band + 4 * i + 12);
+    _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+    const __m128 row[4] = {r0, r1, r2, r3};
+    for (int r = 0; r < b.n; ++r) _mm_storeu_ps(b.out + r * b.width + i, row[r]);
+  }
+  for (; i < b.width; ++i) {
+    for (int r = 0; r < b.n; ++r) b.out[r * b.width + i] = b.band[4 * i + r];
+  }
+}
+
+__attribute__((target("avx2,fma"))) inline void transpose8(__m256* r) {
+  __m256 t[8], u[8];
+  for (int k = 0; k < 4; ++k) {
+    t[2 * k] = _mm256_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+    t[2 * k + 1] = _mm256_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+  }
+  for (int k = 0; k < 2; ++k) {
+    u[4 * k] = _mm256_shuffle_ps(t[4 * k], t[4 * k + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    u[4 * k + 1] = _mm256_shuffle_ps(t[4 * k], t[4 * k + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    u[4 * k + 2] = _mm256_shuffle_ps(t[4 * k + 1], t[4 * k + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    u[4 * k + 3] = _mm256_shuffle_ps(t[4 * k + 1], t[4 * k + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int k = 0; k < 4; ++k) {
+    r[k] = _mm256_permute2f128_ps(u[k], u[k + 4], 0x20);
+    r[k + 4] = _mm256_permute2f128_ps(u[k], u[k + 4], 0x31);
+  }
+}
+
+__attribute__((target("avx2,fma"))) void band_avx2(const Band& b) {
+  const ResampleScratch& s = *b.s;
+  const std::size_t sl = b.span_l;
+  __m256 r[8];
+  for (std::size_t c = 0; c < sl; c += 8) {
+    for (int k = 0; k < 8; ++k) r[k] = _mm256_loadu_ps(b.rows + k * sl + c);
+    transpose8(r);
+    for (int k = 0; k < 8; ++k) _mm256_storeu_ps(b.cols + 8 * (c + k), r[k]);
+  }
+  for (std::size_t i = 0; i < b.width; ++i) {
+    const float* wt = &s.x_weights[i * static_cast<std::size_t>(s.x_taps)];
+    const float* p = b.cols + 8 * static_cast<std::size_t>(s.x_start[i] - b.first);
+    __m256 acc = _mm256_setzero_ps();
+    for (int k = 0; k < s.x_count[i]; ++k, p += 8)
+      acc = _mm256_fmadd_ps(_mm256_set1_ps(wt[k]), _mm256_loadu_ps(p), acc);
+    _mm256_storeu_ps(b.band + 8 * i, acc);
+  }
+  std::size_t i = 0;
+  for (; i + 8 <= b.width; i += 8) {
+    for (int k = 0; k < 8; ++k) r[k] = _mm256_loadu_ps(b.band + 8 * (i + k));
+    transpose8(r);
+    for (int k = 0; k < b.n; ++k) _mm256_storeu_ps(b.out + k * b.width + i, r[k]);
+  }
+  for (; i < b.width; ++i) {
+    for (int k = 0; k < b.n; ++k) b.out[k * b.width + i] = b.band[8 * i + k];
+  }
+}
+
+}  // namespace
+
+// The vertical pass runs along rows (contiguous, wide SIMD); the horizontal one works on bands of four
+// (SSE) or eight (AVX2) output rows, so that it is SIMD too although a plane has one sample per pixel.
+void resample_plane(const ConstImageView& src, const PlaneGrid& grid, double x0, double y0, double x1, double y1,
+                    int out_width, int out_height, Filter filter, bool antialias, float* dst, ResampleScratch& s,
+                    int lanes) {
+  s.x_taps = plane_coefficients(x0, x1, grid.image_width, src.width, grid.scale_x, out_width, filter, antialias,
+                                s.x_start, s.x_count, s.x_weights, s.band);
+  s.y_taps = plane_coefficients(y0, y1, grid.image_height, src.height, grid.scale_y, out_height, filter, antialias,
+                                s.y_start, s.y_count, s.y_weights, s.band);
+  static const bool has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (lanes == 0) lanes = has_avx2 ? 8 : 4;
+  const bool avx2 = lanes == 8;
+  const int first = s.x_start.front();
+  int last = first;
+  for (int i = 0; i < out_width; ++i) last = std::max(last, s.x_start[i] + s.x_count[i]);
+  const std::size_t span = static_cast<std::size_t>(last - first);
+  const std::size_t span_l = (span + lanes - 1) / lanes * lanes;
+  const std::size_t w = static_cast<std::size_t>(out_width);
+  s.rows.assign(lanes * span_l, 0.f);
+  s.out_row.resize(lanes * span_l);
+  s.band.resize(lanes * w);
+  for (int j0 = 0; j0 < out_height; j0 += lanes) {
+    const int n = std::min(lanes, out_height - j0);
+    for (int r = 0; r < n; ++r) {
+      const std::size_t j = static_cast<std::size_t>(j0 + r);
+      vertical_pass(src.row(s.y_start[j]) + first, src.stride, span,
+                    &s.y_weights[j * static_cast<std::size_t>(s.y_taps)], s.y_count[j], s.rows.data() + r * span_l);
+    }
+    const Band b{s.rows.data(), span_l, &s, first, w, s.out_row.data(), s.band.data(), dst + j0 * w, n};
+    if (avx2) {
+      band_avx2(b);
+    } else {
+      band_sse(b);
+    }
+  }
+}
+
+}  // namespace fastimg::detail
