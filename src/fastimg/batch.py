@@ -9,6 +9,7 @@ from typing import Any, NamedTuple, Optional
 import numpy as np
 
 from . import _core
+from ._buffers import POOL
 from ._sources import ItemError, item_errors, normalize_sources, on_error_arg, raise_first
 from ._validate import threads_arg
 from .transforms import Transform
@@ -45,7 +46,7 @@ def _check_int(value: Any, name: str) -> int:
 def _output(out: Any, transform: Transform, count: int) -> np.ndarray:
     shape = transform.batch_shape(count)
     if out is None:
-        return np.empty(shape, dtype=transform.numpy_dtype)
+        return POOL.empty(shape, transform.numpy_dtype)
     array = out.numpy() if hasattr(out, "numpy") and not isinstance(out, np.ndarray) else out
     if not isinstance(array, np.ndarray):
         raise TypeError(f"out must be a numpy array (or a CPU torch tensor), got {type(out).__name__}")

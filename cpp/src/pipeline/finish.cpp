@@ -30,19 +30,29 @@ inline float clamp255(float v) {
   return v < 255.f ? v : 255.f;
 }
 
-__attribute__((target_clones("avx2", "default"))) void ycbcr_rows(float* __restrict y, float* __restrict cb,
-                                                                  float* __restrict cr, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) {
-    const float l = y[i], u = cb[i] - 128.f, v = cr[i] - 128.f;
-    y[i] = clamp255(l + 1.402f * v);
-    cb[i] = clamp255(l - 0.34414f * u - 0.71414f * v);
-    cr[i] = clamp255(l + 1.772f * u);
-  }
+// JFIF YCbCr -> RGB of sample i (libjpeg's constants).
+inline void ycbcr_pixel(float l, float cb, float cr, float& r, float& g, float& b) {
+  const float u = cb - 128.f, v = cr - 128.f;
+  r = clamp255(l + 1.402f * v);
+  g = clamp255(l - 0.34414f * u - 0.71414f * v);
+  b = clamp255(l + 1.772f * u);
+}
+
+__attribute__((target_clones("avx2", "default"))) void ycbcr_in_place(float* __restrict y, float* __restrict cb,
+                                                                      float* __restrict cr, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) ycbcr_pixel(y[i], cb[i], cr[i], y[i], cb[i], cr[i]);
+}
+
+__attribute__((target_clones("avx2", "default"))) void ycbcr_rows(const float* __restrict y, const float* __restrict cb,
+                                                                  const float* __restrict cr, float* __restrict r,
+                                                                  float* __restrict g, float* __restrict b,
+                                                                  std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) ycbcr_pixel(y[i], cb[i], cr[i], r[i], g[i], b[i]);
 }
 
 }  // namespace
 
-void ycbcr_to_rgb(float* planes, std::size_t n) { ycbcr_rows(planes, planes + n, planes + 2 * n, n); }
+void ycbcr_to_rgb(float* planes, std::size_t n) { ycbcr_in_place(planes, planes + n, planes + 2 * n, n); }
 
 void to_planes(const float* packed, std::size_t n, float* planes) {
   for (std::size_t i = 0; i < n; ++i) {
@@ -50,6 +60,10 @@ void to_planes(const float* packed, std::size_t n, float* planes) {
     planes[n + i] = packed[3 * i + 1];
     planes[2 * n + i] = packed[3 * i + 2];
   }
+}
+
+bool has_jitter(const ItemPlan& plan) {
+  return plan.brightness != 1.0 || plan.contrast != 1.0 || plan.saturation != 1.0;
 }
 
 void color_jitter(float* px, int width, int height, const ItemPlan& plan) {
@@ -122,25 +136,44 @@ inline void plane_row(const float* __restrict row, int w, bool flip, float scale
   }
 }
 
+// Planes as stored: RGB, or YCbCr converted a row at a time into `rgb` (3 x width floats, L1-resident)
+// so the full-size planes are read once instead of converted in place and read again.
+struct Source {
+  const float* planes;
+  std::size_t n;
+  int width;
+  bool ycbcr;
+  float* rgb;
+
+  // Row y of the three channels.
+  void row(int y, const float* ch[3]) const {
+    const std::size_t at = static_cast<std::size_t>(y) * width;
+    if (!ycbcr) {
+      for (int c = 0; c < 3; ++c) ch[c] = planes + c * n + at;
+      return;
+    }
+    const std::size_t w = static_cast<std::size_t>(width);
+    ycbcr_rows(planes + at, planes + n + at, planes + 2 * n + at, rgb, rgb + w, rgb + 2 * w, w);
+    for (int c = 0; c < 3; ++c) ch[c] = rgb + c * w;
+  }
+};
+
 template <class T, class Cvt>
-void write_all(const float* planes, const TransformSpec& s, bool flip, const Affine& a, T* out, Cvt cvt) {
+void write_all(const Source& src, const TransformSpec& s, bool flip, const Affine& a, T* out, Cvt cvt) {
   const int w = s.width, h = s.height;
   const std::size_t n = static_cast<std::size_t>(w) * h;
-  if (s.layout == Layout::NCHW) {
-    for (int c = 0; c < 3; ++c) {
-      for (int y = 0; y < h; ++y) {
-        const std::size_t at = c * n + static_cast<std::size_t>(y) * w;
-        plane_row(planes + at, w, flip, a.scale[c], a.shift[c], out + at, cvt);
-      }
-    }
-    return;
-  }
+  const float* ch[3];
   for (int y = 0; y < h; ++y) {
+    src.row(y, ch);
     const std::size_t row = static_cast<std::size_t>(y) * w;
+    if (s.layout == Layout::NCHW) {
+      for (int c = 0; c < 3; ++c) plane_row(ch[c], w, flip, a.scale[c], a.shift[c], out + c * n + row, cvt);
+      continue;
+    }
     T* o = out + 3 * row;
     for (int x = 0; x < w; ++x) {
-      const std::size_t at = row + static_cast<std::size_t>(flip ? w - 1 - x : x);
-      for (int c = 0; c < 3; ++c) o[3 * x + c] = cvt(planes[c * n + at] * a.scale[c] + a.shift[c]);
+      const std::size_t at = static_cast<std::size_t>(flip ? w - 1 - x : x);
+      for (int c = 0; c < 3; ++c) o[3 * x + c] = cvt(ch[c][at] * a.scale[c] + a.shift[c]);
     }
   }
 }
@@ -158,17 +191,20 @@ struct ToByte {
 }  // namespace
 
 __attribute__((target_clones("avx2", "default"))) void write_output(const float* px, const TransformSpec& s, bool flip,
-                                                                    std::uint8_t* slot) {
+                                                                    bool ycbcr, std::uint8_t* slot) {
   Affine a{};
   for (int c = 0; c < 3; ++c) {
     const bool raw = s.dtype == OutputType::UInt8;
     a.scale[c] = raw ? 1.f : 1.f / (255.f * s.std[c]);
     a.shift[c] = raw ? 0.f : -s.mean[c] / s.std[c];
   }
+  thread_local std::vector<float> rgb;
+  if (ycbcr) rgb.resize(3 * static_cast<std::size_t>(s.width));
+  const Source src{px, static_cast<std::size_t>(s.width) * s.height, s.width, ycbcr, rgb.data()};
   switch (s.dtype) {
-    case OutputType::Float32: write_all(px, s, flip, a, reinterpret_cast<float*>(slot), ToFloat{}); break;
-    case OutputType::Float16: write_all(px, s, flip, a, reinterpret_cast<std::uint16_t*>(slot), ToHalf{}); break;
-    case OutputType::UInt8: write_all(px, s, flip, a, slot, ToByte{}); break;
+    case OutputType::Float32: write_all(src, s, flip, a, reinterpret_cast<float*>(slot), ToFloat{}); break;
+    case OutputType::Float16: write_all(src, s, flip, a, reinterpret_cast<std::uint16_t*>(slot), ToHalf{}); break;
+    case OutputType::UInt8: write_all(src, s, flip, a, slot, ToByte{}); break;
   }
 }
 

@@ -25,8 +25,12 @@ void orient_floats(const float* src, int width, int height, int channels, int or
 void color_jitter(float* planes, int width, int height, const ItemPlan& plan);
 
 // Writes the item into its output slot: optional horizontal flip, (v / 255 - mean) / std for floats,
-// rounding for uint8, NCHW or NHWC.
-void write_output(const float* planes, const TransformSpec& spec, bool flip, std::uint8_t* slot);
+// rounding for uint8, NCHW or NHWC. `ycbcr`: the planes are Y, Cb, Cr, converted as ycbcr_to_rgb would
+// on the way.
+void write_output(const float* planes, const TransformSpec& spec, bool flip, bool ycbcr, std::uint8_t* slot);
+
+// Whether color_jitter changes anything for this item.
+bool has_jitter(const ItemPlan& plan);
 
 // IEEE half from float, rounding to nearest even (also exposed for tests).
 std::uint16_t float_to_half(float value);

@@ -53,6 +53,46 @@ int plane_coefficients(double in0, double in1, int image_size, int plane_size, d
   return coefficients(in0 / factor, in1 / factor, plane_size, out_size, filter, antialias, start, count, weights);
 }
 
+// The same image sizes and output grid come back batch after batch (fixed-size resizes, centre crops):
+// each thread keeps the last few axes' coefficients rather than recomputing them per plane and item.
+struct AxisKey {
+  double in0, in1, factor;
+  int image_size, plane_size, out_size;
+  Filter filter;
+  bool antialias;
+  bool operator==(const AxisKey& o) const {
+    return in0 == o.in0 && in1 == o.in1 && factor == o.factor && image_size == o.image_size &&
+           plane_size == o.plane_size && out_size == o.out_size && filter == o.filter && antialias == o.antialias;
+  }
+};
+
+struct AxisCoefficients {
+  AxisKey key{};
+  bool valid = false;
+  int taps = 0;
+  std::vector<int> start, count;
+  std::vector<float> weights;
+};
+
+int cached_coefficients(const AxisKey& k, std::vector<int>& start, std::vector<int>& count, std::vector<float>& weights,
+                        std::vector<float>& folded) {
+  constexpr std::size_t kEntries = 16;  // Y and chroma, x and y, for a handful of image sizes
+  thread_local std::vector<AxisCoefficients> cache(kEntries);
+  thread_local std::size_t next = 0;
+  for (const AxisCoefficients& e : cache) {
+    if (e.valid && e.key == k) {
+      start = e.start, count = e.count, weights = e.weights;
+      return e.taps;
+    }
+  }
+  AxisCoefficients& e = cache[next];
+  next = (next + 1) % kEntries;
+  e.taps = plane_coefficients(k.in0, k.in1, k.image_size, k.plane_size, k.factor, k.out_size, k.filter, k.antialias,
+                              start, count, weights, folded);
+  e.key = k, e.valid = true, e.start = start, e.count = count, e.weights = weights;
+  return e.taps;
+}
+
 // One band of L output rows: `rows` holds the L vertically resampled rows (span_l floats apart); they
 // are transposed so each horizontal tap is one L-lane multiply-add across the band, then transposed back
 // into the first n rows of `out`.
@@ -154,10 +194,10 @@ __attribute__((target("avx2,fma"))) void band_avx2(const Band& b) {
 void resample_plane(const ConstImageView& src, const PlaneGrid& grid, double x0, double y0, double x1, double y1,
                     int out_width, int out_height, Filter filter, bool antialias, float* dst, ResampleScratch& s,
                     int lanes) {
-  s.x_taps = plane_coefficients(x0, x1, grid.image_width, src.width, grid.scale_x, out_width, filter, antialias,
-                                s.x_start, s.x_count, s.x_weights, s.band);
-  s.y_taps = plane_coefficients(y0, y1, grid.image_height, src.height, grid.scale_y, out_height, filter, antialias,
-                                s.y_start, s.y_count, s.y_weights, s.band);
+  s.x_taps = cached_coefficients({x0, x1, grid.scale_x, grid.image_width, src.width, out_width, filter, antialias},
+                                 s.x_start, s.x_count, s.x_weights, s.band);
+  s.y_taps = cached_coefficients({y0, y1, grid.scale_y, grid.image_height, src.height, out_height, filter, antialias},
+                                 s.y_start, s.y_count, s.y_weights, s.band);
   static const bool has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   if (lanes == 0) lanes = has_avx2 ? 8 : 4;
   const bool avx2 = lanes == 8;

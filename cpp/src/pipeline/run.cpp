@@ -30,7 +30,8 @@ struct Geometry {
 };
 
 // A YCbCr JPEG's planes, each resampled from its own grid (chroma at its subsampled resolution) to the
-// output grid, then converted to RGB there: no chroma upsampling or colour conversion at source size.
+// output grid, left as YCbCr for conversion at output size: no chroma upsampling or colour conversion at
+// source size.
 void resample_planar(detail::RegionDecoder& decoder, int factor, const Geometry& g, const TransformSpec& spec,
                      ItemScratch& scratch) {
   // Raw-data decoding runs from the top; it stops below the last row any plane's filter reads (chroma
@@ -49,7 +50,6 @@ void resample_planar(detail::RegionDecoder& decoder, int factor, const Geometry&
     detail::resample_plane(planes.planes[p], grid, g.x0, g.y0, g.x1, g.y1, g.out_w, g.out_h, spec.filter,
                            spec.antialias, out + p * n, scratch.resample);
   }
-  detail::ycbcr_to_rgb(out, n);
 }
 
 // Any other image: decode the region the filter reads as packed RGB, resample, then split the planes.
@@ -135,7 +135,8 @@ void run_item(const std::uint8_t* data, std::size_t size, const TransformSpec& s
   ItemScratch& scratch = thread_scratch();
   const std::size_t n = static_cast<std::size_t>(spec.width) * spec.height;
   scratch.planes.resize(3 * n);
-  if (planar_pays(im, decoder, factor, g, spec)) {
+  bool ycbcr = planar_pays(im, decoder, factor, g, spec);
+  if (ycbcr) {
     resample_planar(decoder, factor, g, spec, scratch);
   } else {
     resample_packed(decoder, factor, g, spec, scratch);
@@ -148,8 +149,12 @@ void run_item(const std::uint8_t* data, std::size_t size, const TransformSpec& s
     }
     planes = scratch.turned.data();
   }
+  if (ycbcr && detail::has_jitter(plan)) {  // jitter works on RGB; otherwise the conversion rides the write
+    detail::ycbcr_to_rgb(planes, n);
+    ycbcr = false;
+  }
   detail::color_jitter(planes, spec.width, spec.height, plan);
-  detail::write_output(planes, spec, plan.flip, slot);
+  detail::write_output(planes, spec, plan.flip, ycbcr, slot);
 }
 
 // The warnings recorded per position, in order (positions whose item failed have none).
