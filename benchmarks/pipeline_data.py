@@ -3,8 +3,9 @@ and regenerated when absent or when STAMP changes.
 
 Smooth synthetic images decode several times faster than photographs (few non-zero DCT coefficients, short
 Huffman codes) and would flatter every figure, so the content aims at a camera's entropy, about 4 bits per
-pixel at quality 90-95: a coarse colour field, anti-aliased shapes (edges), multi-scale band-limited
-texture whose strength varies over the image, and sensor-like grain everywhere. Fixed seed, numpy/cv2
+pixel at quality 90-95 (the `cheap` set: about 1 bit per pixel, smoother and at quality 70-80): a coarse
+colour field, anti-aliased shapes (edges), multi-scale band-limited texture whose strength varies over the
+image, and sensor-like grain everywhere. Fixed seed, numpy/cv2
 vectorised; the fine texture and grain come from pre-generated tiles laid at random offsets (a 1031-px
 period is invisible to an 8x8 DCT), which keeps the 4096-px images cheap to make.
 """
@@ -25,7 +26,11 @@ from PIL import Image
 DATA_DIR = Path(__file__).resolve().parent / "data" / "pipeline"
 SEED = 20240611
 # Bump when anything below changes the files; a stale set is then regenerated.
-STAMP = {"version": 1, "seed": SEED, "texture": [24.0, 2.5, 0.25], "quality": [90, 95]}
+STAMP = {"version": 2, "seed": SEED}
+# Camera-like: fine texture and grain strength, texture floor, JPEG quality range (about 4 bits/pixel).
+CAMERA = ((24.0, 2.5, 0.25), (90, 95))
+# Cheaper files, about 1 bit/pixel (web photos, smoother scenes): less fine texture and grain, lower quality.
+CHEAP = ((6.0, 0.8, 0.05), (70, 80))
 
 TILE = 1031  # prime, so texture tiles never line up with 8x8 blocks
 # ImageNet-like (width, height) with rough frequencies; shorter sides 300-500.
@@ -51,12 +56,15 @@ class SetSpec:
     count: int
     subsampling: str  # Pillow: "4:2:0" or "4:4:4"
     progressive_every: int  # every n-th file progressive; 0: none
+    sizes: str = ""  # which size list: "tiny", "imagenet" or "large" (default: the set's name)
+    content: tuple = CAMERA
 
 
 SETS = {
     "tiny": SetSpec("tiny", 256, "4:2:0", 0),
     "imagenet": SetSpec("imagenet", 128, "4:2:0", 8),
     "large": SetSpec("large", 16, "4:2:0", 0),
+    "cheap": SetSpec("cheap", 128, "4:2:0", 8, sizes="imagenet", content=CHEAP),
 }
 
 
@@ -101,8 +109,8 @@ def _periodic_field(rng: np.random.Generator, cell: float) -> np.ndarray:
     return _up(f, side, side)[:TILE, :TILE]
 
 
-def _tiles(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    fine_amp, grain, _ = STAMP["texture"]
+def _tiles(rng: np.random.Generator, texture: tuple = CAMERA[0]) -> tuple[np.ndarray, np.ndarray]:
+    fine_amp, grain, _ = texture
     texture = sum(_periodic_field(rng, cell) * (amp * fine_amp) for cell, amp in ((5.0, 1.0), (2.5, 1.0), (1.4, 0.8)))
     grain_tile = rng.standard_normal((TILE, TILE, 1), np.float32) * grain + rng.standard_normal(
         (TILE, TILE, 3), np.float32
@@ -135,8 +143,10 @@ def _shapes(img: np.ndarray, rng: np.random.Generator) -> None:
             )
 
 
-def synth_image(rng: np.random.Generator, tiles: tuple[np.ndarray, np.ndarray], w: int, h: int) -> np.ndarray:
-    """One (h, w, 3) uint8 photo-like image."""
+def synth_image(
+    rng: np.random.Generator, tiles: tuple[np.ndarray, np.ndarray], w: int, h: int, floor: float = CAMERA[0][2]
+) -> np.ndarray:
+    """One (h, w, 3) uint8 photo-like image; `floor`: the least texture strength anywhere."""
     texture, grain = tiles
     img = _up(rng.uniform(20, 235, (3, 4, 3)).astype(np.float32), w, h)  # large-scale colour gradients
     _shapes(img, rng)
@@ -147,7 +157,6 @@ def synth_image(rng: np.random.Generator, tiles: tuple[np.ndarray, np.ndarray], 
         gh, gw = max(2, int(qh * 4 / cell)), max(2, int(qw * 4 / cell))
         f = rng.standard_normal((gh, gw, 1), np.float32) + 0.35 * rng.standard_normal((gh, gw, 3), np.float32)
         coarse[..., :3] += _up(f, qw, qh) * 9.0
-    floor = STAMP["texture"][2]
     mask = np.clip(_up(rng.uniform(-0.2, 1.4, (4, 5)).astype(np.float32), qw, qh), floor, 1.0)
     coarse[..., :3] *= mask[..., None]
     coarse[..., 3] = mask * rng.uniform(0.6, 1.4)  # busy and calm images
@@ -174,16 +183,16 @@ def _sizes(name: str, count: int, rng: np.random.Generator) -> list[tuple[int, i
 
 
 def _generate(spec: SetSpec, rng: np.random.Generator, tiles: tuple[np.ndarray, np.ndarray]) -> None:
+    texture, (q_lo, q_hi) = spec.content
     folder = DATA_DIR / spec.name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     manifest = []
-    q_lo, q_hi = STAMP["quality"]
-    for i, (w, h) in enumerate(_sizes(spec.name, spec.count, rng)):
+    for i, (w, h) in enumerate(_sizes(spec.sizes or spec.name, spec.count, rng)):
         quality = int(rng.integers(q_lo, q_hi + 1))
         progressive = bool(spec.progressive_every and i % spec.progressive_every == spec.progressive_every - 1)
         buf = io.BytesIO()
-        Image.fromarray(synth_image(rng, tiles, w, h)).save(
+        Image.fromarray(synth_image(rng, tiles, w, h, texture[2])).save(
             buf, "JPEG", quality=quality, subsampling=spec.subsampling, progressive=progressive
         )
         name = f"{i:04d}.jpg"
@@ -200,7 +209,7 @@ def _load(spec: SetSpec) -> ImageSet | None:
         meta = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    if meta.get("stamp") != STAMP or meta.get("spec") != asdict(spec):
+    if meta.get("stamp") != STAMP or meta.get("spec") != json.loads(json.dumps(asdict(spec))):
         return None
     files = meta["files"]
     paths = [str(DATA_DIR / spec.name / f["file"]) for f in files]
@@ -218,14 +227,15 @@ def _load(spec: SetSpec) -> ImageSet | None:
 def image_sets(verbose: bool = True) -> dict[str, ImageSet]:
     """Every set, generating the missing or stale ones first."""
     out: dict[str, ImageSet] = {}
-    tiles = None
+    tiles: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
     for index, spec in enumerate(SETS.values()):
         loaded = _load(spec)
         if loaded is None:
             t0 = time.perf_counter()
-            if tiles is None:
-                tiles = _tiles(np.random.default_rng(SEED))
-            _generate(spec, np.random.default_rng([SEED, index]), tiles)
+            texture = spec.content[0]
+            if texture not in tiles:
+                tiles[texture] = _tiles(np.random.default_rng(SEED), texture)
+            _generate(spec, np.random.default_rng([SEED, index]), tiles[texture])
             loaded = _load(spec)
             assert loaded is not None, f"generated set {spec.name} does not load back"
             if verbose:

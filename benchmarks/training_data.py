@@ -56,7 +56,7 @@ def _generate() -> None:
     rng = np.random.default_rng(SEED)
     tiles = pipeline_data._tiles(np.random.default_rng(pipeline_data.SEED))
     sizes = pipeline_data._sizes("imagenet", CLASSES * PER_CLASS, rng)
-    q_lo, q_hi = pipeline_data.STAMP["quality"]
+    q_lo, q_hi = pipeline_data.CAMERA[1]
     files = []
     for i, (w, h) in enumerate(sizes):
         label, k = divmod(i, PER_CLASS)

@@ -168,16 +168,40 @@ __attribute__((target("avx2,fma"))) void band_avx2(const Band& b) {
     transpose8(r);
     for (int k = 0; k < 8; ++k) _mm256_storeu_ps(b.cols + 8 * (c + k), r[k]);
   }
-  for (std::size_t i = 0; i < b.width; ++i) {
-    const float* wt = &s.x_weights[i * static_cast<std::size_t>(s.x_taps)];
+  // Four outputs at a time, each with its own accumulator: one output's taps form a dependent chain of
+  // multiply-adds, four chains keep the FMA units busy. The four run to the longest count; weights past
+  // an output's own count are zero and `cols` has zeroed slack after the span for them to read.
+  const std::size_t taps = static_cast<std::size_t>(s.x_taps);
+  std::size_t i = 0;
+  for (; i + 4 <= b.width; i += 4) {
+    const int n = std::max(std::max(s.x_count[i], s.x_count[i + 1]), std::max(s.x_count[i + 2], s.x_count[i + 3]));
+    const float* wt = &s.x_weights[i * taps];
+    const float* p0 = b.cols + 8 * static_cast<std::size_t>(s.x_start[i] - b.first);
+    const float* p1 = b.cols + 8 * static_cast<std::size_t>(s.x_start[i + 1] - b.first);
+    const float* p2 = b.cols + 8 * static_cast<std::size_t>(s.x_start[i + 2] - b.first);
+    const float* p3 = b.cols + 8 * static_cast<std::size_t>(s.x_start[i + 3] - b.first);
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (int k = 0; k < n; ++k) {
+      const std::size_t o = 8 * static_cast<std::size_t>(k);
+      a0 = _mm256_fmadd_ps(_mm256_set1_ps(wt[k]), _mm256_loadu_ps(p0 + o), a0);
+      a1 = _mm256_fmadd_ps(_mm256_set1_ps(wt[taps + k]), _mm256_loadu_ps(p1 + o), a1);
+      a2 = _mm256_fmadd_ps(_mm256_set1_ps(wt[2 * taps + k]), _mm256_loadu_ps(p2 + o), a2);
+      a3 = _mm256_fmadd_ps(_mm256_set1_ps(wt[3 * taps + k]), _mm256_loadu_ps(p3 + o), a3);
+    }
+    _mm256_storeu_ps(b.band + 8 * i, a0);
+    _mm256_storeu_ps(b.band + 8 * i + 8, a1);
+    _mm256_storeu_ps(b.band + 8 * i + 16, a2);
+    _mm256_storeu_ps(b.band + 8 * i + 24, a3);
+  }
+  for (; i < b.width; ++i) {
+    const float* wt = &s.x_weights[i * taps];
     const float* p = b.cols + 8 * static_cast<std::size_t>(s.x_start[i] - b.first);
     __m256 acc = _mm256_setzero_ps();
     for (int k = 0; k < s.x_count[i]; ++k, p += 8)
       acc = _mm256_fmadd_ps(_mm256_set1_ps(wt[k]), _mm256_loadu_ps(p), acc);
     _mm256_storeu_ps(b.band + 8 * i, acc);
   }
-  std::size_t i = 0;
-  for (; i + 8 <= b.width; i += 8) {
+  for (i = 0; i + 8 <= b.width; i += 8) {
     for (int k = 0; k < 8; ++k) r[k] = _mm256_loadu_ps(b.band + 8 * (i + k));
     transpose8(r);
     for (int k = 0; k < b.n; ++k) _mm256_storeu_ps(b.out + k * b.width + i, r[k]);
@@ -208,7 +232,11 @@ void resample_plane(const ConstImageView& src, const PlaneGrid& grid, double x0,
   const std::size_t span_l = (span + lanes - 1) / lanes * lanes;
   const std::size_t w = static_cast<std::size_t>(out_width);
   s.rows.assign(lanes * span_l, 0.f);
-  s.out_row.resize(lanes * span_l);
+  // Slack after the transposed span: the four-output kernel reads up to x_taps columns past a short
+  // output's own taps (with zero weights); zeros there keep 0 * x finite.
+  const std::size_t slack = static_cast<std::size_t>(lanes) * (s.x_taps + 1);
+  s.out_row.resize(lanes * span_l + slack);
+  std::fill(s.out_row.begin() + static_cast<std::ptrdiff_t>(lanes * span_l), s.out_row.end(), 0.f);
   s.band.resize(lanes * w);
   for (int j0 = 0; j0 < out_height; j0 += lanes) {
     const int n = std::min(lanes, out_height - j0);
