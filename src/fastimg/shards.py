@@ -177,7 +177,7 @@ class ShardDataset(IterableDataset):
         exact (even under skip). Through ``DataLoader(num_workers>0)``, pass ``batches``: the number of
         batches the training loop took from the DataLoader this epoch (the workers' own positions are
         not visible here)."""
-        state: dict[str, Any] = {"seed": self.seed, "epoch": self._position["epoch"], **self._position}
+        state: dict[str, Any] = {"seed": self.seed, **self._position}
         if batches is not None:
             state.update(epoch=self.epoch, batches=_positive(batches, "batches", zero=True), cursor=-1)
         return state
@@ -205,6 +205,18 @@ class ShardDataset(IterableDataset):
     ) -> Iterator[LabeledBatch]:
         """The batches of one reader (``worker`` of ``workers`` on this rank) for ``epoch``, resuming when
         a state for that epoch was loaded. ``allocate(count)`` may supply each batch's tensor (pinned)."""
+        for batch, position in self.positioned(epoch, worker, workers, allocate):
+            self._position = position
+            yield batch
+
+    def positioned(
+        self,
+        epoch: int,
+        worker: int = 0,
+        workers: int = 1,
+        allocate: Optional[Callable[[int], torch.Tensor]] = None,
+    ) -> Iterator[tuple[LabeledBatch, dict[str, int]]]:
+        """``iterate``'s batches, each with the position after it ({"epoch", "batches", "cursor"})."""
         state = StreamState(epoch=epoch, worker=worker, workers=workers)
         if int(self._resume[0]) == epoch:
             state.resume_batches, state.resume_cursor = int(self._resume[1]), int(self._resume[2])
@@ -214,10 +226,9 @@ class ShardDataset(IterableDataset):
             # split; it is fresh each pass and reproducible under torch.manual_seed.
             state.stream_seed = info.seed - info.id if info is not None else int(torch.empty((), dtype=torch.int64).random_())
         for batch, position in reader_batches(self, state, allocate or self._allocate):
-            self._position = {"epoch": epoch, **position}
             if batch.errors:
                 _record(self._id, batch.errors, log=True)
-            yield batch
+            yield batch, {"epoch": epoch, **position}
         if int(self._resume[0]) == epoch and workers == 1:
             self._resume.fill_(-1)
 
