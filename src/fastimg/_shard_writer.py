@@ -75,9 +75,10 @@ def _ext(path: str) -> str:
 def _prepare(paths: list[str], max_side: Optional[int], quality: int, pool: Any) -> list[tuple[str, bytes]]:
     """(extension, bytes) per file: unchanged, or shrunk to max_side and re-encoded as JPEG."""
     from . import _core
+    from .cache import read_files
     from .decode import decode_images
 
-    raw = [open(p, "rb").read() for p in paths]
+    raw = read_files(paths)
     if max_side is None:
         return [(_ext(p), data) for p, data in zip(paths, raw)]
     small = decode_images(raw, max_side=max_side, on_error="skip")
