@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 # WebDataset's usual image extensions, in the order a sample's image member is chosen.
 IMAGE_EXTENSIONS = ("jpg", "jpeg", "png", "webp", "ppm", "pgm", "bmp", "tif", "tiff")
 
+# Samples in the shuffle buffer before the first one flows out.
+_INITIAL_BUFFER = 100
+
 # Consecutive failures after which a reader gives up (every sample it can reach is bad).
 _MAX_CONSECUTIVE_FAILURES = 10_000
 
@@ -90,23 +93,26 @@ def _shuffled(ds: ShardDataset, plan: ReaderPlan, rng: random.Random) -> Iterato
     """One pass over the reader's samples through a bounded shuffle buffer (errors pass straight through)."""
     reader = Prefetcher(stream_units(plan.units, ds.urls, ds.storage_options), ds.prefetch_bytes)
     size = ds.shuffle_buffer if ds.shuffle else 0
+    # As WebDataset's shuffle: samples flow out once `initial` are in, while the buffer keeps growing (two
+    # in per one out) to `size`; decoding starts early instead of after `size` samples were read.
+    initial = min(size, _INITIAL_BUFFER)
     buffer: list[Sample] = []
-    held = 0
+    held = arrived = 0
     try:
         for item in reader:
             if isinstance(item, StreamError) or size <= 1:
                 yield item
                 continue
-            if len(buffer) < size:
-                buffer.append(item)
-                held += item.nbytes
-                ds.stats["shuffle_peak_bytes"] = max(ds.stats["shuffle_peak_bytes"], held)
-                continue
-            j = rng.randrange(size)
-            out, buffer[j] = buffer[j], item
-            held += item.nbytes - out.nbytes
+            buffer.append(item)
+            held += item.nbytes
+            arrived += 1
             ds.stats["shuffle_peak_bytes"] = max(ds.stats["shuffle_peak_bytes"], held)
-            yield out
+            if len(buffer) > size or (len(buffer) > initial and arrived % 2 == 0):
+                j = rng.randrange(len(buffer))
+                buffer[j], buffer[-1] = buffer[-1], buffer[j]
+                out = buffer.pop()
+                held -= out.nbytes
+                yield out
         while buffer:
             j = rng.randrange(len(buffer))
             buffer[j], buffer[-1] = buffer[-1], buffer[j]
