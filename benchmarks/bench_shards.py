@@ -98,10 +98,17 @@ def run(quick: bool = False) -> None:
     status = "PASS" if vs_folder >= GOAL_VS_FOLDER else "MISS"
     rows = [
         ["fastimg ShardDataset + Loader", fmt_rate(med["shards"]), "1.00", ""],
-        ["fastimg ImageFolder + Loader", fmt_rate(med["folder"]), ratio_text(vs_folder), f">={GOAL_VS_FOLDER} {status}"],
+        [
+            "fastimg ImageFolder + Loader",
+            fmt_rate(med["folder"]),
+            ratio_text(vs_folder),
+            f">={GOAL_VS_FOLDER} {status}",
+        ],
     ]
     if "webdataset" in med:
-        rows.append([f"webdataset + Pillow, DataLoader({threads} workers)", fmt_rate(med["webdataset"]), ratio_text(vs_wds), ""])
+        rows.append(
+            [f"webdataset + Pillow, DataLoader({threads} workers)", fmt_rate(med["webdataset"]), ratio_text(vs_wds), ""]
+        )
     md = [
         "# Shards: training batches from tar shards",
         "",

@@ -241,19 +241,19 @@ def test_bad_members_and_truncated_shard_are_recorded_under_skip(tmp_path):
     assert "a.tar:1.jpg" in reasons and "a.tar:2" in reasons and "no 'cls' member" in reasons
     assert "a.tar:9" in reasons and "no image member" in reasons
     assert "b.tar" in reasons and "truncated tar" in reasons
-    with pytest.raises(fastimg.DecodeError, match="a.tar:1.jpg"):
+    with pytest.raises(fastimg.DecodeError, match=r"a\.tar:1\.jpg"):
         list(fastimg.ShardDataset(urls, T, batch_size=4, shuffle=False, label=None))
 
 
 def test_clear_errors(tmp_path):
     urls = make_shards(tmp_path, shards=2, index=False)
     ds = fastimg.ShardDataset(urls, T, batch_size=4)
-    with pytest.raises(TypeError, match="index.json"):
+    with pytest.raises(TypeError, match=r"index\.json"):
         len(ds)
     assert len(fastimg.ShardDataset(urls, T, batch_size=4, length=10)) == 3
     with pytest.raises(ValueError, match="2 ranks need the sample count"):
         list(fastimg.ShardDataset(urls, T, batch_size=4, shard=(0, 2)))
-    with pytest.raises(FileNotFoundError, match="missing.tar"):
+    with pytest.raises(FileNotFoundError, match=r"missing\.tar"):
         fastimg.ShardDataset(str(tmp_path / "missing.tar"), T)
     with pytest.raises(TypeError, match="Transform"):
         fastimg.ShardDataset(urls, None)

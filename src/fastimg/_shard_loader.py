@@ -59,7 +59,9 @@ class ShardLoader(IterableDataset):
             if not isinstance(transform, Transform):
                 raise TypeError(f"transform must be a fastimg.Transform, got {type(transform).__name__}")
             changes["transform"] = transform
-        changes["seed"] = int(seed if seed is not None else dataset.seed if dataset.seed is not None else torch.initial_seed()) % (1 << 63)
+        changes["seed"] = int(
+            seed if seed is not None else dataset.seed if dataset.seed is not None else torch.initial_seed()
+        ) % (1 << 63)
         if shard is not None:
             changes["shard"] = shard
         if on_error is not None:
@@ -92,9 +94,11 @@ class ShardLoader(IterableDataset):
 
     @property
     def errors(self) -> list[ItemError]:
+        """Skipped samples and shard damage of every epoch so far (ItemError records)."""
         return self.dataset.errors
 
     def __len__(self) -> int:
+        """Batches per epoch on this rank; TypeError when the sample count is unknown."""
         return len(self.dataset)
 
     def set_epoch(self, epoch: int) -> None:
@@ -120,7 +124,9 @@ class ShardLoader(IterableDataset):
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         if get_worker_info() is not None:
-            raise RuntimeError("fastimg.Loader runs its own threads: use DataLoader(loader, batch_size=None, num_workers=0)")
+            raise RuntimeError(
+                "fastimg.Loader runs its own threads: use DataLoader(loader, batch_size=None, num_workers=0)"
+            )
         epoch = self._explicit_epoch if self._explicit_epoch is not None else self._next_epoch
         self._explicit_epoch = None
         self._next_epoch = epoch + 1

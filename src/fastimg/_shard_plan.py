@@ -81,7 +81,7 @@ def expand_urls(urls: Any) -> list[str]:
     for item in items:
         if not isinstance(item, (str, os.PathLike)):
             raise TypeError(f"shard URLs must be strings or paths, got {type(item).__name__}")
-        out.extend(brace_expand(os.fspath(item)))  # type: ignore[arg-type]
+        out.extend(brace_expand(str(os.fspath(item))))
     if not out:
         raise ValueError("no shard URLs given")
     return out

@@ -216,10 +216,11 @@ def reader_batches(
             ids: list[int] = []
             meta: dict[int, tuple[Sample, str, int]] = {}
             while len(sources) < count - filled:
-                item = next(stream, None)
-                if item is None:
+                got = next(stream, None)
+                if got is None:
                     ended = True
                     break
+                item = got
                 if isinstance(item, StreamError):
                     errors.append(_stream_failure(ds, item))
                     continue

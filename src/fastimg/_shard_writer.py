@@ -83,7 +83,7 @@ def _prepare(paths: list[str], max_side: Optional[int], quality: int, pool: Any)
         return [(_ext(p), data) for p, data in zip(paths, raw)]
     small = decode_images(raw, max_side=max_side, on_error="skip")
     out: list[tuple[str, bytes]] = []
-    jobs = []
+    jobs: list[Any] = []
     for p, data, b in zip(paths, raw, small):
         # A longer side below max_side was never shrunk (one exactly at max_side may have been: re-encoded).
         if b is None or max(b.shape[:2]) < max_side:
@@ -143,7 +143,7 @@ def write_shards(
                 if tar is None or full:
                     if tar is not None:
                         tar.close()
-                    tar = tarfile.open(shard_path(pattern, len(counts)), "w", format=tarfile.USTAR_FORMAT)
+                    tar = tarfile.open(shard_path(pattern, len(counts)), "w", format=tarfile.USTAR_FORMAT)  # noqa: SIM115 (open across samples)
                     counts[_name(tar)] = 0
                     size = 0
                 for name, payload in members:

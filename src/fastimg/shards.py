@@ -20,7 +20,7 @@ from ._shard_stream import IMAGE_EXTENSIONS, StreamState, reader_batches
 from ._sources import ItemError, on_error_arg
 from ._torchvision import refuse_torchvision
 from ._validate import as_int
-from .dataset import LabeledBatch, _record, _RECORDS
+from .dataset import _RECORDS, LabeledBatch, _record
 from .transforms import Transform
 
 
@@ -132,16 +132,17 @@ class ShardDataset(IterableDataset):
             return None
         return [counts[name] for name in self.names]
 
-    def counts(self) -> Optional[list[float]]:
+    def counts(self) -> Optional[Sequence[float]]:
         """Per-shard sample counts: exact from the index, estimated as equal from ``length``, else None."""
         if self.shard_counts is not None:
-            return list(self.shard_counts)  # type: ignore[arg-type]
+            return list(self.shard_counts)
         if self.length is not None:
             return [self.length / len(self.urls)] * len(self.urls)
         return None
 
     @property
     def total_samples(self) -> Optional[int]:
+        """Samples per epoch over all ranks: from index.json, else ``length``, else None (unknown)."""
         return sum(self.shard_counts) if self.shard_counts is not None else self.length
 
     def __len__(self) -> int:
@@ -157,6 +158,7 @@ class ShardDataset(IterableDataset):
 
     @property
     def epoch(self) -> int:
+        """The epoch set by ``set_epoch`` or ``load_state_dict`` (0 until then)."""
         return int(self._epoch[0])
 
     def set_epoch(self, epoch: int) -> None:
@@ -216,7 +218,8 @@ class ShardDataset(IterableDataset):
         workers: int = 1,
         allocate: Optional[Callable[[int], torch.Tensor]] = None,
     ) -> Iterator[tuple[LabeledBatch, dict[str, int]]]:
-        """``iterate``'s batches, each with the position after it ({"epoch", "batches", "cursor"})."""
+        """``iterate``'s batches for ``epoch`` (reader ``worker`` of ``workers``; ``allocate`` as there),
+        each with the position after it ({"epoch", "batches", "cursor"})."""
         state = StreamState(epoch=epoch, worker=worker, workers=workers)
         if int(self._resume[0]) == epoch:
             state.resume_batches, state.resume_cursor = int(self._resume[1]), int(self._resume[2])
@@ -224,7 +227,9 @@ class ShardDataset(IterableDataset):
             info = get_worker_info()
             # Workers of one DataLoader pass share base_seed (their seed minus their id): they agree on the
             # split; it is fresh each pass and reproducible under torch.manual_seed.
-            state.stream_seed = info.seed - info.id if info is not None else int(torch.empty((), dtype=torch.int64).random_())
+            state.stream_seed = (
+                info.seed - info.id if info is not None else int(torch.empty((), dtype=torch.int64).random_())
+            )
         for batch, position in reader_batches(self, state, allocate or self._allocate):
             if batch.errors:
                 _record(self._id, batch.errors, log=True)
@@ -236,8 +241,8 @@ class ShardDataset(IterableDataset):
         return torch.from_numpy(np.empty(self.transform.batch_shape(count), dtype=self.transform.numpy_dtype))
 
     def with_options(self, **changes: Any) -> ShardDataset:
-        """A copy with some constructor options changed (batch_size, seed, shard, on_error, transform,
-        num_threads), sharing the index; used by ``fastimg.Loader``."""
+        """A copy with some constructor options in ``changes`` replaced (batch_size, seed, shard, on_error,
+        transform, num_threads), sharing the index; used by ``fastimg.Loader``."""
         new = object.__new__(ShardDataset)
         new.__dict__.update(self.__dict__)
         for key, value in changes.items():
