@@ -1,6 +1,6 @@
 """`make bench`: fastimg against the alternatives, one section at a time.
 
-    .venv/bin/python benchmarks/run.py [ops|pipeline|training|accuracy|all] [--quick]
+    .venv/bin/python benchmarks/run.py [ops|pipeline|training|accuracy|shards|all] [--quick]
 
 Each section prints a markdown table and writes benchmarks/results/<section>.md and .json. To add a section,
 write a module with run(quick: bool) and register it in SECTIONS.
@@ -15,6 +15,7 @@ from typing import Callable
 import bench_accuracy
 import bench_ops
 import bench_pipeline
+import bench_shards
 import bench_training
 
 SECTIONS: dict[str, Callable[[bool], None]] = {
@@ -22,6 +23,7 @@ SECTIONS: dict[str, Callable[[bool], None]] = {
     "pipeline": bench_pipeline.run,
     "training": bench_training.run,
     "accuracy": bench_accuracy.run,
+    "shards": bench_shards.run,
 }
 
 

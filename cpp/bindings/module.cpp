@@ -7,6 +7,7 @@ namespace fastimg::bind {
 void register_runtime(py::module_& m);
 void register_ops(py::module_& m);
 void register_decode(py::module_& m);
+void register_encode(py::module_& m);
 }  // namespace fastimg::bind
 
 PYBIND11_MODULE(_core, m) {
@@ -14,4 +15,5 @@ PYBIND11_MODULE(_core, m) {
   fastimg::bind::register_runtime(m);
   fastimg::bind::register_ops(m);
   fastimg::bind::register_decode(m);
+  fastimg::bind::register_encode(m);
 }

@@ -33,6 +33,7 @@ from .transforms import Transform
 if TYPE_CHECKING:
     from .dataset import ImageDataset, ImageFolder, LabeledBatch, collate
     from .loader import Loader, create_dataloader
+    from .shards import ShardDataset
 else:
     _TORCH_NAMES = {
         "ImageDataset": "dataset",
@@ -41,6 +42,7 @@ else:
         "collate": "dataset",
         "Loader": "loader",
         "create_dataloader": "loader",
+        "ShardDataset": "shards",
     }
 
     def __getattr__(name: str) -> Any:
@@ -71,6 +73,7 @@ __all__ = [
     "ItemError",
     "LabeledBatch",
     "Loader",
+    "ShardDataset",
     "Transform",
     "__version__",
     "batch_calculate_luminance",

@@ -1,4 +1,5 @@
-"""`python -m fastimg info`: versions and capabilities to paste into a bug report."""
+"""`python -m fastimg info`: versions and capabilities to paste into a bug report. `python -m fastimg
+shards SRC_DIR OUT_PATTERN`: an ImageFolder tree to tar shards (see _shard_writer.py)."""
 
 from __future__ import annotations
 
@@ -53,8 +54,26 @@ def info() -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fastimg")
-    parser.add_argument("command", choices=["info"], help="info: versions, SIMD features, thread count")
-    parser.parse_args(argv)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("info", help="versions, SIMD features, thread count")
+    shards = commands.add_parser(
+        "shards",
+        help="write an ImageFolder tree as WebDataset-style tar shards with an index.json of sample counts",
+    )
+    shards.add_argument("src", metavar="SRC_DIR", help="root/<class>/<image> tree")
+    shards.add_argument("out_pattern", metavar="OUT_PATTERN", help="shard names, e.g. out/train-%%06d.tar")
+    shards.add_argument("--max-size", default="1GB", help="bytes per shard at most (1GB, 500MB, 512MiB)")
+    shards.add_argument("--max-count", type=int, default=None, help="samples per shard at most")
+    shards.add_argument("--max-side", type=int, default=None, help="shrink larger images to this longer side")
+    shards.add_argument("--quality", type=int, default=90, help="JPEG quality of re-encoded images (1..100)")
+    shards.add_argument("--seed", type=int, default=0, help="seed of the sample order across shards")
+    shards.add_argument("--no-shuffle", action="store_true", help="keep the folder order")
+    shards.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    if args.command == "shards":
+        from ._shard_writer import main as write_main
+
+        return write_main(args)
     rows = info()
     width = max(len(k) for k in rows)
     for key, value in rows.items():

@@ -7,7 +7,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['CropMode', 'DEFAULT_MAX_BYTES', 'DEFAULT_MAX_PIXELS', 'DEFAULT_MAX_SCANS', 'DecodeError', 'Filter', 'Interpolation', 'Layout', 'OutputType', 'PixelFormat', 'ResizeMode', 'TransformSpec', 'build_info', 'crop', 'decode_images', 'default_num_threads', 'forked_after_parallel', 'get_num_threads', 'luminance', 'plan_item', 'random_crop_origins', 'read_files', 'resize', 'rgb_to_rgba', 'rgba_to_rgb', 'run_pipeline', 'sample_uniforms', 'set_num_threads']
+__all__: list[str] = ['CropMode', 'DEFAULT_MAX_BYTES', 'DEFAULT_MAX_PIXELS', 'DEFAULT_MAX_SCANS', 'DecodeError', 'Filter', 'Interpolation', 'Layout', 'OutputType', 'PixelFormat', 'ResizeMode', 'TransformSpec', 'build_info', 'crop', 'decode_images', 'default_num_threads', 'encode_jpeg', 'forked_after_parallel', 'get_num_threads', 'luminance', 'plan_item', 'random_crop_origins', 'read_files', 'resize', 'rgb_to_rgba', 'rgba_to_rgb', 'run_pipeline', 'sample_uniforms', 'set_num_threads']
 class DecodeError(ValueError):
     """
     Raised for content that cannot be decoded (empty, truncated, corrupt, not an image, an unsupported variant, over a safety limit); a ValueError. The message names the source and the reason; load_batch also sets the attributes index and source.
@@ -491,6 +491,10 @@ def decode_images(sources: collections.abc.Sequence, mode: PixelFormat, min_widt
     """
 def default_num_threads() -> int:
     ...
+def encode_jpeg(image: numpy.ndarray, quality: typing.SupportsInt | typing.SupportsIndex = 90) -> bytes:
+    """
+    Encode a uint8 (H, W) grey or (H, W, 3) RGB array (rows may be strided) as a baseline JPEG at quality 1..100 (4:2:0 for RGB); returns bytes. ValueError for other shapes or qualities.
+    """
 def forked_after_parallel() -> bool:
     ...
 def get_num_threads() -> int:

@@ -82,7 +82,19 @@ class Loader(IterableDataset):
     Each pass (``iter``) advances the epoch unless ``set_epoch`` was called. ``len()`` is the number of
     batches per epoch on this rank. ``state_dict``/``load_state_dict`` resume mid-epoch exactly. Usable as
     an IterableDataset in ``DataLoader(loader, batch_size=None, num_workers=0)``. Raises TypeError and
-    ValueError for bad arguments, and the first decode error (OSError, DecodeError) under "raise"."""
+    ValueError for bad arguments, and the first decode error (OSError, DecodeError) under "raise".
+
+    Given a ``fastimg.ShardDataset``, returns a ``ShardLoader`` with the same features for a stream
+    (docs/shards.md)."""
+
+    def __new__(cls, dataset_or_sources: Any = None, *args: Any, **kwargs: Any) -> Any:
+        from .shards import ShardDataset
+
+        if isinstance(dataset_or_sources, ShardDataset):
+            from ._shard_loader import ShardLoader
+
+            return ShardLoader(dataset_or_sources, *args, **kwargs)
+        return super().__new__(cls)
 
     def __init__(
         self,

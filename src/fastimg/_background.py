@@ -1,0 +1,171 @@
+"""Streaming shards: opening a shard URL (local path or fsspec), grouping its tar members into samples by
+WebDataset's key rule, and a background thread that reads ahead (the next shard streams while the
+current one decodes) within a byte budget."""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Iterable, Iterator
+from typing import Any, BinaryIO, NamedTuple, Optional, Union
+
+from ._tar import TarDamage, iter_tar, split_key
+
+_READ_BUFFER = 1 << 20  # local files: one syscall per MiB, not per member
+_REMOTE_BLOCK = 8 << 20  # fsspec files: large ranged reads
+
+
+class Sample(NamedTuple):
+    """One sample of a shard: the members sharing a key, by lower-case extension."""
+
+    shard: int
+    url: str
+    ordinal: int  # position among the shard's samples
+    key: str
+    members: dict[str, bytes]
+
+    @property
+    def nbytes(self) -> int:
+        return sum(len(v) for v in self.members.values())
+
+
+class StreamError(NamedTuple):
+    """A shard that could not be opened or read to its end. ``errno`` is set for I/O failures."""
+
+    shard: int
+    url: str
+    reason: str
+    errno: Optional[int]
+
+
+def is_remote(url: str) -> bool:
+    return "://" in url and not url.startswith("file://")
+
+
+def local_path(url: str) -> str:
+    return url[len("file://") :] if url.startswith("file://") else url
+
+
+def open_url(url: str, storage_options: Optional[dict[str, Any]] = None) -> BinaryIO:
+    """Opens a shard (or index) for reading: plain files directly, any other URL through fsspec.
+    Raises the OSError of the failure, or ImportError naming the package to install."""
+    if not is_remote(url):
+        return open(local_path(url), "rb", buffering=_READ_BUFFER)
+    try:
+        import fsspec
+    except ImportError:
+        raise ImportError(
+            f"reading {url!r} needs fsspec (pip install 'fastimg[shards]') and the backend for its protocol "
+            "(s3fs for s3://, gcsfs for gs://, aiohttp for https://, huggingface_hub for hf://)"
+        ) from None
+    fs, path = fsspec.core.url_to_fs(url, **(storage_options or {}))
+    try:
+        return fs.open(path, "rb", block_size=_REMOTE_BLOCK)
+    except FileNotFoundError:
+        raise FileNotFoundError(2, "No such file or directory", url) from None
+
+
+def read_samples(
+    shard: int, url: str, stride: int, offset: int, storage_options: Optional[dict[str, Any]] = None
+) -> Iterator[Union[Sample, StreamError]]:
+    """The samples of one shard whose ordinal is ``offset`` modulo ``stride``: consecutive members with
+    the same key form a sample (WebDataset's rule); members without an extension are left out. A shard
+    that cannot be opened or is cut short ends with a StreamError after the samples read before it."""
+    try:
+        f = open_url(url, storage_options)
+    except OSError as exc:
+        yield StreamError(shard, url, f"cannot open shard: {exc.strerror or exc}", exc.errno or 5)
+        return
+    with f:
+        key: Optional[str] = None
+        members: dict[str, bytes] = {}
+        ordinal = -1
+        try:
+            for item in iter_tar(f):
+                if isinstance(item, TarDamage):
+                    # the sample in progress may have lost members to the damage: it is not delivered
+                    yield StreamError(shard, url, item.reason, None)
+                    return
+                k, ext = split_key(item.name)
+                if not ext or os.path.basename(k).startswith("__"):
+                    continue
+                if k != key:
+                    if key is not None and ordinal % stride == offset:
+                        yield Sample(shard, url, ordinal, key, members)
+                    key, members, ordinal = k, {}, ordinal + 1
+                members[ext] = item.data
+        except OSError as exc:
+            yield StreamError(shard, url, f"read failed: {exc.strerror or exc}", exc.errno or 5)
+            return
+        if key is not None and ordinal % stride == offset:
+            yield Sample(shard, url, ordinal, key, members)
+
+
+class Prefetcher:
+    """Runs ``source`` (an iterable of Samples and StreamErrors) on a daemon thread, holding at most
+    ``max_bytes`` of sample bytes ahead of the consumer (one sample always, however large). Iterate it to
+    get the items in order; exceptions raised by the source are re-raised there. ``close()`` stops it."""
+
+    _END = object()
+
+    def __init__(self, source: Iterable[Any], max_bytes: int) -> None:
+        self._source = source
+        self.max_bytes = max(0, int(max_bytes))
+        self.held = 0  # bytes read ahead and not yet taken
+        self.peak = 0
+        self._cond = threading.Condition()
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, name="fastimg-shard-reader", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for item in self._source:
+                size = item.nbytes if isinstance(item, Sample) else 0
+                with self._cond:
+                    while not self._stop and self.held > 0 and self.held + size > self.max_bytes:
+                        self._cond.wait()
+                    if self._stop:
+                        return
+                    self.held += size
+                    self.peak = max(self.peak, self.held)
+                self._queue.put(item)
+        except BaseException as exc:  # re-raised in the consumer
+            self._queue.put(_Failure(exc))
+        self._queue.put(self._END)
+
+    def __iter__(self) -> Iterator[Any]:
+        while True:
+            item = self._queue.get()
+            if item is self._END:
+                return
+            if isinstance(item, _Failure):
+                raise item.exc
+            if isinstance(item, Sample):
+                with self._cond:
+                    self.held -= item.nbytes
+                    self._cond.notify()
+            yield item
+
+    def close(self) -> None:
+        with self._cond:
+            self._stop = True
+            self._cond.notify_all()
+
+    def __del__(self) -> None:
+        self.close()
+
+
+class _Failure:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+def stream_units(
+    units: list[Any], urls: list[str], storage_options: Optional[dict[str, Any]]
+) -> Iterator[Union[Sample, StreamError]]:
+    """One pass over the reader's shards, in order."""
+    for unit in units:
+        yield from read_samples(unit.shard, urls[unit.shard], unit.stride, unit.offset, storage_options)

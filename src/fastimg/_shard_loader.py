@@ -1,0 +1,209 @@
+"""fastimg.Loader over a ShardDataset: the Loader's features with a stream's meaning. A background thread
+keeps ``prefetch`` decoded batches ready (while the read-ahead thread streams the next shard); each pass
+advances the epoch unless set_epoch was called; state_dict is exact, under skip too; pinned memory and a
+CUDA side stream as the Loader does."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from typing import Any, Callable, Optional
+
+import torch
+from torch.utils.data import IterableDataset, get_worker_info
+
+from ._sources import ItemError, on_error_arg
+from ._validate import as_int
+from .shards import ShardDataset
+from .transforms import Transform
+
+
+class ShardLoader(IterableDataset):
+    """What ``fastimg.Loader(shard_dataset, batch_size, ...)`` returns: batches ``(images, labels)``.
+    ``batch_size``, ``transform``, ``seed`` (default: the dataset's, else ``torch.initial_seed()``),
+    ``shard`` and ``on_error`` override the dataset's; ``prefetch``, ``num_threads``, ``pin_memory``,
+    ``device`` and ``batch_transform`` mean what they mean for ``Loader``. ``shuffle``, ``sampler``,
+    ``labels``, ``memory_format`` and ``drop_last`` belong to the dataset for a stream and are refused here."""
+
+    def __init__(
+        self,
+        dataset: ShardDataset,
+        batch_size: Optional[int] = None,
+        *,
+        transform: Optional[Transform] = None,
+        seed: Optional[int] = None,
+        prefetch: int = 2,
+        num_threads: Optional[int] = None,
+        pin_memory: bool = False,
+        device: Any = None,
+        shard: Any = None,
+        on_error: Optional[str] = None,
+        batch_transform: Optional[Callable[[torch.Tensor], torch.Tensor]] = None,
+        **unsupported: Any,
+    ) -> None:
+        from .loader import _warn_no_accelerator
+
+        if unsupported:
+            raise TypeError(
+                f"Loader over a ShardDataset: {', '.join(sorted(unsupported))} cannot apply to a stream "
+                "(set shuffle, drop_last and labels on the ShardDataset)"
+            )
+        changes: dict[str, Any] = {}
+        if batch_size is not None:
+            size = as_int(batch_size)
+            if size is None or size < 1:
+                raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+            changes["batch_size"] = size
+        if transform is not None:
+            if not isinstance(transform, Transform):
+                raise TypeError(f"transform must be a fastimg.Transform, got {type(transform).__name__}")
+            changes["transform"] = transform
+        changes["seed"] = int(
+            seed if seed is not None else dataset.seed if dataset.seed is not None else torch.initial_seed()
+        ) % (1 << 63)
+        if shard is not None:
+            changes["shard"] = shard
+        if on_error is not None:
+            on_error_arg(on_error)
+            changes["on_error"] = on_error
+        if num_threads is not None:
+            changes["num_threads"] = num_threads
+        self.dataset = dataset.with_options(**changes)
+        self.seed = self.dataset.seed
+        self.batch_size = self.dataset.batch_size
+        prefetch_v = as_int(prefetch)
+        if prefetch_v is None or prefetch_v < 0:
+            raise ValueError(f"prefetch must be a non-negative integer, got {prefetch!r}")
+        self.prefetch = prefetch_v
+        self.batch_transform = batch_transform
+        self.device = torch.device(device) if device is not None else None
+        if self.device is not None and self.device.type == "cuda" and not torch.cuda.is_available():
+            _warn_no_accelerator(f"device={device!r}")
+            self.device = None
+        if self.device is not None and self.device.type == "cpu":
+            self.device = None
+        self.pin_memory = bool(pin_memory)
+        if self.pin_memory and not torch.cuda.is_available():
+            _warn_no_accelerator("pin_memory=True")
+            self.pin_memory = False
+        self._next_epoch = 0
+        self._explicit_epoch: Optional[int] = None
+        self._position = {"epoch": 0, "batches": 0, "cursor": 0}
+        self.errors_by_epoch: dict[int, list[ItemError]] = {}
+
+    @property
+    def errors(self) -> list[ItemError]:
+        """Skipped samples and shard damage of every epoch so far (ItemError records)."""
+        return self.dataset.errors
+
+    def __len__(self) -> int:
+        """Batches per epoch on this rank; TypeError when the sample count is unknown."""
+        return len(self.dataset)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Makes the next pass epoch ``epoch``; later passes continue from there."""
+        e = as_int(epoch)
+        if e is None or e < 0:
+            raise ValueError(f"epoch must be a non-negative integer, got {epoch!r}")
+        self._explicit_epoch = e
+
+    def state_dict(self) -> dict[str, Any]:
+        """The epoch and position of the last batch handed out; exact (the read position too)."""
+        return {"seed": self.seed, **self._position}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """The next pass continues the state's epoch after its last batch."""
+        self.dataset.load_state_dict(state)
+        self._explicit_epoch = int(state["epoch"])
+
+    def _allocate(self, count: int) -> torch.Tensor:
+        t = self.dataset.transform
+        dtype = {"float32": torch.float32, "float16": torch.float16, "uint8": torch.uint8}[t.dtype]
+        return torch.empty(t.batch_shape(count), dtype=dtype, pin_memory=True)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        if get_worker_info() is not None:
+            raise RuntimeError(
+                "fastimg.Loader runs its own threads: use DataLoader(loader, batch_size=None, num_workers=0)"
+            )
+        epoch = self._explicit_epoch if self._explicit_epoch is not None else self._next_epoch
+        self._explicit_epoch = None
+        self._next_epoch = epoch + 1
+        self.dataset.set_epoch(epoch)
+        allocate = self._allocate if self.pin_memory or self.device is not None else None
+        batches = self.dataset.positioned(epoch, allocate=allocate)
+        return _Prefetched(self, batches, epoch)
+
+    def _finish(self, batch: Any, epoch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        if batch.errors:
+            self.errors_by_epoch.setdefault(epoch, []).extend(batch.errors)
+        images, labels = batch[0], batch[1]
+        if self.batch_transform is not None:
+            images = self.batch_transform(images)
+        if self.device is not None:
+            from .loader import _side_stream
+
+            stream = _side_stream(self.device)
+            with torch.cuda.stream(stream):
+                images = images.to(self.device, non_blocking=True)
+                labels = labels.to(self.device, non_blocking=True)
+            torch.cuda.current_stream(self.device).wait_stream(stream)
+            images.record_stream(torch.cuda.current_stream(self.device))
+            labels.record_stream(torch.cuda.current_stream(self.device))
+        return images, labels
+
+
+class _Prefetched:
+    """Runs the dataset's batch iterator on a daemon thread, ``prefetch`` batches ahead."""
+
+    _END = object()
+
+    def __init__(self, loader: ShardLoader, batches: Iterator[Any], epoch: int) -> None:
+        self.loader, self.batches, self.epoch = loader, batches, epoch
+        self.queue: queue.Queue = queue.Queue(maxsize=max(1, loader.prefetch))
+        self.stop = threading.Event()
+        self.thread: Optional[threading.Thread] = None
+        if loader.prefetch > 0:
+            self.thread = threading.Thread(target=self._run, name="fastimg-shard-prefetch", daemon=True)
+            self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            for item in self.batches:
+                if not self._put(item):
+                    return
+            self._put(self._END)
+        except BaseException as exc:
+            self._put(exc)
+
+    def _put(self, item: Any) -> bool:
+        while not self.stop.is_set():
+            try:
+                self.queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self) -> _Prefetched:
+        return self
+
+    def __next__(self) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.thread is None:
+            batch, position = next(self.batches)
+        else:
+            item = self.queue.get()
+            if item is self._END:
+                raise StopIteration
+            if isinstance(item, BaseException):
+                raise item
+            batch, position = item
+        self.loader._position = position  # what was handed out, not what is ready ahead
+        return self.loader._finish(batch, self.epoch)
+
+    def close(self) -> None:
+        self.stop.set()
+
+    def __del__(self) -> None:
+        self.stop.set()

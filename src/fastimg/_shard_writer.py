@@ -1,0 +1,187 @@
+"""`python -m fastimg shards SRC_DIR OUT_PATTERN`: an ImageFolder tree to WebDataset-style tar shards
+(``<key>.jpg`` + ``<key>.cls`` + ``<key>.json`` per sample) and the index.json of sample counts that
+ShardDataset reads. Files are copied unchanged unless ``--max-side`` makes them smaller: those are
+decoded at reduced size (DCT scaling, then an antialiased area resize) and re-encoded by the core's
+libjpeg-turbo encoder."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import sys
+import tarfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Optional, TextIO
+
+import numpy as np
+
+from ._shard_plan import INDEX_FORMAT, INDEX_NAME
+
+_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "KIB": 2**10, "MIB": 2**20}
+_UNITS.update({"GIB": 2**30, "TIB": 2**40, "K": 2**10, "M": 2**20, "G": 2**30})
+
+
+def parse_size(text: str) -> int:
+    """``"1GB"`` (10^9), ``"512MiB"`` (2^20 units), ``"1e9"`` or a plain byte count. ValueError otherwise."""
+    match = re.fullmatch(r"\s*([0-9.eE+]+)\s*([A-Za-z]*)\s*", str(text))
+    if not match or match.group(2).upper() not in _UNITS:
+        raise ValueError(f"not a size: {text!r} (e.g. 1GB, 500MB, 512MiB)")
+    value = float(match.group(1)) * _UNITS[match.group(2).upper()]
+    if value < 1:
+        raise ValueError(f"size must be positive, got {text!r}")
+    return int(value)
+
+
+def shard_path(pattern: str, number: int) -> str:
+    """``out/train-%06d.tar`` or ``out/train-{:06d}.tar`` with the shard number filled in."""
+    if "%" in pattern:
+        return pattern % number
+    if "{" in pattern:
+        return pattern.format(number)
+    raise ValueError(f"OUT_PATTERN must contain %d (e.g. train-%06d.tar) or {{}}, got {pattern!r}")
+
+
+class _Progress:
+    """A plain-text progress line on stderr (rewritten in place on a terminal, a line per shard otherwise)."""
+
+    def __init__(self, total: int, stream: TextIO = sys.stderr) -> None:
+        self.total, self.stream, self.last = total, stream, 0.0
+        self.tty = stream.isatty()
+
+    def update(self, done: int, shards: int, nbytes: int, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and (not self.tty or now - self.last < 0.2):
+            return
+        self.last = now
+        pct = 100.0 * done / self.total if self.total else 100.0
+        line = f"shards: {done}/{self.total} images ({pct:5.1f}%), {shards} shards, {nbytes / 1e6:.1f} MB"
+        self.stream.write(("\r" + line) if self.tty else line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _ext(path: str) -> str:
+    ext = os.path.splitext(path)[1].lower().lstrip(".")
+    return "jpg" if ext == "jpeg" else ext
+
+
+def _prepare(paths: list[str], max_side: Optional[int], quality: int, pool: Any) -> list[tuple[str, bytes]]:
+    """(extension, bytes) per file: unchanged, or shrunk to max_side and re-encoded as JPEG."""
+    from . import _core
+    from .cache import read_files
+    from .decode import decode_images
+
+    raw = read_files(paths)
+    if max_side is None:
+        return [(_ext(p), data) for p, data in zip(paths, raw)]
+    small = decode_images(raw, max_side=max_side, on_error="skip")
+    out: list[tuple[str, bytes]] = []
+    jobs: list[Any] = []
+    for p, data, b in zip(paths, raw, small):
+        # A longer side below max_side was never shrunk (one exactly at max_side may have been: re-encoded).
+        if b is None or max(b.shape[:2]) < max_side:
+            out.append((_ext(p), data))  # within the limit (or undecodable: left for the reader to report)
+            jobs.append(None)
+        else:
+            out.append(("jpg", b""))
+            jobs.append(pool.submit(_core.encode_jpeg, np.ascontiguousarray(b), quality))
+    for i, job in enumerate(jobs):
+        if job is not None:
+            out[i] = ("jpg", job.result())
+    return out
+
+
+def write_shards(
+    src: str,
+    pattern: str,
+    *,
+    max_size: int = 10**9,
+    max_count: Optional[int] = None,
+    max_side: Optional[int] = None,
+    quality: int = 90,
+    shuffle: bool = True,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict[str, int]:
+    """Writes the images of the ImageFolder tree ``src`` into shards named by ``pattern``, each at most
+    ``max_size`` bytes (a larger single sample gets a shard of its own) and ``max_count`` samples, in an
+    order shuffled by ``seed`` (so a shuffle buffer mixes classes). Writes index.json beside the shards.
+    Returns {shard file name: samples}."""
+    from .dataset import find_classes, make_dataset
+
+    classes, class_to_idx = find_classes(src)
+    samples = make_dataset(src, class_to_idx)
+    if shuffle:
+        samples = [samples[i] for i in np.random.default_rng(seed).permutation(len(samples))]
+    first = shard_path(pattern, 0)
+    out_dir = os.path.dirname(first) or "."
+    os.makedirs(out_dir, exist_ok=True)
+    counts: dict[str, int] = {}
+    bar = _Progress(len(samples)) if progress else None
+    tar: Optional[tarfile.TarFile] = None
+    size = written = 0
+    total_bytes = 0
+    from ._threads import get_num_threads
+
+    with ThreadPoolExecutor(max(1, get_num_threads())) as pool:
+        for start in range(0, len(samples), 64):
+            chunk = samples[start : start + 64]
+            prepared = _prepare([p for p, _ in chunk], max_side, quality, pool)
+            for k, ((path, label), (ext, data)) in enumerate(zip(chunk, prepared)):
+                key = f"{start + k:09d}"
+                meta = json.dumps({"label": label, "class": classes[label], "path": os.path.relpath(path, src)})
+                members = [(f"{key}.{ext}", data), (f"{key}.cls", str(label).encode()), (f"{key}.json", meta.encode())]
+                need = sum(512 + -(-len(d) // 512) * 512 for _, d in members)
+                full = tar is not None and (size + need + 1024 > max_size or counts[_name(tar)] == max_count)
+                if tar is None or full:
+                    if tar is not None:
+                        tar.close()
+                    tar = tarfile.open(shard_path(pattern, len(counts)), "w", format=tarfile.USTAR_FORMAT)  # noqa: SIM115 (open across samples)
+                    counts[_name(tar)] = 0
+                    size = 0
+                for name, payload in members:
+                    info = tarfile.TarInfo(name)
+                    info.size, info.mtime, info.mode = len(payload), 0, 0o644
+                    tar.addfile(info, io.BytesIO(payload))
+                size += need
+                total_bytes += need
+                counts[_name(tar)] += 1
+                written += 1
+            if bar is not None:
+                bar.update(written, len(counts), total_bytes)
+    if tar is not None:
+        tar.close()
+    index = {"format": INDEX_FORMAT, "samples": written, "classes": classes, "shards": counts}
+    with open(os.path.join(out_dir, INDEX_NAME), "w") as f:
+        json.dump(index, f, indent=1)
+    if bar is not None:
+        bar.update(written, len(counts), total_bytes, force=True)
+        bar.close()
+    return counts
+
+
+def _name(tar: tarfile.TarFile) -> str:
+    return os.path.basename(str(tar.name))
+
+
+def main(args: Any) -> int:
+    counts = write_shards(
+        args.src,
+        args.out_pattern,
+        max_size=parse_size(args.max_size),
+        max_count=args.max_count,
+        max_side=args.max_side,
+        quality=args.quality,
+        shuffle=not args.no_shuffle,
+        seed=args.seed,
+        progress=not args.quiet,
+    )
+    print(f"wrote {sum(counts.values())} samples in {len(counts)} shards", file=sys.stderr)
+    return 0

@@ -1,0 +1,143 @@
+"""A streaming tar reader over any binary file object (a local file, an fsspec stream): one pass, no seeks,
+so object storage streams it as it arrives. Reads POSIX ustar, GNU (long names ``L``) and pax (``path``
+records) headers, skips everything that is not a regular file, and reports damage instead of raising:
+a truncated archive or a corrupt header ends the stream with a ``TarDamage`` record."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import BinaryIO, NamedTuple, Union
+
+BLOCK = 512
+_REGULAR = (b"0", b"\0", b"7")  # regular file, old-style regular file, contiguous file
+
+
+class TarMember(NamedTuple):
+    """A regular file of the archive: its path inside the archive and its bytes."""
+
+    name: str
+    data: bytes
+
+
+class TarDamage(NamedTuple):
+    """Why the archive could not be read to its end (the members before it were delivered)."""
+
+    reason: str
+
+
+def _octal(field: bytes) -> int:
+    # Numeric fields are octal text, NUL/space padded; GNU writes big values in base-256 (high bit set).
+    if field and field[0] & 0x80:
+        value = field[0] & 0x7F
+        for b in field[1:]:
+            value = (value << 8) | b
+        return value
+    text = field.split(b"\0", 1)[0].strip()
+    return int(text, 8) if text else 0
+
+
+def _checksum_ok(header: bytes) -> bool:
+    stored = _octal(header[148:156])
+    # The checksum counts its own field as eight spaces; some writers used signed bytes.
+    unsigned = sum(header[:148]) + 8 * 32 + sum(header[156:])
+    return stored == unsigned or stored == unsigned - 256 * sum(1 for b in header if b >= 128)
+
+
+def _read_exact(f: BinaryIO, size: int) -> bytes:
+    data = f.read(size)
+    if len(data) == size or not data:
+        return data
+    # Streams (sockets, some fsspec files) may return short reads before the end.
+    parts = [data]
+    got = len(data)
+    while got < size:
+        more = f.read(size - got)
+        if not more:
+            break
+        parts.append(more)
+        got += len(more)
+    return b"".join(parts)
+
+
+def _pax_path(data: bytes) -> Union[str, None]:
+    # Records are "<length> <key>=<value>\n", the length counting the whole record.
+    pos = 0
+    path = None
+    while pos < len(data):
+        space = data.find(b" ", pos)
+        if space < 0:
+            break
+        length = int(data[pos:space])
+        if length <= 0:
+            break
+        key, _, value = data[space + 1 : pos + length - 1].partition(b"=")
+        if key == b"path":
+            path = value.decode("utf-8", "surrogateescape")
+        pos += length
+    return path
+
+
+def iter_tar(f: BinaryIO) -> Iterator[Union[TarMember, TarDamage]]:
+    """Yields each regular file of the archive in ``f`` as a TarMember, in archive order. Ends at the
+    end-of-archive blocks or the end of the stream; a header that fails its checksum, or a member cut
+    short, ends it with one TarDamage record (never an exception for bad content; read errors of ``f``
+    itself propagate)."""
+    long_name = None
+    pax_name = None
+    offset = 0
+    while True:
+        header = _read_exact(f, BLOCK)
+        if not header:
+            return  # end of stream without the zero blocks: tolerated, as tarfile does
+        if len(header) < BLOCK:
+            yield TarDamage(f"truncated tar: header at byte {offset} cut short")
+            return
+        if header == b"\0" * BLOCK:
+            return
+        if not _checksum_ok(header):
+            yield TarDamage(f"corrupt tar header at byte {offset} (checksum mismatch)")
+            return
+        try:
+            size = _octal(header[124:136])
+        except ValueError:
+            yield TarDamage(f"corrupt tar header at byte {offset} (bad size field)")
+            return
+        kind = header[156:157]
+        # The member's bytes in one read (no slicing copy), then the padding to the next block.
+        payload = _read_exact(f, size)
+        offset += BLOCK + len(payload)
+        if len(payload) < size:
+            name = long_name or pax_name or _header_name(header)
+            yield TarDamage(f"truncated tar: member {name!r} has {len(payload)} of {size} bytes")
+            return
+        pad = -size % BLOCK
+        if pad:
+            offset += len(_read_exact(f, pad))
+        if kind == b"L":  # GNU long name for the next member
+            long_name = payload.rstrip(b"\0").decode("utf-8", "surrogateescape")
+            continue
+        if kind == b"x":  # pax extended header for the next member
+            pax_name = _pax_path(payload) or pax_name
+            continue
+        if kind in _REGULAR:
+            yield TarMember(long_name or pax_name or _header_name(header), payload)
+        long_name = pax_name = None  # directories, links, global headers...: nothing to deliver
+
+
+def _header_name(header: bytes) -> str:
+    name = header[0:100].split(b"\0", 1)[0]
+    if header[257:262] == b"ustar":
+        prefix = header[345:500].split(b"\0", 1)[0]
+        if prefix:
+            name = prefix + b"/" + name
+    return name.decode("utf-8", "surrogateescape")
+
+
+def split_key(name: str) -> tuple[str, str]:
+    """WebDataset's grouping rule: the key is the member path up to the first dot of its basename, the
+    extension the rest, lower-cased (``a/b/0001.seg.png`` -> ``("a/b/0001", "seg.png")``)."""
+    slash = name.rfind("/")
+    dot = name.find(".", slash + 1)
+    if dot <= slash + 1:  # no dot, or a hidden file: WebDataset leaves both out
+        return name, ""
+    return name[:dot], name[dot + 1 :].lower()

@@ -1,0 +1,261 @@
+"""ShardDataset and the shard writer: WebDataset conventions, fsspec, determinism, equal batches, resume,
+skip records and clear errors (docs/shards.md)."""
+
+import io
+import json
+import subprocess
+import sys
+import tarfile
+from collections import Counter
+
+import pytest
+import torch
+from imaging import encode, photo_like
+
+import fastimg
+from fastimg._shard_plan import brace_expand
+from fastimg._shard_writer import parse_size, write_shards
+
+T = fastimg.Transform(16)
+
+
+def jpeg(k):
+    return encode(photo_like(30 + k % 5, 40, seed=k), quality=90)
+
+
+def add(tf, name, data):
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    tf.addfile(info, io.BytesIO(data))
+
+
+def make_shards(root, shards=4, per_shard=5, index=True, fmt=tarfile.USTAR_FORMAT):
+    """Hand-built shards in WebDataset's layout: <key>.jpg + <key>.cls, label = global sample number."""
+    counts, k = {}, 0
+    for s in range(shards):
+        name = f"train-{s:06d}.tar"
+        with tarfile.open(root / name, "w", format=fmt) as tf:
+            for _ in range(per_shard):
+                add(tf, f"{k:04d}.jpg", jpeg(k))
+                add(tf, f"{k:04d}.cls", str(k).encode())
+                k += 1
+        counts[name] = per_shard
+    if index:
+        (root / "index.json").write_text(json.dumps({"format": "fastimg-shards/1", "shards": counts}))
+    return str(root / f"train-{{000000..{shards - 1:06d}}}.tar")
+
+
+def labels_of(batches):
+    return [int(v) for _, y in batches for v in y]
+
+
+def test_brace_expansion():
+    assert brace_expand("a-{08..10}.tar") == ["a-08.tar", "a-09.tar", "a-10.tar"]
+    assert brace_expand("s{0..1}-{x,y}") == ["s0-x", "s0-y", "s1-x", "s1-y"]
+    assert brace_expand("plain.tar") == ["plain.tar"]
+    with pytest.raises(ValueError, match="unbalanced"):
+        brace_expand("a{0..1.tar")
+    assert parse_size("1GB") == 10**9 and parse_size("2MiB") == 2 << 20 and parse_size("1000") == 1000
+
+
+def test_every_sample_once_and_seeded_runs_identical(tmp_path):
+    urls = make_shards(tmp_path)
+    ds = fastimg.ShardDataset(urls, T, batch_size=3, seed=5, shuffle_buffer=4)
+    assert len(ds) == 7
+    first = list(ds)
+    assert len(first) == 7 and sorted(labels_of(first)) == list(range(20))
+    again = list(fastimg.ShardDataset(urls, T, batch_size=3, seed=5, shuffle_buffer=4))
+    assert all(torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) for a, b in zip(first, again))
+    ds.set_epoch(1)
+    assert labels_of(ds) != labels_of(first)  # shard order and buffer reshuffle each epoch
+
+
+def test_pixels_depend_on_seed_epoch_shard_key_not_layout(tmp_path):
+    urls = make_shards(tmp_path)
+    train = fastimg.Transform(16, crop="random_resized", hflip=0.5)
+
+    def by_label(**kw):
+        ds = fastimg.ShardDataset(urls, train, seed=3, **kw)
+        return {int(y): x[i] for x, ys in ds for i, y in enumerate(ys)}
+
+    a = by_label(batch_size=3, shuffle_buffer=4)
+    b = by_label(batch_size=7, shuffle_buffer=50)
+    c = by_label(batch_size=4, shuffle=False)
+    assert a.keys() == b.keys() == c.keys()
+    assert all(torch.equal(a[k], b[k]) and torch.equal(a[k], c[k]) for k in a)
+
+
+def test_unseeded_follows_torch_generator(tmp_path):
+    urls = make_shards(tmp_path)
+    train = fastimg.Transform(16, crop="random_resized", hflip=0.5)
+    ds = fastimg.ShardDataset(urls, train, batch_size=20)
+    torch.manual_seed(1)
+    x1 = next(iter(ds))
+    torch.manual_seed(1)
+    x2 = next(iter(ds))
+    x3 = next(iter(ds))
+    assert torch.equal(x1[0], x2[0]) and torch.equal(x1[1], x2[1])
+    assert not torch.equal(x2[0], x3[0])  # fresh draws without reseeding
+
+
+def test_webdataset_conventions(tmp_path):
+    """Keys up to the first dot of the basename, lower-cased extensions, directories in names, GNU long
+    names and pax headers, .txt labels and JSON fields."""
+    long_dir = "d" * 120
+    for fmt, name in ((tarfile.GNU_FORMAT, "gnu.tar"), (tarfile.PAX_FORMAT, "pax.tar")):
+        with tarfile.open(tmp_path / name, "w", format=fmt) as tf:
+            add(tf, f"{long_dir}/s0.JPG", jpeg(0))
+            add(tf, f"{long_dir}/s0.txt", b" 7\n")
+            add(tf, f"{long_dir}/s0.json", b'{"meta": {"y": 70}}')
+            add(tf, "sub/s1.seg.png", b"ignored: not an image extension we look for")
+            add(tf, "sub/s1.jpeg", jpeg(1))
+            add(tf, "sub/s1.txt", b"8")
+            add(tf, "sub/s1.json", b'{"meta": {"y": 80}}')
+            add(tf, "__index__.txt", b"metadata members starting with __ are left out")
+    urls = [str(tmp_path / "gnu.tar"), str(tmp_path / "pax.tar")]
+    by_txt = fastimg.ShardDataset(urls, T, batch_size=8, label="txt", shuffle=False)
+    assert labels_of(by_txt) == [7, 8, 7, 8]
+    by_json = fastimg.ShardDataset(urls, T, batch_size=8, label="json:meta.y", shuffle=False)
+    assert labels_of(by_json) == [70, 80, 70, 80]
+    assert labels_of(fastimg.ShardDataset(urls, T, batch_size=8, label=None)) == [-1] * 4
+
+
+def test_writer_round_trip(image_folder, tmp_path):
+    counts = write_shards(str(image_folder), str(tmp_path / "out" / "w-%04d.tar"), max_size=12_000, progress=False)
+    assert len(counts) > 2 and sum(counts.values()) == 21
+    index = json.loads((tmp_path / "out" / "index.json").read_text())
+    assert index["shards"] == counts and index["classes"] == ["cat", "dog", "emu"]
+    ds = fastimg.ShardDataset(str(tmp_path / "out" / f"w-{{0000..{len(counts) - 1:04d}}}.tar"), T, batch_size=4, seed=0)
+    assert len(ds) == 6
+    assert Counter(labels_of(ds)) == {0: 7, 1: 7, 2: 7}
+    assert ds.label == "cls"
+    # Unchanged bytes without --max-side: the images decode as the originals do.
+    folder = fastimg.ImageFolder(str(image_folder), T)
+    assert sorted(folder.targets) == sorted(labels_of(ds))
+
+
+def test_writer_cli_reencodes_and_reports_progress(image_folder, tmp_path):
+    out = tmp_path / "cli"
+    run = subprocess.run(
+        [sys.executable, "-m", "fastimg", "shards", str(image_folder), str(out / "s-%03d.tar"), "--max-side", "32"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "21/21 images" in run.stderr and "wrote 21 samples in 1 shards" in run.stderr
+    with tarfile.open(out / "s-000.tar") as tf:
+        images = [m for m in tf.getmembers() if m.name.endswith(".jpg")]
+        decoded = fastimg.decode_images([tf.extractfile(m).read() for m in images])
+    assert len(images) == 21 and all(max(a.shape[:2]) <= 32 for a in decoded)
+
+
+def test_fsspec_memory_filesystem(tmp_path):
+    fsspec = pytest.importorskip("fsspec")
+    make_shards(tmp_path, shards=2, per_shard=4)
+    fs = fsspec.filesystem("memory")
+    for name in ("train-000000.tar", "train-000001.tar", "index.json"):
+        fs.pipe(f"/bucket/{name}", (tmp_path / name).read_bytes())
+    ds = fastimg.ShardDataset("memory://bucket/train-{000000..000001}.tar", T, batch_size=3, seed=1)
+    assert len(ds) == 3
+    assert sorted(labels_of(ds)) == list(range(8))
+
+
+def test_ranks_get_equal_batches_and_disjoint_samples(tmp_path):
+    urls = make_shards(tmp_path, shards=5, per_shard=5)
+    runs = [list(fastimg.ShardDataset(urls, T, batch_size=4, seed=2, shard=(r, 2))) for r in range(2)]
+    lens = [len(fastimg.ShardDataset(urls, T, batch_size=4, seed=2, shard=(r, 2))) for r in range(2)]
+    assert len(runs[0]) == len(runs[1]) == lens[0] == lens[1] == 4  # ceil(ceil(25 / 2) / 4)
+    seen = [labels_of(r) for r in runs]
+    assert len(seen[0]) == len(seen[1]) == 13
+    dup = sum(c - 1 for c in Counter(seen[0] + seen[1]).values())
+    assert dup <= 5  # padding by streaming a rank's own shards again (docs/shards.md)
+
+
+def test_dataloader_workers_split_shards(tmp_path):
+    urls = make_shards(tmp_path, shards=4, per_shard=6)
+    ds = fastimg.ShardDataset(urls, T, batch_size=4, seed=4)
+    loader = torch.utils.data.DataLoader(ds, batch_size=None, num_workers=2)
+    batches = list(loader)
+    assert len(batches) == len(loader) == 6
+    assert sorted(labels_of(batches)) == list(range(24))
+
+
+def test_resume_mid_epoch_in_process_and_through_loader(tmp_path):
+    urls = make_shards(tmp_path, shards=3, per_shard=7)
+    ds = fastimg.ShardDataset(urls, T, batch_size=4, seed=9, shuffle_buffer=5)
+    ds.set_epoch(2)
+    full = list(ds)
+    it = iter(ds)
+    for _ in range(2):
+        next(it)
+    state = ds.state_dict()
+    resumed = fastimg.ShardDataset(urls, T, batch_size=4, seed=9, shuffle_buffer=5)
+    resumed.load_state_dict(state)
+    rest = list(resumed)
+    assert len(rest) == len(full) - 2
+    assert all(torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) for a, b in zip(full[2:], rest))
+
+    loader = fastimg.Loader(ds, 4, seed=9)
+    loader.set_epoch(1)
+    whole = [y.tolist() for _, y in loader]
+    loader.set_epoch(1)
+    it2 = iter(loader)
+    head = [next(it2)[1].tolist() for _ in range(3)]
+    state = loader.state_dict()
+    again = fastimg.Loader(fastimg.ShardDataset(urls, T, batch_size=4, shuffle_buffer=5), 4, seed=9)
+    again.load_state_dict(state)
+    assert head + [y.tolist() for _, y in again] == whole
+
+
+def test_resume_through_dataloader_workers(tmp_path):
+    urls = make_shards(tmp_path, shards=4, per_shard=5)
+    ds = fastimg.ShardDataset(urls, T, batch_size=3, seed=1)
+    full = labels_of(torch.utils.data.DataLoader(ds, batch_size=None, num_workers=2))
+    state = ds.state_dict(batches=3)
+    ds2 = fastimg.ShardDataset(urls, T, batch_size=3, seed=1)
+    ds2.load_state_dict(state)
+    rest = labels_of(torch.utils.data.DataLoader(ds2, batch_size=None, num_workers=2))
+    assert rest == full[9:]
+
+
+def test_bad_members_and_truncated_shard_are_recorded_under_skip(tmp_path):
+    with tarfile.open(tmp_path / "a.tar", "w") as tf:
+        for k in range(4):
+            add(tf, f"{k}.jpg", jpeg(k) if k != 1 else b"not a jpeg")
+            if k != 2:
+                add(tf, f"{k}.cls", str(k).encode())
+        add(tf, "9.cls", b"9")  # a sample without an image
+    good = tmp_path / "b.tar"
+    with tarfile.open(good, "w") as tf:
+        for k in range(10, 16):
+            add(tf, f"{k}.jpg", jpeg(k))
+            add(tf, f"{k}.cls", str(k).encode())
+    data = good.read_bytes()
+    (tmp_path / "b.tar").write_bytes(data[: len(data) // 2])  # cut in the middle of a member
+    urls = [str(tmp_path / "a.tar"), str(tmp_path / "b.tar")]
+    ds = fastimg.ShardDataset(urls, T, batch_size=4, on_error="skip", shuffle=False)
+    got = labels_of(ds)
+    assert 0 in got and 3 in got and not {1, 2, 9} & set(got)
+    reasons = " | ".join(f"{e.source}: {e.reason}" for e in ds.errors)
+    assert "a.tar:1.jpg" in reasons and "a.tar:2" in reasons and "no 'cls' member" in reasons
+    assert "a.tar:9" in reasons and "no image member" in reasons
+    assert "b.tar" in reasons and "truncated tar" in reasons
+    with pytest.raises(fastimg.DecodeError, match=r"a\.tar:1\.jpg"):
+        list(fastimg.ShardDataset(urls, T, batch_size=4, shuffle=False, label=None))
+
+
+def test_clear_errors(tmp_path):
+    urls = make_shards(tmp_path, shards=2, index=False)
+    ds = fastimg.ShardDataset(urls, T, batch_size=4)
+    with pytest.raises(TypeError, match=r"index\.json"):
+        len(ds)
+    assert len(fastimg.ShardDataset(urls, T, batch_size=4, length=10)) == 3
+    with pytest.raises(ValueError, match="2 ranks need the sample count"):
+        list(fastimg.ShardDataset(urls, T, batch_size=4, shard=(0, 2)))
+    with pytest.raises(FileNotFoundError, match=r"missing\.tar"):
+        fastimg.ShardDataset(str(tmp_path / "missing.tar"), T)
+    with pytest.raises(TypeError, match="Transform"):
+        fastimg.ShardDataset(urls, None)
+    with pytest.raises(TypeError, match="cannot apply to a stream"):
+        fastimg.Loader(ds, 4, shuffle=False)
