@@ -13,6 +13,7 @@ import time
 from typing import Callable
 
 import bench_accuracy
+import bench_floor
 import bench_ops
 import bench_pipeline
 import bench_shards
@@ -21,6 +22,7 @@ import bench_training
 SECTIONS: dict[str, Callable[[bool], None]] = {
     "ops": bench_ops.run,
     "pipeline": bench_pipeline.run,
+    "floor": bench_floor.run,
     "training": bench_training.run,
     "accuracy": bench_accuracy.run,
     "shards": bench_shards.run,

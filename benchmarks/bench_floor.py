@@ -1,0 +1,210 @@
+"""The decode-floor section: fastimg's CPU time per image on one thread against libjpeg-turbo's own decode of
+the same files, the least any JPEG pipeline must spend. Reference rows (turbojpeg_floor.py, through ctypes on
+the system libturbojpeg): tjDecompressToYUV2 (the whole file to Y, Cb, Cr planes, no upsampling or colour
+conversion) and tjDecompress2 (the whole file to RGB), from bytes in memory. fastimg runs load_batch from
+paths (its own file reads included) with num_threads=1. CPU time of this process (time.process_time), best
+of interleaved rounds, so other processes on a shared machine cost us little but cache and clock effects.
+
+Ratios here are fastimg / floor: lower is better; a goal is a ceiling."""
+
+from __future__ import annotations
+
+import gc
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from pipeline_data import ImageSet, image_sets
+from report import machine_info, markdown_table, ratio_text, write_results
+from turbojpeg_floor import TurboJpeg
+
+import fastimg
+
+PACKAGES = ["fastimg", "numpy"]
+# (set, workload) -> the most fastimg may cost per image, as a multiple of the YUV decode.
+GOALS = {
+    ("imagenet", "resize"): 1.15,
+    ("imagenet", "eval"): 1.15,
+    ("imagenet", "rrc"): 1.05,
+    ("cheap", "resize"): 1.35,
+    ("cheap", "eval"): 1.35,
+    ("cheap", "rrc"): 1.25,
+}
+TINY_GOAL = 1.5  # 32-px files: fastimg from paths vs read + RGB decode
+SET_LABELS = {"imagenet": "camera-like (~4 bits/pixel)", "cheap": "cheap (~1 bit/pixel)", "tiny": "32x32"}
+
+
+def transforms(size: int) -> dict[str, fastimg.Transform]:
+    return {
+        "resize": fastimg.Transform(size, hflip=0.5),
+        "eval": fastimg.Transform(size, resize=256 if size > 32 else None, crop="center", hflip=0.5),
+        "rrc": fastimg.Transform(size, crop="random_resized", hflip=0.5),
+    }
+
+
+def read_all(paths: list[str], buffer: bytearray) -> None:
+    """open/read/close of each file: the file-reading part of the floor for the 32-px set."""
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.readv(fd, [buffer])
+        finally:
+            os.close(fd)
+
+
+def best_cpu(calls: dict[str, Callable[[], Any]], rounds: int, budget_s: float) -> dict[str, float]:
+    """Best CPU seconds per call over interleaved rounds (one untimed warm-up each)."""
+    for call in calls.values():
+        call()
+    best = {name: float("inf") for name in calls}
+    names = list(calls)
+    start = time.perf_counter()
+    gc.disable()
+    try:
+        for r in range(rounds):
+            for name in names[r % len(names) :] + names[: r % len(names)]:
+                t0 = time.process_time()
+                calls[name]()
+                best[name] = min(best[name], time.process_time() - t0)
+            if r >= 2 and time.perf_counter() - start > budget_s:
+                break
+    finally:
+        gc.enable()
+    return best
+
+
+def measure_set(image_set: ImageSet, tj: TurboJpeg, rounds: int, budget_s: float) -> dict[str, float]:
+    paths = image_set.paths
+    datas = [Path(p).read_bytes() for p in paths]
+    yuv = [tj.prepare(d, yuv=True) for d in datas]
+    rgb = [tj.prepare(d, yuv=False) for d in datas]
+    tiny = image_set.name == "tiny"
+    batch = 256 if tiny else 64
+    calls: dict[str, Callable[[], Any]] = {
+        "tj_yuv": lambda: [tj.decode_yuv(x) for x in yuv],
+        "tj_rgb": lambda: [tj.decode_rgb(x) for x in rgb],
+    }
+    if tiny:
+        buffer = bytearray(1 << 20)
+        calls["read"] = lambda: read_all(paths, buffer)
+    for name, t in transforms(32 if tiny else 224).items():
+        if tiny and name != "resize":
+            continue
+
+        def run(t: fastimg.Transform = t) -> None:
+            for i in range(0, len(paths), batch):
+                fastimg.load_batch(
+                    paths[i : i + batch], t, indices=range(i, i + len(paths[i : i + batch])), num_threads=1
+                )
+
+        calls[name] = run
+    best = best_cpu(calls, rounds, budget_s)
+    per_image = {name: seconds / len(paths) for name, seconds in best.items()}
+    if tiny:  # tiny decodes take microseconds: leave out what each ctypes call itself costs
+        overhead = tj.call_overhead_s()
+        per_image["ctypes_overhead"] = overhead
+        for name in ("tj_yuv", "tj_rgb"):
+            per_image[name] -= overhead
+    return per_image
+
+
+def rows_for(set_name: str, per_image: dict[str, float]) -> list[dict[str, Any]]:
+    rows = []
+    if set_name == "tiny":
+        floor = per_image["tj_rgb"] + per_image["read"]
+        ratio = per_image["resize"] / floor
+        rows.append(
+            {
+                "set": set_name,
+                "workload": "32x32 stretch + flip, from paths, batch 256",
+                "fastimg_us": per_image["resize"] * 1e6,
+                "floor": "read (open/read/close) + RGB decode",
+                "floor_us": floor * 1e6,
+                "ratio": ratio,
+                "goal": TINY_GOAL,
+                "status": "PASS" if ratio <= TINY_GOAL else "MISS",
+                "also": f"YUV decode + read {1e6 * (per_image['tj_yuv'] + per_image['read']):.1f} us: "
+                f"{ratio_text(per_image['resize'] / (per_image['tj_yuv'] + per_image['read']))}x",
+            }
+        )
+        return rows
+    names = {"resize": "Resize to 224x224 + flip", "eval": "Resize(256) + CenterCrop(224) + flip"}
+    names["rrc"] = "RandomResizedCrop(224) + flip"
+    for work, label in names.items():
+        ratio = per_image[work] / per_image["tj_yuv"]
+        goal = GOALS[(set_name, work)]
+        rows.append(
+            {
+                "set": set_name,
+                "workload": label,
+                "fastimg_us": per_image[work] * 1e6,
+                "floor": "YUV decode",
+                "floor_us": per_image["tj_yuv"] * 1e6,
+                "ratio": ratio,
+                "goal": goal,
+                "status": "PASS" if ratio <= goal else "MISS",
+                "also": f"RGB decode {per_image['tj_rgb'] * 1e6:.0f} us "
+                f"({ratio_text(per_image['tj_rgb'] / per_image['tj_yuv'])}x the YUV one)",
+            }
+        )
+    return rows
+
+
+def render(rows: list[dict[str, Any]], sets: dict[str, ImageSet], info: dict[str, Any], quick: bool) -> str:
+    head = [
+        "# fastimg against the JPEG decode floor" + (" (--quick: not for quoting)" if quick else ""),
+        "",
+        f"{info['date']} · {info['cpu']}, {info['usable_cpus']} CPUs · fastimg {info['versions']['fastimg']}",
+        "",
+        *[f"- {SET_LABELS[name]}: {s.describe()}" for name, s in sets.items()],
+        "",
+        (
+            "CPU time per image on one thread, best of interleaved rounds. The floor is libjpeg-turbo's decode of "
+            "the whole file from memory (tjDecompressToYUV2: planes, no upsampling or colour conversion); fastimg "
+            "reads the file itself, decodes, resamples, converts, flips and normalises into float32 NCHW. "
+            "**x floor** = fastimg / floor (lower is better; the goal is a ceiling). For 32-px files the floor "
+            "is open/read/close plus the RGB decode (ctypes call cost left out)."
+        ),
+        "",
+    ]
+    table = markdown_table(
+        ["set", "workload", "fastimg us/image", "floor", "floor us/image", "x floor", "goal", "note"],
+        [
+            [
+                SET_LABELS[r["set"]],
+                r["workload"],
+                f"{r['fastimg_us']:.1f}",
+                r["floor"],
+                f"{r['floor_us']:.1f}",
+                ratio_text(r["ratio"]),
+                f"<={r['goal']:g} {r['status']}",
+                r["also"],
+            ]
+            for r in rows
+        ],
+    )
+    passed = sum(r["status"] == "PASS" for r in rows)
+    return "\n".join(head) + table + f"\n\nGoals: {passed}/{len(rows)} PASS\n"
+
+
+def run(quick: bool = False) -> None:
+    sets = {name: s for name, s in image_sets().items() if name in ("imagenet", "cheap", "tiny")}
+    if quick:
+        sets = {name: s.subset(16 if name != "tiny" else 64) for name, s in sets.items()}
+    tj = TurboJpeg()
+    rows: list[dict[str, Any]] = []
+    try:
+        for name, image_set in sets.items():
+            t = time.perf_counter()
+            per_image = measure_set(image_set, tj, rounds=1 if quick else 40, budget_s=0.0 if quick else 25.0)
+            rows += rows_for(name, per_image)
+            print(f"  {name}: {time.perf_counter() - t:.1f} s", flush=True)
+    finally:
+        tj.close()
+    info = machine_info(PACKAGES)
+    markdown = render(rows, sets, info, quick)
+    print()
+    print(markdown)
+    for path in write_results("floor", markdown, {"section": "floor", "quick": quick, "machine": info, "rows": rows}):
+        print(f"wrote {path}")
