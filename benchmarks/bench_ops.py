@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from adapters.base import OpsAdapter
 from adapters.ops_cv2 import Cv2Loop, Cv2Pool
-from adapters.ops_fastimg import FastimgOps
+from adapters.ops_fastimg import FastimgBilinearOnly, FastimgOps
 from adapters.ops_numpy import MemoryRead, NumpyLoop
 from adapters.ops_pillow import PillowOps
 from adapters.ops_trainingsample import INTERPOLATION as TS_INTERPOLATION
@@ -37,6 +37,8 @@ RESIZE_GOALS = {"cv2": 1.8, "cv2_pool": 1.0, "pillow": 4.0, "trainingsample": 1.
 VIDEO_GOALS = {"cv2_pool": 1.0}
 LUMINANCE_GOALS = {"cv2_pool": 1.5, "trainingsample": 3.0, "fastimg_1t": 1.8}
 CROP_GOALS = {"numpy": 1.0}
+# Area (the default when shrinking) may cost at most twice plain bilinear: bilinear time / area time >= 0.5.
+DEFAULT_VS_BILINEAR_GOAL = 0.5
 PACKAGES = ["fastimg", "numpy", "opencv-python-headless", "pillow", "trainingsample"]
 
 
@@ -66,6 +68,8 @@ def build_workloads(quick: bool) -> list[Workload]:
         common = {"items": count, "unit": "images", "input_bytes": nbytes}
         for interp in ("bilinear", "area"):
             goals = {k: v for k, v in RESIZE_GOALS.items() if k != "trainingsample" or interp == TS_INTERPOLATION}
+            if interp == "area":  # the default when shrinking: at most 2x plain bilinear
+                goals["fastimg_bilinear"] = DEFAULT_VS_BILINEAR_GOAL
             out.append(
                 Workload(
                     f"resize {interp} {label} -> {ow}x{oh}", "resize", (images, OUT_SIZE, interp), goals=goals, **common
@@ -108,6 +112,7 @@ def make_adapters() -> list[OpsAdapter]:
     return [
         FastimgOps(),
         FastimgOps(num_threads=1),
+        FastimgBilinearOnly(),
         NumpyLoop(),
         Cv2Loop(),
         Cv2Pool(threads),

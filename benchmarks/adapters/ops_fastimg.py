@@ -31,3 +31,16 @@ class FastimgOps(OpsAdapter):
 
     def resize_videos(self, videos: list[np.ndarray], size: Size, interpolation: str) -> Any:
         return fastimg.batch_resize_videos(videos, size, interpolation, num_threads=self.num_threads)
+
+
+class FastimgBilinearOnly(OpsAdapter):
+    """A reference row on the resize workloads: fastimg's plain (aliased) bilinear whatever the workload asks,
+    so the area rows show what the antialiased default costs over it."""
+
+    key = "fastimg_bilinear"
+    name = "ref: fastimg plain bilinear"
+
+    def resize(self, images: Images, size: Size, interpolation: str) -> Any:
+        if interpolation == "bilinear":
+            return NotImplemented  # the workload's own fastimg row
+        return fastimg.batch_resize_images(images, size, "bilinear")
