@@ -197,7 +197,7 @@ def run(quick: bool = False) -> None:
     try:
         for name, image_set in sets.items():
             t = time.perf_counter()
-            per_image = measure_set(image_set, tj, rounds=1 if quick else 40, budget_s=0.0 if quick else 25.0)
+            per_image = measure_set(image_set, tj, rounds=1 if quick else 1000, budget_s=0.0 if quick else 20.0)
             rows += rows_for(name, per_image)
             print(f"  {name}: {time.perf_counter() - t:.1f} s", flush=True)
     finally:

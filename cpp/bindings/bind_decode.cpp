@@ -2,6 +2,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include "errors.hpp"
 #include "fastimg/parallel.hpp"
 #include "fastimg/pipeline.hpp"
 #include "fastimg/random.hpp"
@@ -131,26 +132,30 @@ void register_decode(py::module_& m) {
   m.def(
       "run_pipeline",
       [](const py::sequence& items, const std::vector<std::int64_t>& indices, const TransformSpec& spec,
-         std::uint64_t seed, std::uint64_t epoch, const py::array& out, int threads, bool stop_on_error) {
+         std::uint64_t seed, std::uint64_t epoch, const py::array& out, int threads, bool stop_on_error, bool direct_io,
+         bool keep_files) {
         spec.validate();
         FASTIMG_CHECK(out.writeable() && (out.flags() & py::array::c_style),
                       "out must be a writable C-contiguous array");
         const std::size_t needed = spec.item_bytes() * static_cast<std::size_t>(items.size());
         FASTIMG_CHECK(static_cast<std::size_t>(out.nbytes()) >= needed, "out holds ", out.nbytes(),
                       " bytes but the batch needs ", needed);
-        HeldSources held = hold_sources(items);
+        HeldSources held = hold_sources(items, {direct_io, keep_files});
         auto* data = static_cast<std::uint8_t*>(const_cast<void*>(out.data()));
         PipelineResult result;
         {
           NativeCall release;
           result = run_pipeline(held.sources, indices, spec, seed, epoch, data, threads, stop_on_error, true);
         }
-        return py::make_tuple(result.good, errors_to_python(result.errors), errors_to_python(result.warnings));
+        return py::make_tuple(result.good, errors_to_python(result.errors), errors_to_python(result.warnings),
+                              kept_files(held));
       },
       py::arg("sources"), py::arg("indices"), py::arg("spec"), py::arg("seed"), py::arg("epoch"), py::arg("out"),
-      py::arg("num_threads"), py::arg("stop_on_error"),
-      "Run the pipeline into out; good items are compacted to the front. Returns (good positions, errors, "
-      "warnings).");
+      py::arg("num_threads"), py::arg("stop_on_error"), py::arg("direct_io") = false, py::arg("keep_files") = false,
+      "Read (path sources, with O_DIRECT if asked), decode and transform every item into out, on the worker "
+      "threads; good items are compacted to the front. Returns (good positions, errors, warnings, files): "
+      "errors and warnings as [(position, message, exception)], files the bytes of each file read when "
+      "keep_files (None elsewhere), for a cache.");
 
   m.def(
       "read_files",

@@ -1,6 +1,7 @@
 // Bindings of the runtime: error classes, thread control, build information.
 #include <omp.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include <gif_lib.h>
@@ -21,10 +22,36 @@
 #define LIBJPEG_TURBO_VERSION_STRING FASTIMG_STR(LIBJPEG_TURBO_VERSION)
 
 #include "array_views.hpp"
+#include "errors.hpp"
 #include "fastimg/parallel.hpp"
 #include "native_call.hpp"
 
 namespace fastimg::bind {
+
+namespace {
+// fastimg._core.DecodeError, set at import; borrowed (the module owns it), so nothing is released at exit.
+py::handle decode_error_type;
+}  // namespace
+
+py::object python_error(ItemError::Kind kind, int error_number, const std::string& message, const std::string& path) {
+  switch (kind) {
+    case ItemError::Kind::Io: {
+      const int code = error_number != 0 ? error_number : EIO;
+      return py::reinterpret_borrow<py::object>(PyExc_OSError)(code, std::strerror(code), path);
+    }
+    case ItemError::Kind::Invalid: return py::reinterpret_borrow<py::object>(PyExc_ValueError)(message);
+    case ItemError::Kind::Decode: break;
+  }
+  return py::reinterpret_borrow<py::object>(decode_error_type)(message);
+}
+
+py::list errors_to_python(const std::vector<ItemError>& errors) {
+  py::list out;
+  for (const ItemError& e : errors) {
+    out.append(py::make_tuple(e.position, e.message, python_error(e.kind, e.error_number, e.message, e.path)));
+  }
+  return out;
+}
 
 void register_runtime(py::module_& m) {
   static py::exception<DecodeError> decode_error(m, "DecodeError", PyExc_ValueError);
@@ -32,18 +59,19 @@ void register_runtime(py::module_& m) {
       "Raised for content that cannot be decoded (empty, truncated, corrupt, not an image, an unsupported "
       "variant, over a safety limit); a ValueError. The message names the source and the reason; "
       "load_batch also sets the attributes index and source.";
+  decode_error_type = decode_error;
   py::register_exception_translator([](std::exception_ptr p) {
+    auto raise = [](const py::object& error) {
+      PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(error.ptr())), error.ptr());
+    };
     try {
       if (p) std::rethrow_exception(p);
     } catch (const DecodeError& e) {
-      py::set_error(decode_error, e.what());
+      raise(python_error(ItemError::Kind::Decode, 0, e.what(), {}));
     } catch (const InvalidArgument& e) {
-      py::set_error(PyExc_ValueError, e.what());
+      raise(python_error(ItemError::Kind::Invalid, 0, e.what(), {}));
     } catch (const IoError& e) {
-      // OSError(errno, strerror, filename) picks the subclass (FileNotFoundError, PermissionError, ...).
-      py::object error = py::reinterpret_borrow<py::object>(PyExc_OSError)(e.error_number(),
-                                                                           std::strerror(e.error_number()), e.path());
-      PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(error.ptr())), error.ptr());
+      raise(python_error(ItemError::Kind::Io, e.error_number(), e.what(), e.path()));
     }
   });
 

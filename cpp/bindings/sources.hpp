@@ -13,21 +13,32 @@ namespace fastimg::bind {
 
 namespace py = pybind11;
 
-struct HeldSources {
-  std::vector<Source> sources;
-  std::vector<py::buffer_info> buffers;  // keep exported buffers alive (a bytearray cannot resize meanwhile)
+// How the workers read path sources: with O_DIRECT, and whether each file's bytes come back to Python (for
+// a cache) instead of living in a per-thread buffer.
+struct ReadOptions {
+  bool direct_io = false;
+  bool keep_files = false;
 };
 
-inline HeldSources hold_sources(const py::sequence& items) {
+struct HeldSources {
+  std::vector<Source> sources;
+  std::vector<py::buffer_info> buffers;         // keep exported buffers alive (a bytearray cannot resize meanwhile)
+  std::vector<std::vector<std::uint8_t>> kept;  // per position, with ReadOptions::keep_files
+};
+
+inline HeldSources hold_sources(const py::sequence& items, const ReadOptions& read = {}) {
   HeldSources held;
   held.sources.resize(items.size());
   held.buffers.reserve(items.size());
+  if (read.keep_files) held.kept.resize(items.size());
   for (std::size_t i = 0; i < items.size(); ++i) {
     py::object item = items[i];
     if (py::isinstance<py::str>(item)) {
       py::object encoded = py::reinterpret_steal<py::object>(PyUnicode_EncodeFSDefault(item.ptr()));
       if (!encoded) throw py::error_already_set();
       held.sources[i].path = encoded.cast<std::string>();
+      held.sources[i].direct_io = read.direct_io;
+      if (read.keep_files) held.sources[i].keep = &held.kept[i];
       continue;
     }
     if (!PyObject_CheckBuffer(item.ptr())) {
@@ -48,11 +59,18 @@ inline HeldSources hold_sources(const py::sequence& items) {
   return held;
 }
 
-inline py::list errors_to_python(const std::vector<ItemError>& errors) {
+// The bytes of each file read for a path source (None for in-memory sources and files not read), after a
+// call with ReadOptions::keep_files; the GIL must be held.
+inline py::list kept_files(HeldSources& held) {
   py::list out;
-  for (const ItemError& e : errors) {
-    const char* kind = e.kind == ItemError::Kind::Io ? "io" : e.kind == ItemError::Kind::Invalid ? "invalid" : "decode";
-    out.append(py::make_tuple(e.position, kind, e.error_number, e.message));
+  for (std::size_t i = 0; i < held.kept.size(); ++i) {
+    std::vector<std::uint8_t>& bytes = held.kept[i];
+    if (held.sources[i].path.empty() || bytes.empty()) {
+      out.append(py::none());
+    } else {
+      out.append(py::bytes(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    }
+    std::vector<std::uint8_t>().swap(bytes);
   }
   return out;
 }

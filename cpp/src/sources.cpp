@@ -26,8 +26,13 @@ void with_source_bytes(const Source& source, std::size_t max_bytes,
     fn(source.data, source.size);
     return;
   }
+  if (source.keep != nullptr) {
+    read_file(source.path, *source.keep, source.direct_io, max_bytes);
+    fn(source.keep->data(), source.keep->size());
+    return;
+  }
   thread_local std::vector<std::uint8_t> file_bytes;
-  read_file(source.path, file_bytes, false, max_bytes);
+  read_file(source.path, file_bytes, source.direct_io, max_bytes);
   fn(file_bytes.data(), file_bytes.size());
   // Do not keep one huge file's buffer alive for the thread's lifetime.
   if (file_bytes.capacity() > (std::size_t{64} << 20)) std::vector<std::uint8_t>().swap(file_bytes);
@@ -38,9 +43,9 @@ std::vector<ItemError> run_items(std::size_t count, int threads, bool stop_on_er
   std::vector<ItemError> errors;
   std::mutex mutex;
   std::atomic<bool> failed{false};
-  auto record = [&](std::size_t i, ItemError::Kind kind, int error_number, std::string message) {
+  auto record = [&](std::size_t i, ItemError::Kind kind, int error_number, std::string message, std::string path = {}) {
     std::lock_guard<std::mutex> lock(mutex);
-    errors.push_back({i, kind, error_number, std::move(message)});
+    errors.push_back({i, kind, error_number, std::move(message), std::move(path)});
     failed.store(true);
   };
   parallel_for(static_cast<std::int64_t>(count), threads, [&](std::int64_t k) {
@@ -49,7 +54,7 @@ std::vector<ItemError> run_items(std::size_t count, int threads, bool stop_on_er
     try {
       fn(i);
     } catch (const IoError& e) {
-      record(i, ItemError::Kind::Io, e.error_number(), e.what());
+      record(i, ItemError::Kind::Io, e.error_number(), e.what(), e.path());
     } catch (const DecodeError& e) {
       record(i, ItemError::Kind::Decode, 0, e.what());
     } catch (const InvalidArgument& e) {

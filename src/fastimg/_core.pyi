@@ -523,9 +523,9 @@ def rgb_to_rgba(images: collections.abc.Sequence, outputs: collections.abc.Seque
     ...
 def rgba_to_rgb(images: collections.abc.Sequence, outputs: collections.abc.Sequence, num_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
     ...
-def run_pipeline(sources: collections.abc.Sequence, indices: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], spec: TransformSpec, seed: typing.SupportsInt | typing.SupportsIndex, epoch: typing.SupportsInt | typing.SupportsIndex, out: numpy.ndarray, num_threads: typing.SupportsInt | typing.SupportsIndex, stop_on_error: bool) -> tuple[list[int], list, list]:
+def run_pipeline(sources: collections.abc.Sequence, indices: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], spec: TransformSpec, seed: typing.SupportsInt | typing.SupportsIndex, epoch: typing.SupportsInt | typing.SupportsIndex, out: numpy.ndarray, num_threads: typing.SupportsInt | typing.SupportsIndex, stop_on_error: bool, direct_io: bool = False, keep_files: bool = False) -> tuple[list[int], list, list, list]:
     """
-    Run the pipeline into out; good items are compacted to the front. Returns (good positions, errors, warnings).
+    Read (path sources, with O_DIRECT if asked), decode and transform every item into out, on the worker threads; good items are compacted to the front. Returns (good positions, errors, warnings, files): errors and warnings as [(position, message, exception)], files the bytes of each file read when keep_files (None elsewhere), for a cache.
     """
 def sample_uniforms(seed: typing.SupportsInt | typing.SupportsIndex, epoch: typing.SupportsInt | typing.SupportsIndex, stream: typing.SupportsInt | typing.SupportsIndex, index: typing.SupportsInt | typing.SupportsIndex, count: typing.SupportsInt | typing.SupportsIndex) -> list[float]:
     """

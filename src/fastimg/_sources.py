@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import errno
 import os
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._core import DecodeError
-
-# Kinds reported by the core for a failed item.
-_IO, _DECODE, _INVALID = "io", "decode", "invalid"
+from ._core import DecodeError  # noqa: F401  (re-exported: callers name it from here)
 
 
 class ItemError(NamedTuple):
@@ -59,25 +55,29 @@ def describe(source: Any, position: int) -> str:
     return f"<{len(memoryview(source).cast('B'))} bytes at position {position}>"
 
 
-def item_errors(sources: list[Any], indices: list[int], raw: list[tuple[int, str, int, str]]) -> list[ItemError]:
-    return [ItemError(indices[pos], describe(sources[pos], pos), message) for pos, _kind, _errno, message in raw]
+# A failed item as the core reports it: (position, message, exception). The exception's class comes from the
+# core's one mapping of error kinds to Python classes (the same one that translates a single call's errors).
+RawError = tuple[int, str, BaseException]
 
 
-def raise_first(sources: list[Any], indices: list[int], raw: list[tuple[int, str, int, str]]) -> None:
+def item_errors(sources: list[Any], indices: list[int], raw: list[RawError]) -> list[ItemError]:
+    return [ItemError(indices[pos], describe(sources[pos], pos), message) for pos, message, _exc in raw]
+
+
+def raise_first(sources: list[Any], indices: list[int], raw: list[RawError]) -> None:
     """Raises the exception for the first failed item: OSError subclasses for unreadable paths,
-    DecodeError for undecodable content, ValueError for items the transform cannot apply to."""
+    DecodeError for undecodable content, ValueError for items the transform cannot apply to; the latter
+    two name the source and sample index in the message and carry them as attributes."""
     if not raw:
         return
-    pos, kind, err, message = raw[0]
+    pos, message, exc = raw[0]
+    if isinstance(exc, OSError):
+        raise exc
     name = describe(sources[pos], pos)
-    if kind == _IO:
-        code = err or errno.EIO
-        raise OSError(code, os.strerror(code), name)
-    where = f"{name} (index {indices[pos]})"
-    exc: Exception = DecodeError(f"{where}: {message}") if kind == _DECODE else ValueError(f"{where}: {message}")
-    exc.index = indices[pos]  # type: ignore[attr-defined]
-    exc.source = name  # type: ignore[attr-defined]
-    raise exc
+    located = type(exc)(f"{name} (index {indices[pos]}): {message}")
+    located.index = indices[pos]  # type: ignore[attr-defined]
+    located.source = name  # type: ignore[attr-defined]
+    raise located
 
 
 def on_error_arg(on_error: str) -> bool:

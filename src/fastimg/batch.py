@@ -37,7 +37,7 @@ class Batch(_BatchFields):
         return self
 
 
-def _check_int(value: Any, name: str) -> int:
+def check_int(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
         raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
     return int(value)
@@ -83,18 +83,48 @@ def load_batch(
         raise TypeError(f"transform must be a fastimg.Transform, got {type(transform).__name__}")
     raise_errors = on_error_arg(on_error)
     items = normalize_sources(sources)
-    seed_v = _check_int(seed, "seed") % (1 << 64)
-    epoch_v = _check_int(epoch, "epoch")
+    seed_v = check_int(seed, "seed") % (1 << 64)
+    epoch_v = check_int(epoch, "epoch")
     if indices is None:
         index_list = list(range(len(items)))
     else:
-        index_list = [_check_int(i, "indices[]") for i in indices]
+        index_list = [check_int(i, "indices[]") for i in indices]
         if len(index_list) != len(items):
             raise ValueError(f"got {len(items)} sources but {len(index_list)} indices")
+    return run_batch(items, index_list, transform, seed_v, epoch_v, out, raise_errors, num_threads)
+
+
+def run_batch(
+    items: list[Any],
+    index_list: list[int],
+    transform: Transform,
+    seed: int,
+    epoch: int,
+    out: Any,
+    raise_errors: bool,
+    num_threads: Optional[int],
+    *,
+    direct_io: bool = False,
+    read_back: Optional[dict[int, bytes]] = None,
+) -> Batch:
+    """load_batch past its argument checks, with the read options of a dataset's sources: ``direct_io``
+    for the files the workers read, and ``read_back`` (a dict) to receive {position: bytes} of each file
+    they read, for a cache."""
     array = _output(out, transform, len(items))
-    good, failed, warned = _core.run_pipeline(
-        items, index_list, transform._spec, seed_v, epoch_v, array, threads_arg(num_threads), raise_errors
+    good, failed, warned, files = _core.run_pipeline(
+        items,
+        index_list,
+        transform._spec,
+        seed,
+        epoch,
+        array,
+        threads_arg(num_threads),
+        raise_errors,
+        direct_io,
+        read_back is not None,
     )
+    if read_back is not None:
+        read_back.update((pos, data) for pos, data in enumerate(files) if data is not None)
     if raise_errors:
         raise_first(items, index_list, failed)
     kept = np.asarray([index_list[p] for p in good], dtype=np.int64)

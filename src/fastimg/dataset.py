@@ -16,7 +16,7 @@ from torch.utils.data._utils.collate import default_collate
 
 from ._sources import ItemError, normalize_sources, on_error_arg
 from ._torchvision import refuse_torchvision
-from .batch import Batch, load_batch
+from .batch import Batch, check_int, run_batch
 from .cache import ByteCache, preload_files
 from .decode import decode_images
 from .transforms import Transform
@@ -199,32 +199,35 @@ class ImageDataset(Dataset):
         return _RECORDS.setdefault(self._id, [])
 
     def encoded(self, indices: Sequence[int]) -> list[Any]:
-        """What the native pipeline reads for these indices: bytes when preloaded or cached (misses are
-        read natively in parallel and cached), paths otherwise (read by the native workers)."""
+        """What the native pipeline reads for these indices: bytes when preloaded or cached, paths
+        otherwise (read by the native workers, with this dataset's read options)."""
         if self._preloaded is not None:
             return [self._preloaded[i] for i in indices]
         srcs = [self.sources[i] for i in indices]
-        if self.cache is None and not self.direct_io:
+        if self.cache is None:
             return srcs
-        out: list[Any] = list(srcs)
-        missing = []
-        for pos, (i, src) in enumerate(zip(indices, srcs)):
-            if not isinstance(src, str):
-                continue
-            hit = self.cache.get(i) if self.cache is not None else None
-            if hit is not None:
-                out[pos] = hit
-            else:
-                missing.append(pos)
-        if missing:
-            contents, errors = _read_allowing_errors([srcs[p] for p in missing], self.direct_io)
-            for pos, data, failed in zip(missing, contents, errors):
-                if failed:
-                    continue  # leave the path: the pipeline reports the error for this item
-                out[pos] = data
-                if self.cache is not None:
-                    self.cache.put(indices[pos], data)
+        cache = self.cache
+        return [
+            hit if isinstance(src, str) and (hit := cache.get(i)) is not None else src for i, src in zip(indices, srcs)
+        ]
+
+    def _encoded_read(self, indices: Sequence[int]) -> list[Any]:
+        """encoded(), with cache misses and direct_io files read here (decode_images has no read options)."""
+        out = self.encoded(indices)
+        missing = [pos for pos, src in enumerate(out) if isinstance(src, str)]
+        if missing and (self.cache is not None or self.direct_io):
+            threads = _in_worker_threads(self.num_threads)
+            contents, failed = _read_allowing_errors([out[p] for p in missing], self.direct_io, threads)
+            for pos, data, bad in zip(missing, contents, failed):
+                if not bad:  # a failed read keeps its path: the decoder reports the error for this item
+                    out[pos] = data
+            self._cache_read(indices, {p: out[p] for p in missing if not isinstance(out[p], str)})
         return out
+
+    def _cache_read(self, indices: Sequence[int], read_back: Optional[dict[int, bytes]]) -> None:
+        if self.cache is not None and read_back:
+            for pos, data in read_back.items():
+                self.cache.put(indices[pos], data)
 
     def load(
         self,
@@ -244,17 +247,25 @@ class ImageDataset(Dataset):
         t = transform if transform is not None else self.transform
         if t is None:
             raise ValueError("a Transform is needed to batch images of different sizes")
+        if not isinstance(t, Transform):
+            raise TypeError(f"transform must be a fastimg.Transform, got {type(t).__name__}")
         idx = [int(i) for i in indices]
-        return load_batch(
+        seed_v = seed if seed is not None else self.seed if self.seed is not None else _torch_seed()
+        read_back: Optional[dict[int, bytes]] = {} if self.cache is not None else None
+        batch = run_batch(
             self.encoded(idx),
+            idx,
             t,
-            seed=seed if seed is not None else self.seed if self.seed is not None else _torch_seed(),
-            epoch=self.epoch if epoch is None else epoch,
-            indices=idx,
-            out=out,
-            on_error=on_error,
-            num_threads=_in_worker_threads(num_threads if num_threads is not None else self.num_threads),
+            check_int(seed_v, "seed") % (1 << 64),
+            check_int(self.epoch if epoch is None else epoch, "epoch"),
+            out,
+            on_error_arg(on_error),
+            _in_worker_threads(num_threads if num_threads is not None else self.num_threads),
+            direct_io=self.direct_io,
+            read_back=read_back,
         )
+        self._cache_read(idx, read_back)
+        return batch
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         index = int(index)
@@ -265,7 +276,7 @@ class ImageDataset(Dataset):
         try:
             if self.transform is None:
                 threads = _in_worker_threads(self.num_threads)
-                image = decode_images(self.encoded([index]), num_threads=threads)[0]
+                image = decode_images(self._encoded_read([index]), num_threads=threads)[0]
                 assert image is not None
                 return torch.from_numpy(image), int(self.labels[index])
             batch = self.load([index])
@@ -309,7 +320,10 @@ class ImageDataset(Dataset):
     def _decoded_samples(self, idx: list[int]) -> _BatchSamples:
         errors: list[ItemError] = []
         images = decode_images(
-            self.encoded(idx), num_threads=_in_worker_threads(self.num_threads), on_error=self.on_error, errors=errors
+            self._encoded_read(idx),
+            num_threads=_in_worker_threads(self.num_threads),
+            on_error=self.on_error,
+            errors=errors,
         )
         samples = _BatchSamples(
             (torch.from_numpy(image), self.target(i)) for i, image in zip(idx, images) if image is not None
@@ -318,10 +332,10 @@ class ImageDataset(Dataset):
         return samples
 
 
-def _read_allowing_errors(paths: list[str], direct_io: bool) -> tuple[list[bytes], list[bool]]:
+def _read_allowing_errors(paths: list[str], direct_io: bool, threads: Optional[int]) -> tuple[list[bytes], list[bool]]:
     from . import _core
 
-    contents, errors = _core.read_files(paths, direct_io, 0)
+    contents, errors = _core.read_files(paths, direct_io, threads or 0)
     failed = [False] * len(paths)
     for pos, *_ in errors:
         failed[pos] = True

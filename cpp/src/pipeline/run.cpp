@@ -164,7 +164,7 @@ void run_item(const std::uint8_t* data, std::size_t size, const TransformSpec& s
 std::vector<ItemError> collect_warnings(const std::vector<std::string>& per_item) {
   std::vector<ItemError> out;
   for (std::size_t i = 0; i < per_item.size(); ++i) {
-    if (!per_item[i].empty()) out.push_back({i, ItemError::Kind::Decode, 0, per_item[i]});
+    if (!per_item[i].empty()) out.push_back({i, ItemError::Kind::Decode, 0, per_item[i], {}});
   }
   return out;
 }
