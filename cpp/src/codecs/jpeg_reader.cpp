@@ -4,6 +4,9 @@
 #include <cstdio>
 #include <jpeglib.h>
 #include <jerror.h>
+// libjpeg-turbo's internal structs (installed with its headers): the crop columns of jpeg_decomp_master and
+// the per-component IDCT pointers, for region decoding in raw-data mode (see c_decode_planes).
+#include <jpegint.h>
 // clang-format on
 
 #include <algorithm>
@@ -164,13 +167,39 @@ int min_dct_scaled_size(const jpeg_decompress_struct& c) { return c.min_DCT_scal
 struct PlanesArgs {
   int denom;
   bool fast_dct;
-  int y1;  // scaled image rows wanted
+  int x0, x1, y0, y1;  // scaled image columns and rows wanted
   std::vector<std::uint8_t>* buffer;
   int width[3], height[3], stride[3], rows[3];  // plane sizes (valid samples), row bytes, rows decoded
   int samp_h[3], samp_v[3], dct[3], max_h, max_v, min_dct;
+  int out_x0, out_y0;  // scaled image pixel of the planes' first sample
 };
 
-// Raw-data decode: whole iMCU rows, each component into its own plane, until y1 is covered.
+void skip_idct(j_decompress_ptr, jpeg_component_info*, JCOEFPTR, JSAMPARRAY, JDIMENSION) {}
+
+// Raw-data output has no jpeg_crop_scanline or jpeg_skip_scanlines, but the coefficient controller honours
+// the crop columns jpeg_crop_scanline would set (jpeg_decomp_master's first/last iMCU and MCU columns: no
+// IDCT outside them, output column 0 at the first), and it calls the IDCT through per-component pointers:
+// pointing them at a no-op for the iMCU rows above the region leaves only entropy decoding there.
+// Returns the first needed iMCU row.
+int restrict_to_region(j_decompress_ptr c, PlanesArgs* a, int imcu_rows, int lines_per_row) {
+  const int imcu_w = a->max_h * a->min_dct;  // scaled image columns per iMCU column
+  const int total_cols = (static_cast<int>(c->output_width) + imcu_w - 1) / imcu_w;
+  const int first_col = std::min(std::max(a->x0, 0) / imcu_w, total_cols - 1);
+  const int last_col = std::max(first_col, std::min((a->x1 + imcu_w - 1) / imcu_w, total_cols) - 1);
+  c->master->first_iMCU_col = static_cast<JDIMENSION>(first_col);
+  c->master->last_iMCU_col = static_cast<JDIMENSION>(last_col);
+  for (int p = 0; p < 3; ++p) {
+    const jpeg_component_info& comp = c->comp_info[p];
+    c->master->first_MCU_col[p] = static_cast<JDIMENSION>(first_col * comp.h_samp_factor);
+    c->master->last_MCU_col[p] = static_cast<JDIMENSION>(
+        std::min((last_col + 1) * comp.h_samp_factor, static_cast<int>(comp.width_in_blocks)) - 1);
+  }
+  a->out_x0 = first_col * imcu_w;
+  return std::min(std::max(a->y0, 0) / lines_per_row, imcu_rows - 1);
+}
+
+// Raw-data decode of the region: whole iMCU rows, each component into its own plane, from the iMCU row
+// holding y0 until y1 is covered, iMCU columns covering [x0, x1) only.
 bool c_decode_planes(State* s, PlanesArgs* a) {
   if (setjmp(s->jump)) {
     jpeg_abort_decompress(&s->cinfo);
@@ -187,19 +216,22 @@ bool c_decode_planes(State* s, PlanesArgs* a) {
   a->min_dct = min_dct_scaled_size(*c);
   const int lines_per_row = a->max_v * a->min_dct;  // scaled image rows per iMCU row
   const int imcu_rows = std::min(static_cast<int>(c->total_iMCU_rows), (a->y1 + lines_per_row - 1) / lines_per_row);
+  const int first_row = restrict_to_region(c, a, imcu_rows, lines_per_row);
+  const int kept_rows = imcu_rows - first_row;
   std::size_t offsets[3], total = 0;
   for (int p = 0; p < 3; ++p) {
     const jpeg_component_info& comp = c->comp_info[p];
     a->samp_h[p] = comp.h_samp_factor;
     a->samp_v[p] = comp.v_samp_factor;
     a->dct[p] = dct_scaled_size(comp);
-    a->width[p] = static_cast<int>(comp.downsampled_width);
-    a->height[p] = static_cast<int>(comp.downsampled_height);
-    // libjpeg writes whole blocks, dummy ones of a partial MCU included: room for every block of the row.
+    // libjpeg writes whole blocks, dummy ones of a partial MCU included: room for every block of the columns.
+    const int first_block = static_cast<int>(c->master->first_MCU_col[p]);
     const int blocks =
-        (static_cast<int>(comp.width_in_blocks) + comp.h_samp_factor - 1) / comp.h_samp_factor * comp.h_samp_factor;
+        (static_cast<int>(c->master->last_iMCU_col - c->master->first_iMCU_col) + 1) * comp.h_samp_factor;
+    a->width[p] = std::min(static_cast<int>(comp.downsampled_width) - first_block * a->dct[p], blocks * a->dct[p]);
+    a->height[p] = static_cast<int>(comp.downsampled_height) - first_row * comp.v_samp_factor * a->dct[p];
     a->stride[p] = (blocks * a->dct[p] + 31) / 32 * 32;
-    a->rows[p] = imcu_rows * comp.v_samp_factor * a->dct[p];
+    a->rows[p] = kept_rows * comp.v_samp_factor * a->dct[p];
     offsets[p] = total;
     total += static_cast<std::size_t>(a->stride[p]) * static_cast<std::size_t>(a->rows[p]);
   }
@@ -208,15 +240,26 @@ bool c_decode_planes(State* s, PlanesArgs* a) {
   // Row pointers for one iMCU row per component (at most 4 * 16 rows each).
   JSAMPROW rows[3][64];
   JSAMPARRAY planes[3] = {rows[0], rows[1], rows[2]};
+  inverse_DCT_method_ptr idct[3];
+  for (int p = 0; p < 3; ++p) {
+    idct[p] = c->idct->inverse_DCT[p];
+    if (first_row > 0) c->idct->inverse_DCT[p] = skip_idct;
+  }
   for (int r = 0; r < imcu_rows; ++r) {
+    if (r == first_row) {
+      for (int p = 0; p < 3; ++p) c->idct->inverse_DCT[p] = idct[p];
+    }
+    const int slot = std::max(r - first_row, 0);  // rows above the region write nothing: any slot will do
     for (int p = 0; p < 3; ++p) {
       const int n = a->samp_v[p] * a->dct[p];
       for (int k = 0; k < n; ++k) {
-        rows[p][k] = base + offsets[p] + static_cast<std::size_t>(r * n + k) * static_cast<std::size_t>(a->stride[p]);
+        rows[p][k] =
+            base + offsets[p] + static_cast<std::size_t>(slot * n + k) * static_cast<std::size_t>(a->stride[p]);
       }
     }
     jpeg_read_raw_data(c, planes, static_cast<JDIMENSION>(lines_per_row));
   }
+  a->out_y0 = first_row * lines_per_row;
   a->y1 = imcu_rows * lines_per_row;
   jpeg_abort_decompress(c);
   return true;
@@ -371,11 +414,14 @@ DecodedRegion JpegReader::decode(int denom, PixelFormat mode, int x0, int x1, in
   return r;
 }
 
-DecodedPlanes JpegReader::decode_planes(int denom, int y1, std::vector<std::uint8_t>& buffer) {
+DecodedPlanes JpegReader::decode_planes(int denom, int x0, int x1, int y0, int y1, std::vector<std::uint8_t>& buffer) {
   State* s = state_.get();
   PlanesArgs a{};
   a.denom = denom;
   a.fast_dct = fast_dct_;
+  a.x0 = x0;
+  a.x1 = x1;
+  a.y0 = y0;
   a.y1 = y1;
   a.buffer = &buffer;
   if (!c_decode_planes(s, &a)) throw DecodeError(std::string("corrupt JPEG: ") + s->message);
@@ -389,6 +435,8 @@ DecodedPlanes JpegReader::decode_planes(int denom, int y1, std::vector<std::uint
     out.scale_x[p] = static_cast<double>(a.max_h * a.min_dct) / (a.samp_h[p] * a.dct[p]);
     out.scale_y[p] = static_cast<double>(a.max_v * a.min_dct) / (a.samp_v[p] * a.dct[p]);
   }
+  out.x0 = a.out_x0;
+  out.y0 = a.out_y0;
   return out;
 }
 

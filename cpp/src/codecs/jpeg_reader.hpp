@@ -32,9 +32,10 @@ struct DecodedRegion {
 // chroma upsampling, no colour conversion. Sample i of plane p covers the scaled image's pixels
 // [i * scale_x[p], (i + 1) * scale_x[p]) (JPEG's centred chroma siting), and likewise down.
 struct DecodedPlanes {
-  ConstImageView planes[3];  // one channel each; the rows decoded so far
+  ConstImageView planes[3];  // one channel each; the region's rows and columns
   double scale_x[3] = {1, 1, 1};
   double scale_y[3] = {1, 1, 1};
+  int x0 = 0, y0 = 0;  // scaled image pixel where the planes start (whole iMCUs: chroma siting is kept)
 };
 
 class JpegReader {
@@ -59,10 +60,10 @@ class JpegReader {
   // rows throws DecodeError; the decoder is ready for the next read_header() either way.
   DecodedRegion decode(int denom, PixelFormat mode, int x0, int x1, int y0, int y1, std::vector<std::uint8_t>& buffer);
 
-  // Decodes at 1/denom the Y, Cb and Cr planes (header().ycbcr must hold) from the top through at least
-  // scaled row y1 of every plane's area: raw-data output cannot skip rows or crop columns, but it stops
-  // early. Errors as decode().
-  DecodedPlanes decode_planes(int denom, int y1, std::vector<std::uint8_t>& buffer);
+  // Decodes at 1/denom the Y, Cb and Cr planes (header().ycbcr must hold) covering at least the scaled
+  // columns [x0, x1) and rows [y0, y1) of every plane's area, in whole iMCUs: rows above the region cost
+  // their entropy decoding only, columns outside it and rows below it nothing more. Errors as decode().
+  DecodedPlanes decode_planes(int denom, int x0, int x1, int y0, int y1, std::vector<std::uint8_t>& buffer);
 
   struct State;  // libjpeg objects; defined in the .cpp
 

@@ -78,8 +78,8 @@ DecodedRegion RegionDecoder::decode(int factor, int x0, int x1, int y0, int y1) 
   return r;
 }
 
-DecodedPlanes RegionDecoder::decode_planes(int factor, int y1) {
-  return thread_jpeg_reader().decode_planes(factor, y1, buffer_);
+DecodedPlanes RegionDecoder::decode_planes(int factor, int x0, int x1, int y0, int y1) {
+  return thread_jpeg_reader().decode_planes(factor, x0, x1, y0, y1, buffer_);
 }
 
 DecodedImage RegionDecoder::take(const DecodedRegion& region) {

@@ -42,8 +42,9 @@ class RegionDecoder {
   // Pixels covering at least the reduced-scale columns [x0, x1) and rows [y0, y1).
   DecodedRegion decode(int factor, int x0, int x1, int y0, int y1);
 
-  // A planar image's Y, Cb and Cr planes at 1/factor, rows [0, at least y1) of the reduced image.
-  DecodedPlanes decode_planes(int factor, int y1);
+  // A planar image's Y, Cb and Cr planes at 1/factor covering at least the reduced image's columns
+  // [x0, x1) and rows [y0, y1) (JpegReader::decode_planes).
+  DecodedPlanes decode_planes(int factor, int x0, int x1, int y0, int y1);
 
   // The pixels of `region` (from the last decode()) as an owned image, moved out of the decoder's
   // buffers when they are packed, so handing a whole decoded image to the caller costs no copy.

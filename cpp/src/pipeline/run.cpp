@@ -34,20 +34,24 @@ struct Geometry {
 // source size.
 void resample_planar(detail::RegionDecoder& decoder, int factor, const Geometry& g, const TransformSpec& spec,
                      ItemScratch& scratch) {
-  // Raw-data decoding runs from the top; it stops below the last row any plane's filter reads (chroma
-  // reaches up to 4 stored rows per sample).
-  const double shrink = (g.y1 - g.y0) / g.out_h;
-  const int y_need = static_cast<int>(std::ceil(g.y1 + 2.0 * std::max(shrink, 4.0) + 4.0));
+  // The planes cover what the filters read: the box plus the filter's reach and a margin for chroma (a
+  // sample spans up to 4 pixels, and the folded upsampling reads its neighbour), in whole iMCUs.
+  const double margin_x = detail::filter_reach(spec.filter, spec.antialias, (g.x1 - g.x0) / g.out_w) + 8.0;
+  const double margin_y = detail::filter_reach(spec.filter, spec.antialias, (g.y1 - g.y0) / g.out_h) + 8.0;
   int image_w = 0, image_h = 0;
   decoder.reduced_size(factor, image_w, image_h);  // before decoding: libjpeg answers only until then
-  const detail::DecodedPlanes planes = decoder.decode_planes(factor, y_need);
+  const detail::DecodedPlanes planes = decoder.decode_planes(
+      factor, static_cast<int>(std::floor(g.x0 - margin_x)), static_cast<int>(std::ceil(g.x1 + margin_x)),
+      static_cast<int>(std::floor(g.y0 - margin_y)), static_cast<int>(std::ceil(g.y1 + margin_y)));
   const std::size_t n = static_cast<std::size_t>(g.out_w) * g.out_h;
   float* out = scratch.planes.data();
+  const double dx = planes.x0, dy = planes.y0;
   for (int p = 0; p < 3; ++p) {
-    const detail::PlaneGrid grid{image_w,
-                                 std::min(image_h, static_cast<int>(planes.planes[p].height * planes.scale_y[p])),
+    const ConstImageView& plane = planes.planes[p];
+    const detail::PlaneGrid grid{std::min(image_w - planes.x0, static_cast<int>(plane.width * planes.scale_x[p])),
+                                 std::min(image_h - planes.y0, static_cast<int>(plane.height * planes.scale_y[p])),
                                  planes.scale_x[p], planes.scale_y[p]};
-    detail::resample_plane(planes.planes[p], grid, g.x0, g.y0, g.x1, g.y1, g.out_w, g.out_h, spec.filter,
+    detail::resample_plane(plane, grid, g.x0 - dx, g.y0 - dy, g.x1 - dx, g.y1 - dy, g.out_w, g.out_h, spec.filter,
                            spec.antialias, out + p * n, scratch.resample);
   }
 }
@@ -92,24 +96,13 @@ void resample_packed(detail::RegionDecoder& decoder, int factor, const Geometry&
   detail::to_planes(px, n, scratch.planes.data());
 }
 
-// Whether the planar path costs less than decoding the region as RGB. Raw-data output decodes every
-// column of every row down to the crop's bottom; the RGB path decodes only the crop's rows and columns
-// (skipped rows cost their entropy decoding alone) but upsamples, converts and resamples three full
-// channels there. A crop kept at its own size goes the RGB way too: libjpeg's own pixels, exactly.
-bool planar_pays(const detail::OpenedImage& im, detail::RegionDecoder& decoder, int factor, const Geometry& g,
-                 const TransformSpec& spec) {
+// Whether the item takes the planar path: a YCbCr JPEG shrunk by an averaging filter. Raw-data decoding
+// skips the IDCT outside the region as the RGB path does, and saves upsampling, colour conversion and two
+// channels' worth of resampling at source size. A crop kept at its own size goes the RGB way: libjpeg's own
+// pixels, exactly; so do exact mode (Pillow's arithmetic on RGB) and nearest (source pixels).
+bool planar_pays(const detail::OpenedImage& im, const Geometry& g, const TransformSpec& spec) {
   if (!im.planar || spec.exact || spec.filter == Filter::Nearest) return false;
-  const double crop_w = g.x1 - g.x0, crop_h = g.y1 - g.y0;
-  if (crop_w <= g.out_w && crop_h <= g.out_h) return false;
-  int w = 0, h = 0;
-  decoder.reduced_size(factor, w, h);
-  const double planar_area = static_cast<double>(w) * std::min<double>(h, g.y1 + 16);
-  const double rgb_area = std::min<double>(w, crop_w + 32) * std::min<double>(h, crop_h + 16);
-  // Measured on ImageNet-sized RandomResizedCrop (AMD EPYC, libjpeg-turbo 2.1): planar everywhere was as
-  // fast as any threshold on ~4 bit/pixel files and 2-3 % faster on ~1 bit/pixel ones, where an RGB pixel
-  // of the region costs about 4 raw-data ones (upsampling, conversion and three-channel resampling weigh
-  // more when entropy decoding weighs less). Only crops under a quarter of what raw decoding reads go RGB.
-  return planar_area <= 4.0 * rgb_area;
+  return g.x1 - g.x0 > g.out_w || g.y1 - g.y0 > g.out_h;
 }
 
 // One item, from encoded bytes to its output slot.
@@ -138,7 +131,7 @@ void run_item(const std::uint8_t* data, std::size_t size, const TransformSpec& s
   ItemScratch& scratch = thread_scratch();
   const std::size_t n = static_cast<std::size_t>(spec.width) * spec.height;
   scratch.planes.resize(3 * n);
-  bool ycbcr = planar_pays(im, decoder, factor, g, spec);
+  bool ycbcr = planar_pays(im, g, spec);
   if (ycbcr) {
     resample_planar(decoder, factor, g, spec, scratch);
   } else {
