@@ -245,6 +245,18 @@ def test_bad_members_and_truncated_shard_are_recorded_under_skip(tmp_path):
         list(fastimg.ShardDataset(urls, T, batch_size=4, shuffle=False, label=None))
 
 
+def test_skip_records_reach_the_main_process_through_dataloader_workers(tmp_path):
+    with tarfile.open(tmp_path / "a.tar", "w") as tf:
+        for k in range(6):
+            add(tf, f"{k}.jpg", jpeg(k) if k != 1 else b"not a jpeg")
+            add(tf, f"{k}.cls", str(k).encode())
+    ds = fastimg.ShardDataset([str(tmp_path / "a.tar")], T, batch_size=2, on_error="skip", shuffle=False, length=6)
+    loader = torch.utils.data.DataLoader(ds, batch_size=None, num_workers=2, collate_fn=fastimg.collate)
+    batches = list(loader)
+    assert all(isinstance(b, fastimg.LabeledBatch) for b in batches)
+    assert any("a.tar:1.jpg" in e.source for e in ds.errors)
+
+
 def test_clear_errors(tmp_path):
     urls = make_shards(tmp_path, shards=2, index=False)
     ds = fastimg.ShardDataset(urls, T, batch_size=4)

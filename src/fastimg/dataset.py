@@ -80,7 +80,10 @@ def collate(samples: Any) -> Any:
     """A ``collate_fn`` for ``torch.utils.data.DataLoader``: a batch from ``ImageDataset.__getitems__``
     comes back as a ``LabeledBatch`` ``(images, labels)`` without the copy ``default_collate`` makes
     (and, under ``on_error="skip"``, with the records of the samples left out in ``.errors``); anything
-    else goes to ``default_collate``."""
+    else goes to ``default_collate``. A ``LabeledBatch`` (a whole batch, as ``ShardDataset`` yields with
+    ``DataLoader(batch_size=None)``) passes through unchanged, records included."""
+    if isinstance(samples, LabeledBatch):
+        return samples
     if isinstance(samples, _BatchSamples):
         if samples.images is not None:
             return LabeledBatch(samples.images, samples.labels, samples.errors, samples.owner)
