@@ -3,8 +3,7 @@ it buys, against `exact=True` (bit-exact with torchvision's PIL path) on the sam
 
 The reference is what torchvision's PIL backend computes: Pillow's full decode, Pillow's antialiased
 resize, then the crop (Resize + CenterCrop), or the crop then the resize (RandomResizedCrop, the box from
-fastimg's own plan). Differences are in 0-255 units (the output un-normalised). Times: load_batch over
-the whole set with every thread, best of the rounds; the method is in docs/benchmarks.md."""
+fastimg's own plan). Method: docs/benchmarks.md#accuracy."""
 
 from __future__ import annotations
 
@@ -14,7 +13,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 from pipeline_data import image_sets
-from report import fmt_ms, machine_info, markdown_table, write_results
+from report import finish_machine_info, fmt_ms, header, machine_info, markdown_table, ratio_text, write_results
 from timing import Plan, measure
 
 import fastimg
@@ -76,6 +75,7 @@ def _errors(paths: list[str], t: fastimg.Transform) -> dict[str, float]:
 
 def run(quick: bool = False) -> None:
     sets = image_sets()
+    info = machine_info(["fastimg", "pillow", "numpy"])
     plan = Plan(max_rounds=1, min_rounds=1, budget_s=0.0) if quick else Plan(max_rounds=20, min_rounds=3, budget_s=8.0)
     rows: list[dict[str, Any]] = []
     for set_name in SETS:
@@ -96,6 +96,7 @@ def run(quick: bool = False) -> None:
                 row["speed_vs_exact"] = min(times["exact"]) / min(times[key])
                 rows.append(row)
             print(f"  accuracy: {set_name} / {work} done", flush=True)
+    finish_machine_info(info)
     table = markdown_table(
         ["set", "workload", "mode", "max |Δ|", "mean |Δ|", "PSNR dB", "ms / image", "speed vs exact"],
         [
@@ -107,16 +108,12 @@ def run(quick: bool = False) -> None:
                 f"{r['mean_abs']:.3f}",
                 "inf" if r["psnr_db"] == float("inf") else f"{r['psnr_db']:.1f}",
                 fmt_ms(r["ms_per_image"] / 1e3),
-                f"{r['speed_vs_exact']:.2f}x",
+                f"{ratio_text(r['speed_vs_exact'])}x",
             ]
             for r in rows
         ],
     )
-    info = machine_info(["fastimg", "pillow", "numpy"])
-    markdown = (
-        "# Accuracy against torchvision's PIL path, and the speed the default buys\n\n"
-        f"{info['date']}, {info['cpu']}, {info['usable_cpus']} usable CPUs, fastimg threads: "
-        f"{fastimg.get_num_threads()}. Differences in 0-255 units; method in docs/benchmarks.md.\n\n{table}"
-    )
+    title = "Accuracy against torchvision's PIL path, and the speed the default buys"
+    markdown = "\n".join([*header(title, info, quick, "accuracy"), table])
     print(table)
     write_results("accuracy", markdown, {"machine": info, "rows": rows})

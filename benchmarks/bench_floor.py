@@ -1,11 +1,6 @@
 """The decode-floor section: fastimg's CPU time per image on one thread against libjpeg-turbo's own decode of
-the same files, the least any JPEG pipeline must spend. Reference rows (turbojpeg_floor.py, through ctypes on
-the system libturbojpeg): tjDecompressToYUV2 (the whole file to Y, Cb, Cr planes, no upsampling or colour
-conversion) and tjDecompress2 (the whole file to RGB), from bytes in memory. fastimg runs load_batch from
-paths (its own file reads included) with num_threads=1. CPU time of this process (time.process_time), best
-of interleaved rounds, so other processes on a shared machine cost us little but cache and clock effects.
-
-Ratios here are fastimg / floor: lower is better; a goal is a ceiling."""
+the same files (turbojpeg_floor.py), the least any JPEG pipeline must spend. Ratios here are fastimg / floor:
+lower is better; a goal is a ceiling. Method: docs/benchmarks.md#floor."""
 
 from __future__ import annotations
 
@@ -16,7 +11,17 @@ from pathlib import Path
 from typing import Any, Callable
 
 from pipeline_data import ImageSet, image_sets
-from report import machine_info, markdown_table, ratio_text, write_results
+from report import (
+    finish_machine_info,
+    goal_status,
+    goal_text,
+    goals_section,
+    header,
+    machine_info,
+    markdown_table,
+    ratio_text,
+    write_results,
+)
 from turbojpeg_floor import TurboJpeg
 
 import fastimg
@@ -110,88 +115,70 @@ def measure_set(image_set: ImageSet, tj: TurboJpeg, rounds: int, budget_s: float
 
 
 def rows_for(set_name: str, per_image: dict[str, float]) -> list[dict[str, Any]]:
-    rows = []
     if set_name == "tiny":
-        floor = per_image["tj_rgb"] + per_image["read"]
-        ratio = per_image["resize"] / floor
-        rows.append(
-            {
-                "set": set_name,
-                "workload": "32x32 stretch + flip, from paths, batch 256",
-                "fastimg_us": per_image["resize"] * 1e6,
-                "floor": "read (open/read/close) + RGB decode",
-                "floor_us": floor * 1e6,
-                "ratio": ratio,
-                "goal": TINY_GOAL,
-                "status": "PASS" if ratio <= TINY_GOAL else "MISS",
-                "also": f"YUV decode + read {1e6 * (per_image['tj_yuv'] + per_image['read']):.1f} us: "
-                f"{ratio_text(per_image['resize'] / (per_image['tj_yuv'] + per_image['read']))}x",
-            }
-        )
-        return rows
-    names = {"resize": "Resize to 224x224 + flip", "eval": "Resize(256) + CenterCrop(224) + flip"}
-    names["rrc"] = "RandomResizedCrop(224) + flip"
-    for work, label in names.items():
-        ratio = per_image[work] / per_image["tj_yuv"]
-        goal = GOALS[(set_name, work)]
+        works = {"resize": "32x32 stretch + flip, from paths, batch 256"}
+        floor_name, floor = "read (open/read/close) + RGB decode", per_image["tj_rgb"] + per_image["read"]
+        other_name, other = "read + YUV decode", per_image["tj_yuv"] + per_image["read"]
+    else:
+        works = {
+            "resize": "Resize to 224x224 + flip",
+            "eval": "Resize(256) + CenterCrop(224) + flip",
+            "rrc": "RandomResizedCrop(224) + flip",
+        }
+        floor_name, floor = "YUV decode", per_image["tj_yuv"]
+        other_name, other = "RGB decode", per_image["tj_rgb"]
+    rows = []
+    for work, label in works.items():
+        value = per_image[work] / floor
+        goal = TINY_GOAL if set_name == "tiny" else GOALS[(set_name, work)]
         rows.append(
             {
                 "set": set_name,
                 "workload": label,
                 "fastimg_us": per_image[work] * 1e6,
-                "floor": "YUV decode",
-                "floor_us": per_image["tj_yuv"] * 1e6,
-                "ratio": ratio,
+                "floor": floor_name,
+                "floor_us": floor * 1e6,
+                "ratio": value,
                 "goal": goal,
-                "status": "PASS" if ratio <= goal else "MISS",
-                "also": f"RGB decode {per_image['tj_rgb'] * 1e6:.0f} us "
-                f"({ratio_text(per_image['tj_rgb'] / per_image['tj_yuv'])}x the YUV one)",
+                "status": goal_status(value, goal, at_most=True),
+                "other_floor": other_name,
+                "other_floor_us": other * 1e6,
+                "ratio_other_floor": per_image[work] / other,
             }
         )
     return rows
 
 
 def render(rows: list[dict[str, Any]], sets: dict[str, ImageSet], info: dict[str, Any], quick: bool) -> str:
-    head = [
-        "# fastimg against the JPEG decode floor" + (" (--quick: not for quoting)" if quick else ""),
-        "",
-        f"{info['date']} · {info['cpu']}, {info['usable_cpus']} CPUs · fastimg {info['versions']['fastimg']}",
-        "",
-        *[f"- {SET_LABELS[name]}: {s.describe()}" for name, s in sets.items()],
-        "",
-        (
-            "CPU time per image on one thread, best of interleaved rounds. The floor is libjpeg-turbo's decode of "
-            "the whole file from memory (tjDecompressToYUV2: planes, no upsampling or colour conversion); fastimg "
-            "reads the file itself, decodes, resamples, converts, flips and normalises into float32 NCHW. "
-            "**x floor** = fastimg / floor (lower is better; the goal is a ceiling). For 32-px files the floor "
-            "is open/read/close plus the RGB decode (ctypes call cost left out)."
-        ),
-        "",
-    ]
-    table = markdown_table(
-        ["set", "workload", "fastimg us/image", "floor", "floor us/image", "x floor", "goal", "note"],
+    lines = header("fastimg against the JPEG decode floor", info, quick, "floor")
+    lines += [*[f"- {SET_LABELS[name]}: {s.describe()}" for name, s in sets.items()], ""]
+    table = [
         [
-            [
-                SET_LABELS[r["set"]],
-                r["workload"],
-                f"{r['fastimg_us']:.1f}",
-                r["floor"],
-                f"{r['floor_us']:.1f}",
-                ratio_text(r["ratio"]),
-                f"<={r['goal']:g} {r['status']}",
-                r["also"],
-            ]
-            for r in rows
-        ],
-    )
-    passed = sum(r["status"] == "PASS" for r in rows)
-    return "\n".join(head) + table + f"\n\nGoals: {passed}/{len(rows)} PASS\n"
+            SET_LABELS[r["set"]],
+            r["workload"],
+            f"{r['fastimg_us']:.1f}",
+            r["floor"],
+            f"{r['floor_us']:.1f}",
+            ratio_text(r["ratio"], at_most=True),
+            goal_text(r["goal"], r["status"], at_most=True),
+            r["other_floor"],
+            f"{r['other_floor_us']:.1f}",
+            ratio_text(r["ratio_other_floor"]),
+        ]
+        for r in rows
+    ]
+    columns = ["set", "workload", "fastimg us/image", "floor", "floor us/image", "x floor", "goal"]
+    lines += [markdown_table([*columns, "other reference", "us/image", "x other"], table), ""]
+    goals = [{**r, "what": f"{SET_LABELS[r['set']]}: {r['workload']}", "at_most": True} for r in rows]
+    lines += goals_section(goals)
+    return "\n".join(lines).rstrip()
 
 
 def run(quick: bool = False) -> None:
     sets = {name: s for name, s in image_sets().items() if name in ("imagenet", "cheap", "tiny")}
     if quick:
         sets = {name: s.subset(16 if name != "tiny" else 64) for name, s in sets.items()}
+    info = machine_info(PACKAGES)
     tj = TurboJpeg()
     rows: list[dict[str, Any]] = []
     try:
@@ -202,7 +189,7 @@ def run(quick: bool = False) -> None:
             print(f"  {name}: {time.perf_counter() - t:.1f} s", flush=True)
     finally:
         tj.close()
-    info = machine_info(PACKAGES)
+    finish_machine_info(info)
     markdown = render(rows, sets, info, quick)
     print()
     print(markdown)

@@ -3,7 +3,6 @@ trainingsample on named workloads, with the issue's speed goals next to each rat
 
 from __future__ import annotations
 
-import os
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -18,7 +17,19 @@ from adapters.ops_pillow import PillowOps
 from adapters.ops_trainingsample import INTERPOLATION as TS_INTERPOLATION
 from adapters.ops_trainingsample import TrainingSampleOps
 from ops_data import textured_images, textured_videos
-from report import fmt_ms, fmt_rate, machine_info, markdown_table, ratio_text, write_results
+from report import (
+    finish_machine_info,
+    fmt_ms,
+    fmt_rate,
+    goal_status,
+    goal_text,
+    goals_section,
+    header,
+    machine_info,
+    markdown_table,
+    ratio_text,
+    write_results,
+)
 from timing import Plan, measure
 
 import fastimg
@@ -165,7 +176,7 @@ def run_workload(work: Workload, adapters: list[OpsAdapter], plan: Plan) -> list
                 "fastimg_speedup": ratio,
                 "fastimg_speedup_median": statistics.median(ts) / base_median,
                 "goal": goal,
-                "status": None if goal is None else ("PASS" if ratio >= goal else "MISS"),
+                "status": None if goal is None else goal_status(ratio, goal),
                 "max_abs_diff_vs_fastimg": max_abs_diff(first[BASELINE], first[key]) if comparable else None,
             }
         )
@@ -176,102 +187,54 @@ def _diff_text(d: float | None) -> str:
     return "" if d is None else f"{d:.0f}" if d == int(d) else f"{d:.3g}"
 
 
+def _goals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "what": f"{r['workload']} vs {r['name']}",
+            "ratio": r["fastimg_speedup"],
+            "goal": r["goal"],
+            "status": r["status"],
+        }
+        for r in rows
+        if r["status"]
+    ]
+
+
 def render(rows: list[dict[str, Any]], info: dict[str, Any], plan: Plan, quick: bool) -> str:
-    v = info["versions"]
-    rounds = (
-        f"{plan.min_rounds}-{plan.max_rounds} rounds (time-boxed at ~{plan.budget_s:.0f} s)"
-        if plan.max_rounds > 1
-        else "1 round"
-    )
-    head = [
-        "# fastimg batched ops" + (" (--quick: small batches, 1 round; not for quoting)" if quick else ""),
-        "",
-        (
-            f"{info['date']} · {info['cpu']}, {info['usable_cpus']} CPUs · 1-min load average at start "
-            f"{info['load_average'][0]:.2f}, at end {info['load_average_end'][0]:.2f} · Python {info['python']}"
+    lines = header("fastimg batched ops", info, quick, "ops")
+    lines += [f"Timing: {plan.min_rounds}-{plan.max_rounds} rounds, ~{plan.budget_s:.0f} s box per workload.", ""]
+    table = [
+        [
+            r["workload"],
+            r["name"],
+            fmt_ms(r["best_s"]),
+            fmt_ms(r["median_s"]),
+            fmt_rate(r["items_per_s"]),
+            "—" if r["adapter"] == BASELINE else ratio_text(r["fastimg_speedup"]),
+            "" if r["goal"] is None else goal_text(r["goal"], r["status"]),
+            "—" if r["adapter"] == BASELINE else ratio_text(r["fastimg_speedup_median"]),
+            _diff_text(r["max_abs_diff_vs_fastimg"]),
+        ]
+        for r in rows
+    ]
+    columns = ["workload", "competitor", "best ms", "median ms", "images/s (frames/s)", "fastimg x", "goal"]
+    lines += [markdown_table([*columns, "fastimg x (medians)", "max abs diff"], table), ""]
+    luminance = [
+        r
+        for r in rows
+        if r["op"] == "luminance"
+        and (r["adapter"] in (BASELINE, "fastimg_1t") or r["adapter"].startswith("memory_read"))
+    ]
+    lines += ["## Luminance against the memory-read floor", ""]
+    lines += [
+        markdown_table(
+            ["workload", "competitor", "input GB/s"],
+            [[r["workload"], r["name"], f"{r['input_gb_per_s']:.1f}"] for r in luminance],
         ),
-        "",
-        (
-            f"fastimg {v['fastimg']} ({info['fastimg_threads']} threads) · numpy {v['numpy']} · "
-            f"cv2 {v['opencv-python-headless']} · Pillow {v['pillow']} · trainingsample {v['trainingsample']}"
-        ),
-        "",
-        (
-            f"Each workload: one warm-up call per competitor, then {rounds}; each round runs every competitor once, "
-            f"in rotating order, except that after {plan.min_rounds} rounds a competitor that has used its share of "
-            "the time box sits out (so slow ones do not starve the close races of samples). Times are the best "
-            "round (median next to it). **fastimg x** = competitor time / fastimg time, >1 means fastimg is faster "
-            "(goals are judged on best times); on the `fastimg, 1 thread` row it is the 1->2 thread speed-up."
-        ),
-        "",
-        (
-            'Resize rows compare the same interpolation on both sides: bilinear = fastimg "bilinear" / '
-            'cv2.INTER_LINEAR / Pillow BILINEAR; area = fastimg "area" / cv2.INTER_AREA / Pillow BOX. '
-            f"trainingsample has no interpolation argument and is {TS_INTERPOLATION} "
-            "(byte-identical to cv2.INTER_LINEAR), so it only appears in bilinear rows. Pillow BILINEAR is "
-            "antialiased (reads the whole footprint), hence its large max |diff|. "
-            "`memory read` rows sum the input bytes and nothing else (the faster of two numpy sums, picked at "
-            "run time): the floor for luminance."
-        ),
-        "",
-        (
-            "Crops copy the same positions every round (a fixed seed), so their sources stay in the CPU caches "
-            "for every competitor alike."
-        ),
-        "",
         "",
     ]
-    table = markdown_table(
-        [
-            "workload",
-            "competitor",
-            "best ms",
-            "median ms",
-            "images/s (frames/s)",
-            "fastimg x",
-            "goal",
-            "fastimg x (medians)",
-            "max abs diff",
-        ],
-        [
-            [
-                r["workload"],
-                r["name"],
-                fmt_ms(r["best_s"]),
-                fmt_ms(r["median_s"]),
-                fmt_rate(r["items_per_s"]),
-                "—" if r["adapter"] == BASELINE else ratio_text(r["fastimg_speedup"]),
-                "" if r["goal"] is None else f">={r['goal']:g} {r['status']}",
-                "—" if r["adapter"] == BASELINE else ratio_text(r["fastimg_speedup_median"]),
-                _diff_text(r["max_abs_diff_vs_fastimg"]),
-            ]
-            for r in rows
-        ],
-    )
-    return "\n".join(head) + table + "\n\n" + "\n".join(summary(rows))
-
-
-def summary(rows: list[dict[str, Any]]) -> list[str]:
-    lines = ["## 1 -> 2 thread speed-up (fastimg)", ""]
-    for r in rows:
-        if r["adapter"] == "fastimg_1t" and r["goal"] is not None:
-            speedup = ratio_text(r["fastimg_speedup"])
-            lines.append(f"- {r['workload']}: {speedup}x ({r['status']}, goal >={r['goal']:g}x)")
-    lines += ["", "## Luminance against the memory-read floor (input GB/s)", ""]
-    for work in dict.fromkeys(r["workload"] for r in rows if r["op"] == "luminance"):
-        rate = {r["adapter"]: r["input_gb_per_s"] for r in rows if r["workload"] == work}
-        floors = ", ".join(
-            f"{r['name']} {r['input_gb_per_s']:.1f}"
-            for r in rows
-            if r["workload"] == work and r["adapter"].startswith("memory_read")
-        )
-        lines.append(f"- {work}: fastimg {rate[BASELINE]:.1f}, fastimg 1 thread {rate['fastimg_1t']:.1f}; {floors}")
-    goals = [r for r in rows if r["status"]]
-    missed = [r for r in goals if r["status"] == "MISS"]
-    lines += ["", f"## Goals: {len(goals) - len(missed)}/{len(goals)} PASS", ""]
-    for r in missed:
-        lines.append(f"- MISS {r['workload']} vs {r['name']}: {ratio_text(r['fastimg_speedup'])}x < {r['goal']:g}x")
-    return lines
+    lines += goals_section(_goals(rows))
+    return "\n".join(lines).rstrip()
 
 
 def run(quick: bool = False) -> None:
@@ -283,7 +246,6 @@ def run(quick: bool = False) -> None:
     for a in adapters:
         a.setup()
     info = machine_info(PACKAGES)
-    info["fastimg_threads"] = fastimg.get_num_threads()
     rows: list[dict[str, Any]] = []
     try:
         for work in workloads:
@@ -296,7 +258,7 @@ def run(quick: bool = False) -> None:
     finally:
         for a in adapters:
             a.teardown()
-    info["load_average_end"] = list(os.getloadavg())
+    finish_machine_info(info)
     markdown = render(rows, info, plan, quick)
     print()
     print(markdown)

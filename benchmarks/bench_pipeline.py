@@ -6,7 +6,7 @@ ratio and libjpeg-turbo's raw decode speed as a reference."""
 from __future__ import annotations
 
 import itertools
-import os
+import math
 import statistics
 import time
 from dataclasses import dataclass, field, replace
@@ -24,7 +24,20 @@ from adapters.pipe_simplejpeg import SimplejpegPipe
 from adapters.pipe_torch import PlainTorchPipe
 from contention import OTHER_LOAD_WARN, CpuMeter
 from pipeline_data import ImageSet, image_sets
-from report import fmt_ms, fmt_rate, machine_info, markdown_table, ratio_text, write_results
+from report import (
+    finish_machine_info,
+    fmt_ms,
+    fmt_rate,
+    goal_status,
+    goal_text,
+    goals_section,
+    header,
+    load_table,
+    machine_info,
+    markdown_table,
+    ratio_text,
+    write_results,
+)
 from timing import Plan, measure
 
 import fastimg
@@ -221,47 +234,77 @@ def run_workload(
             fastest["goal"], fastest["goal_note"] = work.best_scaled_goal, "best scaled-decode alternative"
     for r in rows:
         if r["goal"] is not None and "best_s" in r:
-            r["status"] = "PASS" if r["fastimg_speedup"] >= r["goal"] else "MISS"
+            r["status"] = goal_status(r["fastimg_speedup"], r["goal"])
     return rows
 
 
 def _table_row(r: dict[str, Any]) -> list[str]:
     diff = r["mean_abs_diff_vs_fastimg"]
     diff_text = "" if diff is None else f"{diff:.2f}"
-    if "best_s" not in r:
-        return [
-            r["workload"],
-            r["name"],
-            "n/a",
-            "",
-            "",
-            "",
-            "" if r["goal"] is None else f">={r['goal']:g} n/a",
-            "",
-            f"n/a: {r['na_reason']}",
-        ]
-    is_base = r["adapter"] == BASELINE
-    ratio = (
-        "—"
-        if is_base
-        else f"({ratio_text(r['fastimg_speedup'])})"
-        if r["reference"]
-        else ratio_text(r["fastimg_speedup"])
-    )
-    goal = "" if r["goal"] is None else f">={r['goal']:g} {r['status']}"
+    goal = "" if r["goal"] is None else goal_text(r["goal"], r["status"] if "best_s" in r else "n/a")
     if r.get("goal_note"):
         goal += f" ({r['goal_note']})"
+    if "best_s" not in r:
+        return [r["workload"], r["name"], "n/a", "", "", "", goal, "", f"n/a: {r['na_reason']}"]
+    is_base = r["adapter"] == BASELINE
+    speedup = ratio_text(r["fastimg_speedup"])
     return [
         r["workload"],
         r["name"],
         fmt_ms(r["best_s"]),
         fmt_ms(r["median_s"]),
         fmt_rate(r["items_per_s"]),
-        ratio,
+        "—" if is_base else f"({speedup})" if r["reference"] else speedup,
         goal,
         "—" if is_base else ratio_text(r["fastimg_speedup_median"]),
         diff_text,
     ]
+
+
+def _ceiling_rows(rows: list[dict[str, Any]], threads: int) -> list[list[str]]:
+    """fastimg against libjpeg-turbo decoding alone on one thread, per workload."""
+    by = {(r["workload_key"], r["adapter"]): r for r in rows}
+    out = []
+    for key in dict.fromkeys(r["workload_key"] for r in rows):
+        found = [by.get((key, a)) for a in (BASELINE, "ceiling_full", "ceiling_scaled")]
+        if any(r is None or "best_s" not in r for r in found):
+            continue
+        base, full, scaled = found
+        assert base is not None and full is not None and scaled is not None
+        share = scaled["best_s"] / threads / base["best_s"]
+        out.append(
+            [
+                base["workload"],
+                fmt_rate(base["items_per_s"]),
+                fmt_rate(full["items_per_s"]),
+                fmt_rate(scaled["items_per_s"]),
+                f"{100 * share:.0f}%",
+            ]
+        )
+    return out
+
+
+def _goals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for r in rows:
+        if r["goal"] is None:
+            continue
+        load = r["machine_load"]
+        note = f"timed under {load['other_cores']:.2f} cores of other load: rerun" if load.get("suspect") else ""
+        if "best_s" not in r:
+            note = r["na_reason"]
+        status = r["status"] if "best_s" in r else "n/a"
+        what = f"{r['workload']} vs {r['name']}"
+        out.append(
+            {
+                "what": what,
+                "ratio": r.get("fastimg_speedup", math.nan),
+                "goal": r["goal"],
+                "status": status,
+                "note": note,
+            }
+        )
+    return out
 
 
 def render(
@@ -272,137 +315,30 @@ def render(
     plan: Plan,
     quick: bool,
 ) -> str:
-    v = info["versions"]
-    rounds = (
-        f"{plan.min_rounds}-{plan.max_rounds} rounds (time-boxed at ~{plan.budget_s:.0f} s per workload, "
-        "15 s for the 32-px one)"
-        if plan.max_rounds > 1
-        else "1 round"
-    )
     threads = info["fastimg_threads"]
-    head = [
-        "# fastimg decode pipeline" + (" (--quick: subsets, 1 round; not for quoting)" if quick else ""),
-        "",
-        (
-            f"{info['date']} · {info['cpu']}, {info['usable_cpus']} CPUs · 1-min load average at start "
-            f"{info['load_average'][0]:.2f}, at end {info['load_average_end'][0]:.2f} · Python {info['python']}"
-        ),
-        "",
-        (
-            f"fastimg {v['fastimg']} ({threads} threads) · torch {v['torch']} · Pillow {v['pillow']} · "
-            f"cv2 {v['opencv-python-headless']} · simplejpeg {v['simplejpeg']} · dataio-rs {v['dataio-rs']} · "
-            f"numpy {v['numpy']}"
-        ),
-        "",
-        "Image sets (synthetic, camera-like entropy; bits/pixel = file bytes x 8 / pixels):",
-        "",
-        *[f"- {s.describe()}" for s in sets.values()],
-        "",
-        (
-            f"Every competitor uses {threads} threads (or DataLoader worker processes) and produces the same "
-            "float32 NCHW batches, ImageNet-normalised, with the same geometry (torchvision semantics: "
-            "Resize(256) = shorter side 256, CenterCrop, RandomResizedCrop's get_params, flip p=0.5). One call = "
-            "one epoch over the set in batches; **images/s** = set size / best epoch. Every competitor opens and "
-            "reads each file every epoch (fastimg and dataio natively by path, the others in Python), and after "
-            "the untimed warm-up epoch the page cache is warm for all of them alike; the warm-up epoch also "
-            "starts the DataLoader's persistent workers, so worker start-up is not counted. "
-            f"Timing: {rounds}; each round runs every competitor once, in rotating order (a slow competitor sits "
-            "out once it has used its share of the time box). **fastimg x** = competitor time / fastimg time, "
-            ">1 means fastimg is faster (goals are judged on best times); on the `fastimg, 1 thread` row it is "
-            "the 1->2 thread speed-up; in parentheses on the reference rows. **mean abs diff**: mean "
-            "|competitor - fastimg| of the first batch in 0-255 pixel units (normalisation undone), with the flip "
-            "off, on the workloads whose geometry is deterministic. ~0.3 is rounding alone (the others round to "
-            "uint8 before normalising, fastimg does not); cv2.INTER_LINEAR is not antialiased (2 taps whatever "
-            "the shrink), and DCT-scaled or region decodes differ slightly from full-size ones."
-        ),
-        "",
-        "",
-    ]
-    table = markdown_table(
-        [
-            "workload",
-            "competitor",
-            "best ms/epoch",
-            "median ms",
-            "images/s",
-            "fastimg x",
-            "goal",
-            "fastimg x (medians)",
-            "mean abs diff",
-        ],
-        [_table_row(r) for r in rows],
-    )
-    notes = ["", "## How each competitor works", ""]
-    notes += [f"- **{a.name}**: {a.note}" for a in adapters if a.note]
-    return "\n".join(head) + table + "\n" + "\n".join(notes) + "\n\n" + "\n".join(summary(rows, threads))
-
-
-def load_lines(rows: list[dict[str, Any]]) -> list[str]:
-    lines = [
-        "## Machine load while each workload was timed",
-        "",
-        (
-            "CPU time taken by other processes (busy time in /proc/stat minus this process and its DataLoader "
-            "workers) plus hypervisor steal, in cores. Above "
-            f"{OTHER_LOAD_WARN:g} the 2-thread rows lose a share of a core and the numbers are suspect: rerun."
-        ),
-        "",
-    ]
-    for key in dict.fromkeys(r["workload_key"] for r in rows):
-        r = next(r for r in rows if r["workload_key"] == key)
-        load = r["machine_load"]
-        if "other_cores" not in load:
-            lines.append(f"- {r['workload']}: not measured (no /proc/stat)")
-            continue
-        flag = " **SUSPECT: other work was running**" if load["suspect"] else ""
-        lines.append(
-            f"- {r['workload']}: {load['wall_s']:.0f} s wall, this benchmark {load['own_cpu_s']:.0f} CPU s, "
-            f"other processes {load['other_cpu_s']:.1f} s + steal {load['steal_s']:.1f} s = "
-            f"{load['other_cores']:.2f} cores{flag}"
-        )
-    return lines
-
-
-def summary(rows: list[dict[str, Any]], threads: int) -> list[str]:
-    by = {(r["workload_key"], r["adapter"]): r for r in rows}
-    lines = [*load_lines(rows), "", "## 1 -> 2 thread speed-up (fastimg)", ""]
-    for r in rows:
-        if r["adapter"] == "fastimg_1t" and "best_s" in r:
-            lines.append(
-                f"- {r['workload']}: {ratio_text(r['fastimg_speedup'])}x ({r['status']}, goal >={r['goal']:g}x)"
-            )
-    lines += ["", f"## fastimg against the raw decode ceiling ({threads} threads vs {threads} x one-thread decode)", ""]
-    for key in dict.fromkeys(r["workload_key"] for r in rows):
-        base, full, scaled = by.get((key, BASELINE)), by.get((key, "ceiling_full")), by.get((key, "ceiling_scaled"))
-        if not base or "best_s" not in base or not scaled or "best_s" not in scaled or "best_s" not in full:
-            continue
-        share = scaled["best_s"] / threads / base["best_s"]
-        lines.append(
-            f"- {base['workload']}: fastimg {fmt_rate(base['items_per_s'])} images/s; decode alone "
-            f"{fmt_rate(full['items_per_s'])}/s per thread at full size, {fmt_rate(scaled['items_per_s'])}/s "
-            f"at the pipeline's DCT scale: a whole-image decode at that scale is ~{100 * share:.0f}% of "
-            "fastimg's time per image and thread (over 100%: its region decode skips work a whole-image "
-            "decode does)"
-        )
-    goals = [r for r in rows if r["status"] in ("PASS", "MISS")]
-    missed = [r for r in goals if r["status"] == "MISS"]
-    lines += ["", f"## Goals: {len(goals) - len(missed)}/{len(goals)} PASS", ""]
-    for r in missed:
-        load = r["machine_load"]
-        suspect = f" (timed under {load['other_cores']:.2f} cores of other load: rerun)" if load.get("suspect") else ""
-        lines.append(
-            f"- MISS {r['workload']} vs {r['name']}: {ratio_text(r['fastimg_speedup'])}x < {r['goal']:g}x{suspect}"
-        )
-    for r in rows:
-        if "best_s" not in r and r["goal"] is not None:
-            lines.append(f"- not judged: {r['workload']} vs {r['name']} ({r['na_reason']})")
-    return lines
+    lines = header("fastimg decode pipeline", info, quick, "pipeline")
+    lines += ["Image sets:", "", *[f"- {s.describe()}" for s in sets.values()], ""]
+    budgets = sorted({w.budget_s for w in build_workloads()}) if plan.budget_s else [0.0]
+    box = "/".join(f"{b:g}" for b in budgets)
+    lines += [f"Timing: {plan.min_rounds}-{plan.max_rounds} rounds, ~{box} s box per workload.", ""]
+    columns = ["workload", "competitor", "best ms/epoch", "median ms", "images/s", "fastimg x", "goal"]
+    lines += [markdown_table([*columns, "fastimg x (medians)", "mean abs diff"], [_table_row(r) for r in rows]), ""]
+    lines += ["## How each competitor works", ""]
+    lines += [markdown_table(["competitor", "how"], [[a.name, a.note] for a in adapters if a.note]), ""]
+    lines += [f"## fastimg ({threads} threads) against libjpeg-turbo decoding alone (1 thread)", ""]
+    columns = ["workload", "fastimg images/s", "decode, full size, /s", "decode, pipeline DCT scale, /s"]
+    lines += [markdown_table([*columns, "decode share"], _ceiling_rows(rows, threads)), ""]
+    loads = [(r["workload"], r["machine_load"]) for r in rows if r["adapter"] == BASELINE]
+    lines += ["## Machine load while each workload was timed", "", load_table(loads), ""]
+    lines += goals_section(_goals(rows))
+    return "\n".join(lines).rstrip()
 
 
 def run(quick: bool = False) -> None:
     plan = Plan(max_rounds=1, min_rounds=1, budget_s=0.0) if quick else Plan(max_rounds=100, min_rounds=3)
     t0 = time.perf_counter()
-    sets = image_sets()
+    used = {w.set_name for w in build_workloads()}  # the floor section's "cheap" set is not timed here
+    sets = {name: s for name, s in image_sets().items() if name in used}
     if quick:
         sets = {name: s.subset(QUICK_COUNTS[name]) for name, s in sets.items()}
     print(f"pipeline: image sets ready in {time.perf_counter() - t0:.1f} s", flush=True)
@@ -417,7 +353,6 @@ def run(quick: bool = False) -> None:
         except Exception as exc:
             broken[a.key] = _error_text(exc, "setup: ")
     info = machine_info(PACKAGES)
-    info["fastimg_threads"] = threads
     rows: list[dict[str, Any]] = []
     workloads = build_workloads()
     try:
@@ -441,7 +376,7 @@ def run(quick: bool = False) -> None:
     finally:
         for a in adapters:
             a.teardown()
-    info["load_average_end"] = list(os.getloadavg())
+    finish_machine_info(info)
     markdown = render(rows, sets, adapters, info, plan, quick)
     print()
     print(markdown)

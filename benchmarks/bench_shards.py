@@ -1,19 +1,10 @@
-"""`make bench` section "shards": training batches from tar shards against the same images as an
-ImageFolder, and against webdataset + Pillow.
-
-- shards: fastimg.Loader(fastimg.ShardDataset(shards, Transform.imagenet_train(224), batch_size=32), prefetch=2)
-- folder: fastimg.Loader(fastimg.ImageFolder(root, Transform.imagenet_train(224)), 32, prefetch=2)
-- webdataset: DataLoader(wds.WebDataset(shards).shuffle(1000).decode("pil").to_tuple("jpg", "cls")
-  .map_tuple(torchvision's training chain, int).batched(32), batch_size=None, num_workers=threads)
-
-The shards are written from bench_training's ImageFolder by `python -m fastimg shards` (8 MB each, no
-re-encode), on local disk. Rounds interleave the loaders (each round: 3 epochs of each, rotated), the
-figure is the median images/s; ratios are of medians. Memory: the peak bytes the shard reader held in its
-shuffle buffer and read-ahead queue during the run (the decoded-batch prefetch is 2 batches of
-32x3x224x224 float32 on top, as for any Loader)."""
+"""`make bench` section "shards": training batches from tar shards (fastimg.ShardDataset + Loader) against the
+same images as an ImageFolder + Loader, and against webdataset + Pillow in a DataLoader. Method:
+docs/benchmarks.md#shards."""
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from collections.abc import Iterator
@@ -24,7 +15,19 @@ import torch
 import training_data
 from adapters import tv_transforms
 from adapters.train_loaders import BATCH, TRAIN_SPEC
-from report import fmt_rate, machine_info, markdown_table, ratio_text, write_results
+from report import (
+    finish_machine_info,
+    fmt_rate,
+    goal_status,
+    goal_text,
+    goals_section,
+    header,
+    machine_info,
+    markdown_table,
+    ratio,
+    ratio_text,
+    write_results,
+)
 
 import fastimg
 from fastimg._shard_writer import write_shards
@@ -72,6 +75,7 @@ def _epoch(make: Callable[[], Iterator[Any]], epochs: int = EPOCHS_PER_ROUND) ->
 
 def run(quick: bool = False) -> None:
     data = training_data.training_set()
+    info = machine_info(["fastimg", "torch", "webdataset", "pillow"])
     urls = _shards(data.root)
     threads = fastimg.get_num_threads()
     transform = fastimg.Transform.imagenet_train(224)
@@ -98,42 +102,55 @@ def run(quick: bool = False) -> None:
     med = {k: statistics.median(v) for k, v in rates.items()}
     # The reader's peak memory inside the Loader's copy of the dataset.
     stats = shards.dataset.stats  # type: ignore[attr-defined]
-    vs_folder = med["shards"] / med["folder"]
-    vs_wds = med["shards"] / med["webdataset"] if "webdataset" in med else float("nan")
-    status = "PASS" if vs_folder >= GOAL_VS_FOLDER else "MISS"
+    vs_folder = ratio(med["shards"], med["folder"])
+    vs_wds = ratio(med["shards"], med.get("webdataset", math.nan))
+    status = goal_status(vs_folder, GOAL_VS_FOLDER)
     rows = [
-        ["fastimg ShardDataset + Loader", fmt_rate(med["shards"]), "1.00", ""],
+        ["fastimg ShardDataset + Loader", fmt_rate(med["shards"]), "—", ""],
         [
             "fastimg ImageFolder + Loader",
             fmt_rate(med["folder"]),
             ratio_text(vs_folder),
-            f">={GOAL_VS_FOLDER} {status}",
+            goal_text(GOAL_VS_FOLDER, status),
         ],
     ]
     if "webdataset" in med:
         rows.append(
             [f"webdataset + Pillow, DataLoader({threads} workers)", fmt_rate(med["webdataset"]), ratio_text(vs_wds), ""]
         )
-    md = [
-        "# Shards: training batches from tar shards",
-        "",
-        f"{data.describe()}; {len(shard_ds.urls)} shards; RandomResizedCrop(224) + flip + normalise, batch {BATCH}, "
-        f"{threads} threads; median of {rounds} interleaved rounds ({EPOCHS_PER_ROUND} epochs each). "
-        "Ratio: shards / that row.",
-        "",
-        markdown_table(["loader", "images/s", "shards / this", "goal"], rows),
-        "",
-        f"Shuffle buffer peak: {stats['shuffle_peak_bytes'] / 1e6:.1f} MB (1000 samples at most); read-ahead peak: "
-        f"{stats['prefetch_peak_bytes'] / 1e6:.1f} MB (bound {shard_ds.prefetch_bytes / 2**20:.0f} MiB); decoded "
-        f"prefetch: 2 batches = {2 * transform.batch_shape(BATCH)[0] * 3 * 224 * 224 * 4 / 1e6:.1f} MB.",
+    prefetch_bytes = 2 * transform.batch_shape(BATCH)[0] * 3 * 224 * 224 * 4
+    memory = [
+        ["shuffle buffer peak (1000 samples at most)", f"{stats['shuffle_peak_bytes'] / 1e6:.1f}", ""],
+        ["read-ahead peak", f"{stats['prefetch_peak_bytes'] / 1e6:.1f}", f"{shard_ds.prefetch_bytes / 1e6:.1f}"],
+        ["decoded prefetch (2 batches)", f"{prefetch_bytes / 1e6:.1f}", ""],
     ]
-    text = "\n".join(md)
+    finish_machine_info(info)
+    setup = [
+        ["data", data.describe()],
+        ["shards", str(len(shard_ds.urls))],
+        ["transform", f"RandomResizedCrop(224) + flip + normalise, batch {BATCH}"],
+        ["rounds", f"{rounds} interleaved, {EPOCHS_PER_ROUND} epochs of each per round"],
+    ]
+    goals = [
+        {"what": "shards / ImageFolder, median images/s", "ratio": vs_folder, "goal": GOAL_VS_FOLDER, "status": status}
+    ]
+    md = [
+        *header("Shards: training batches from tar shards", info, quick, "shards"),
+        markdown_table(["setting", "this run"], setup),
+        "",
+        markdown_table(["loader", "images/s (median)", "shards / this", "goal"], rows),
+        "",
+        markdown_table(["memory", "MB", "bound MB"], memory),
+        "",
+        *goals_section(goals),
+    ]
+    text = "\n".join(md).rstrip()
     print(text)
     write_results(
         "shards",
         text,
         {
-            "machine": machine_info(["fastimg", "torch", "webdataset", "pillow"]),
+            "machine": info,
             "rates": rates,
             "median": med,
             "ratio_vs_folder": vs_folder,

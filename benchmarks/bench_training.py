@@ -1,18 +1,11 @@
 """The end-to-end training section: an ImageFolder of camera-like ImageNet-sized JPEGs into (images, labels)
-batches of 32 with torchvision's training chain, through the usual PyTorch DataLoader + Pillow, fastimg.Loader
-and DataLoader(fastimg.ImageFolder) without workers, measured three ways:
-
-1. simulated accelerator: the fastest fixed step (time.sleep, CPU free as under a GPU) each loader keeps fed
-   with under 5% data wait;
-2. a small CNN trained on the CPU: images/s, step time, data wait, peak memory;
-3. the loader alone: images/s over whole epochs.
-
-A per-image CPU cost breakdown (one thread) comes first, to explain the ratios."""
+batches with torchvision's training chain, through the usual PyTorch DataLoader + Pillow, fastimg.Loader and
+DataLoader(fastimg.ImageFolder) without workers: a simulated accelerator, a small CNN trained on the CPU, the
+loader alone, and a per-image CPU cost breakdown. Method: docs/benchmarks.md#training."""
 
 from __future__ import annotations
 
 import math
-import os
 import random
 import statistics
 import time
@@ -23,16 +16,30 @@ import torch
 import training_cpu
 from adapters.train_loaders import BATCH, TRAIN_SPEC, TrainLoader, describe_threads, make_loaders
 from adapters.train_model import Trainer, make_model
-from contention import OTHER_LOAD_WARN, CpuMeter
-from report import fmt_ms, fmt_rate, machine_info, markdown_table, ratio_text, write_results
+from contention import CpuMeter
+from report import (
+    finish_machine_info,
+    fmt_mb,
+    fmt_ms,
+    fmt_pct,
+    fmt_rate,
+    goal_status,
+    goal_text,
+    goals_section,
+    header,
+    load_table,
+    machine_info,
+    markdown_table,
+    ratio,
+    ratio_text,
+    write_results,
+)
 from timing import Plan, measure
 from training_costs import STAGE_NAMES, stage_costs
 from training_cpu import CpuSample
 from training_data import TrainingSet, training_set
 from training_loops import WAIT_LIMIT, EpochStats, StepRateSearch, run_epoch
 from training_memory import MemorySampler, main_rss
-
-import fastimg
 
 BASELINE = "torch"  # the ratios are fastimg's rates over this loader's
 GOALS = {"step_rate": 3.0, "alone": 3.0}  # minimum fastimg.Loader / DataLoader ratio
@@ -101,16 +108,6 @@ class SyntheticLoader(TrainLoader):
 
 def _rotated(items: list[Any], r: int) -> list[Any]:
     return items[r % len(items) :] + items[: r % len(items)]
-
-
-def _load_text(load: dict[str, Any]) -> str:
-    if "other_cores" not in load:
-        return "n/a"
-    return f"{load['other_cores']:.2f}" + (" SUSPECT" if load["suspect"] else "")
-
-
-def _ratio(a: float, b: float) -> float:
-    return a / b if b and not math.isnan(a) and not math.isnan(b) else math.nan
 
 
 # -- the experiments ------------------------------------------------------------------------------------
@@ -189,11 +186,8 @@ def exp_step_rate(
 def exp_train(loaders: list[TrainLoader], epoch_steps: int, settings: Settings) -> dict[str, Any]:
     """The CNN trained for whole epochs per loader, interleaved, each loader with its own copy of the same
     initial model; memory sampled per loader."""
-    threads, fastimg_threads = torch.get_num_threads(), fastimg.get_num_threads()
+    threads = torch.get_num_threads()
     torch.set_num_threads(TRAIN_THREADS)
-    # torch.set_num_threads also sets libgomp's nthreads for this thread, which fastimg's default follows:
-    # without this, the in-thread fastimg loader would drop to 1 native thread here.
-    fastimg.set_num_threads(fastimg_threads)
     participants: list[TrainLoader] = [*loaders, SyntheticLoader(epoch_steps)]
     base = make_model(0)
     trainers = {p.key: Trainer(base) for p in participants}
@@ -214,7 +208,6 @@ def exp_train(loaders: list[TrainLoader], epoch_steps: int, settings: Settings) 
                         stats[p.key].add(epoch)
     finally:
         torch.set_num_threads(threads)
-        fastimg.set_num_threads(None)
     peaks = sampler.peaks
     rows = {}
     for p in participants:
@@ -237,379 +230,238 @@ def exp_train(loaders: list[TrainLoader], epoch_steps: int, settings: Settings) 
 # -- report ---------------------------------------------------------------------------------------------
 
 
-def _mb(n: Any) -> str:
-    return f"{n / 2**20:,.0f}" if isinstance(n, (int, float)) and n else "n/a"
-
-
-def _pct(x: float) -> str:
-    return "n/a" if math.isnan(x) else f"{100 * x:.1f}%"
-
-
 def goal_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     step, alone = results["step_rate"]["rows"], results["alone"]["rows"]
     out = []
     for key, what, rows, field in (
-        ("step_rate", "max sustainable steps/s (simulated accelerator)", step, "steps_per_s"),
-        ("alone", "loader alone, images/s (best epoch)", alone, "images_per_s"),
+        (
+            "step_rate",
+            "fastimg.Loader / DataLoader, max sustainable steps/s (simulated accelerator)",
+            step,
+            "steps_per_s",
+        ),
+        ("alone", "fastimg.Loader / DataLoader, loader alone, images/s (best epoch)", alone, "images_per_s"),
     ):
-        ratio = _ratio(rows["fastimg"].get(field, math.nan), rows[BASELINE].get(field, math.nan))
-        status = "n/a" if math.isnan(ratio) else "PASS" if ratio >= GOALS[key] else "MISS"
-        out.append({"goal": key, "what": what, "ratio": ratio, "target": GOALS[key], "status": status})
+        value = ratio(rows["fastimg"].get(field, math.nan), rows[BASELINE].get(field, math.nan))
+        out.append(
+            {"goal": key, "what": what, "ratio": value, "target": GOALS[key], "status": goal_status(value, GOALS[key])}
+        )
     return out
 
 
-def miss_explanation(results: dict[str, Any]) -> list[str]:
-    """Numbers from this run that account for a missed ratio."""
-    costs, alone = results["costs"], results["alone"]["rows"]
-    cores = results["machine"]["usable_cpus"]
-    fl, fd, tt = alone["fastimg"], alone["fastimg_dl"], alone["torch"]
-    torch_1t, fast_1t, fast_nt = costs["torch_chain"] * 1e3, costs["fastimg_1t"] * 1e3, costs["fastimg_nt"] * 1e3
-    lines = [
-        (
-            f"- One thread, per image: the PyTorch + Pillow chain costs {torch_1t:.2f} ms "
-            f"({costs['pil_decode'] * 1e3:.2f} of it Pillow's full-size decode), fastimg's whole pipeline "
-            f"{fast_1t:.2f} ms: {ratio_text(costs['ratio'])}x. Loaders that keep the same cores busy run at "
-            "~cores / (CPU time per image), so this is the ratio to expect if both scale alike."
-        ),
-        (
-            f"- On {cores} cores, CPU per delivered image over the loader-alone epochs: DataLoader "
-            f"{tt['cpu_ms_per_image']:.2f} ms ({tt['cpu_ms_per_image'] / torch_1t:.2f}x its one-thread chain: worker "
-            f"processes, batches through shared memory, {tt['minor_faults_per_batch']:,.0f} page faults per batch), "
-            f"fastimg.Loader {fl['cpu_ms_per_image']:.2f} ms ({fl['cpu_ms_per_image'] / fast_1t:.2f}x its one-thread "
-            f"pipeline; {fl['sys_ms_per_image']:.2f} ms in the kernel, {fl['minor_faults_per_batch']:,.0f} page "
-            "faults per batch from a fresh torch.empty buffer each batch), DataLoader(fastimg.ImageFolder) "
-            f"{fd['cpu_ms_per_image']:.2f} ms ({fd['sys_ms_per_image']:.2f} kernel, "
-            f"{fd['minor_faults_per_batch']:,.0f} faults per batch, numpy buffers): a CPU-time ratio of "
-            f"{ratio_text(tt['cpu_ms_per_image'] / fl['cpu_ms_per_image'])}x for fastimg.Loader. "
-            f"fastimg.load_batch on {costs['fastimg_threads']} threads: {fast_nt:.2f} ms of wall time per image "
-            f"({fast_1t / fast_nt:.2f}x its one-thread speed)."
-        ),
-    ]
-    groups = costs.get("groups", {})
-    if "baseline" in groups and "progressive" in groups:
-        base, prog = groups["baseline"], groups["progressive"]
-        lines.append(
-            f"- By kind of file: on baseline JPEGs the chain / fastimg ratio is "
-            f"{ratio_text(base['torch_chain'] / base['fastimg_1t'])}x ({base['torch_chain'] * 1e3:.2f} vs "
-            f"{base['fastimg_1t'] * 1e3:.2f} ms), on progressive ones "
-            f"{ratio_text(prog['torch_chain'] / prog['fastimg_1t'])}x ({prog['torch_chain'] * 1e3:.2f} vs "
-            f"{prog['fastimg_1t'] * 1e3:.2f} ms): a progressive file is decoded whole (every scan, the full "
-            f"coefficient buffer) by both, so fastimg's region decode saves nothing there; they are "
-            f"{100 * costs['weights']['progressive']:.1f}% of this set."
-        )
-    if "turbo_decode" in costs:
-        lines.append(
-            f"- The floor under fastimg: libjpeg-turbo's full-size decode alone costs "
-            f"{costs['turbo_decode'] * 1e3:.2f} ms per image on one thread and fastimg's whole pipeline "
-            f"{fast_1t / (costs['turbo_decode'] * 1e3):.2f}x that: RandomResizedCrop's crops (8-100% of the area) "
-            "of 300-500 px images are mostly under 448 px, too small for a DCT-scaled decode at 224, and "
-            "libjpeg-turbo still entropy-decodes every block above the crop's last row (a region decode saves "
-            f"only the IDCT and colour work outside it). Pillow decodes with the same libjpeg-turbo, so the chain / "
-            "decode ratio, "
-            f"{ratio_text(costs['torch_chain'] / costs['turbo_decode'])}x here, is about the most any decoder-bound "
-            "loader can gain over it on these images."
-        )
-    return lines
+def _vs_base(key: str, value: float, base: float, reference: bool = False) -> str:
+    if key == BASELINE:
+        return "—"
+    text = ratio_text(ratio(value, base))
+    return f"({text})" if reference else text
 
 
-def render(
-    results: dict[str, Any], data: TrainingSet, loaders: list[TrainLoader], settings: Settings, quick: bool
-) -> str:
-    info, threads = results["machine"], results["threads"]
-    v = info["versions"]
-    names = {ld.key: ld.name for ld in loaders}
-    names["model_alone"] = SyntheticLoader.name
-    step, alone, train = results["step_rate"], results["alone"], results["train"]
-    lines = [
-        "# fastimg end-to-end training loaders"
-        + (" (--quick: 1 round, short trials; not for quoting)" if quick else ""),
-        "",
-        (
-            f"{info['date']} · {info['cpu']}, {info['usable_cpus']} CPUs · 1-min load average at start "
-            f"{info['load_average'][0]:.2f}, at end {info['load_average_end'][0]:.2f} · Python {info['python']} · "
-            f"section wall time {results['wall_s']:.0f} s"
-        ),
-        "",
-        (
-            f"fastimg {v['fastimg']} ({threads['fastimg_threads']} native threads) · torch {v['torch']} "
-            f"(torch threads {threads['torch_threads']}, {TRAIN_THREADS} in the CNN experiment) · Pillow {v['pillow']} · "  # noqa: E501
-            f"numpy {v['numpy']}"
-        ),
-        "",
-        f"Data: {data.describe()} (bits/pixel = file bytes x 8 / pixels; camera JPEGs are ~3-5).",
-        "",
-        (
-            f"Every loader yields (images float32 ({BATCH}, 3, 224, 224) ImageNet-normalised, labels int64) with "
-            "torchvision's training chain RandomResizedCrop(224) + RandomHorizontalFlip() + Normalize, shuffled, "
-            f"{data_batches(data)} batches per epoch:"
-        ),
-        "",
-        *[f"- **{ld.name}**: `{ld.code}`" for ld in loaders],
-        "",
-        (
-            f"Data wait = time blocked in next(iterator). Runs cover whole epochs and start at an epoch boundary. "
-            '"Steady" figures leave out each epoch\'s first step (iter() + first batch, a pipeline starting empty: '
-            f'one step in {data_batches(data)} here, one in ~40,000 on ImageNet); "incl. epoch starts" keep it. '
-            "**vs DataLoader** = rate / the PyTorch DataLoader's rate."
-        ),
-        "",
-        f"## 1. Simulated accelerator: the fastest step each loader keeps fed (data wait < {100 * WAIT_LIMIT:g}%)",
-        "",
-        (
-            "Each step is time.sleep(s): the CPU stays free, as while a GPU computes. Search: trials of whole "
-            "epochs, starting at the loader's own batch time from experiment 3 (in-thread loading: 19x it), then "
-            "towards the threshold the trial predicts, then bisection (all loaders' searches interleaved, "
-            f"at most {settings.search_trials} trials or ~{settings.search_box_s:.0f} s each). **max steps/s** = steady "  # noqa: E501
-            'steps / time at the shortest passing sleep; "not found": even the longest sleep tried failed.'
-        ),
-        "",
-    ]
-    step_rows = []
-    base_rate = step["rows"][BASELINE].get("steps_per_s", math.nan)
-    goal_by = {g["goal"]: g for g in results["goals"]}
-    for ld in loaders:
-        r = step["rows"][ld.key]
+def _goal_cell(key: str, goal: dict[str, Any]) -> str:
+    return goal_text(goal["target"], goal["status"]) if key == "fastimg" else ""
+
+
+def _step_table(results: dict[str, Any], names: dict[str, str], goal: dict[str, Any]) -> str:
+    rows = results["step_rate"]["rows"]
+    base = rows[BASELINE].get("steps_per_s", math.nan)
+    out = []
+    for key, r in rows.items():
         lo, hi = r["bracket_s"]
         bracket = f"{'—' if lo is None else f'{lo * 1e3:.0f}'} / {'—' if hi is None else f'{hi * 1e3:.0f}'}"
         if not r["found"]:
             below = f"not found (< {1 / (lo + 1e-9):.2f})" if lo else "not found"
-            step_rows.append([ld.name, below, "", "", "", "", bracket, str(len(r["trials"])), "", "", ""])
+            out.append([names[key], below, "", "", "", "", bracket, str(len(r["trials"])), "", "", ""])
             continue
-        ratio = _ratio(r["steps_per_s"], base_rate)
-        goal = f">={GOALS['step_rate']:g} {goal_by['step_rate']['status']}" if ld.key == "fastimg" else ""
-        step_rows.append(
+        load = r["machine_load"]
+        out.append(
             [
-                ld.name,
+                names[key],
                 f"{r['steps_per_s']:.2f}",
                 fmt_rate(r["images_per_s"]),
                 fmt_ms(r["sleep_s"]),
-                _pct(r["wait_fraction"]),
-                _pct(r["wait_fraction_incl_epoch_start"]),
+                fmt_pct(r["wait_fraction"]),
+                fmt_pct(r["wait_fraction_incl_epoch_start"]),
                 bracket,
                 str(len(r["trials"])),
-                "—" if ld.key == BASELINE else ratio_text(ratio),
-                goal,
-                _load_text(r["machine_load"]),
+                _vs_base(key, r["steps_per_s"], base),
+                _goal_cell(key, goal),
+                "n/a" if "other_cores" not in load else f"{load['other_cores']:.2f}" + " SUSPECT" * load["suspect"],
             ]
         )
-    lines += [
-        markdown_table(
-            [
-                "loader",
-                "max steps/s",
-                "images/s",
-                "step (sleep) ms",
-                "data wait",
-                "incl. epoch starts",
-                "bracket fail / pass ms",
-                "trials",
-                "vs DataLoader",
-                "goal",
-                "other load (cores)",
-            ],
-            step_rows,
-        ),
-        "",
-    ]
-    lines += [
-        f"## 2. Small CNN trained on the CPU (torch.set_num_threads({TRAIN_THREADS}), {train_span(settings)} each)",
-        "",
-        (
-            f"The model (adapters/train_model.py) trains on {TRAIN_THREADS} thread in both cases, so each loader has "
-            "the rest of the machine: the DataLoader's 2 worker processes, or fastimg's native threads on the Loader's "
-            "prefetch thread (or in the training thread, without workers), all competing with the model's thread on "
-            f"{info['usable_cpus']} cores. torch.set_num_threads(1) also lowers fastimg's default thread count in the "
-            "calling thread (both follow libgomp's per-thread nthreads setting), so the experiment sets "
-            f"fastimg.set_num_threads({threads['fastimg_threads']}) to keep the in-thread loader on its default. "
-            f"{settings.train_warmup_epochs} warm-up epoch(s) each, then "
-            f"{train_span(settings)} per loader, interleaved in rotating order. **peak "
-            "memory** = training process RSS + the loader's workers' private pages (smaps_rollup), sampled every "
-            "20 ms while that loader ran; **RSS sum** also counts pages the workers share with the training process "
-            f"(an upper bound). The training process's RSS before the experiment: {_mb(train['baseline_main_rss_bytes'])} "  # noqa: E501
-            "MB."
-        ),
-        "",
-    ]
-    train_rows = []
-    base_train = train["rows"][BASELINE]["images_per_s"]
-    for key in [*[ld.key for ld in loaders], "model_alone"]:
-        r = train["rows"][key]
+    columns = ["loader", "max steps/s", "images/s", "step (sleep) ms", "data wait", "incl. epoch starts"]
+    columns += ["bracket fail / pass ms", "trials", "vs DataLoader", "goal", "other load (cores)"]
+    return markdown_table(columns, out)
+
+
+def _train_table(results: dict[str, Any], names: dict[str, str]) -> str:
+    rows = results["train"]["rows"]
+    base = rows[BASELINE]["images_per_s"]
+    out = []
+    for key, r in rows.items():
         mem = r["memory"]
-        ref = key == "model_alone"
-        train_rows.append(
+        out.append(
             [
                 names[key],
                 fmt_rate(r["images_per_s"]),
                 fmt_rate(r["images_per_s_incl_epoch_start"]),
                 fmt_ms(r["mean_step_s"]),
                 fmt_ms(r["median_step_s"]),
-                _pct(r["wait_fraction"]),
-                _pct(r["wait_fraction_incl_epoch_start"]),
-                _mb(mem.get("footprint_bytes")),
-                _mb(mem.get("rss_bytes")),
+                fmt_pct(r["wait_fraction"]),
+                fmt_pct(r["wait_fraction_incl_epoch_start"]),
+                fmt_mb(mem.get("footprint_bytes")),
+                fmt_mb(mem.get("rss_bytes")),
                 str(mem.get("workers", 0)),
-                "—"
-                if key == BASELINE
-                else f"({ratio_text(_ratio(r['images_per_s'], base_train))})"
-                if ref
-                else ratio_text(_ratio(r["images_per_s"], base_train)),
+                _vs_base(key, r["images_per_s"], base, reference=key == SyntheticLoader.key),
             ]
         )
-    lines += [
-        markdown_table(
-            [
-                "loader",
-                "images/s",
-                "incl. epoch starts",
-                "mean step ms",
-                "median step ms",
-                "data wait",
-                "incl. epoch starts",
-                "peak memory MB",
-                "RSS sum MB",
-                "workers",
-                "vs DataLoader",
-            ],
-            train_rows,
-        ),
-        "",
+    columns = ["loader", "images/s", "incl. epoch starts", "mean step ms", "median step ms", "data wait"]
+    columns += ["incl. epoch starts", "peak memory MB", "RSS sum MB", "workers", "vs DataLoader"]
+    return markdown_table(columns, out)
+
+
+def _alone_table(results: dict[str, Any], names: dict[str, str], goal: dict[str, Any]) -> str:
+    rows = results["alone"]["rows"]
+    best, median = rows[BASELINE]["images_per_s"], rows[BASELINE]["images_per_s_median"]
+    out = [
+        [
+            names[key],
+            fmt_ms(r["best_s"]),
+            fmt_ms(r["median_s"]),
+            fmt_rate(r["images_per_s"]),
+            fmt_rate(r["images_per_s_median"]),
+            str(r["epochs_timed"]),
+            _vs_base(key, r["images_per_s"], best),
+            _goal_cell(key, goal),
+            _vs_base(key, r["images_per_s_median"], median),
+            f"{r['cpu_ms_per_image']:.2f}",
+            f"{r['sys_ms_per_image']:.2f}",
+            f"{r['minor_faults_per_batch']:,.0f}",
+        ]
+        for key, r in rows.items()
     ]
-    lines += [
-        "## 3. Loader alone (no model)",
-        "",
-        (
-            "Whole epochs back to back (epoch starts included), interleaved rounds in rotating order after an "
-            f"untimed first epoch that starts the DataLoader's workers; {settings.alone.min_rounds}-"
-            f"{settings.alone.max_rounds} rounds time-boxed at ~{settings.alone.budget_s:.0f} s. The goal is "
-            "judged on the best epochs."
-        ),
-        "",
-    ]
-    alone_rows = []
-    base_best, base_median = alone["rows"][BASELINE]["images_per_s"], alone["rows"][BASELINE]["images_per_s_median"]
-    for ld in loaders:
-        r = alone["rows"][ld.key]
-        goal = f">={GOALS['alone']:g} {goal_by['alone']['status']}" if ld.key == "fastimg" else ""
-        is_base = ld.key == BASELINE
-        alone_rows.append(
+    columns = ["loader", "best ms/epoch", "median ms", "images/s", "images/s (median)", "epochs", "vs DataLoader"]
+    columns += ["goal", "vs DataLoader (medians)", "CPU ms/image", "of it kernel", "page faults/batch"]
+    return markdown_table(columns, out)
+
+
+def _cost_table(costs: dict[str, Any]) -> str:
+    groups = costs["groups"]
+    out = []
+    for key in [k for k in STAGE_NAMES if k in costs]:
+        share = ratio(costs[key], costs["torch_chain"])
+        out.append(
             [
-                ld.name,
-                fmt_ms(r["best_s"]),
-                fmt_ms(r["median_s"]),
-                fmt_rate(r["images_per_s"]),
-                fmt_rate(r["images_per_s_median"]),
-                str(r["epochs_timed"]),
-                "—" if is_base else ratio_text(_ratio(r["images_per_s"], base_best)),
-                goal,
-                "—" if is_base else ratio_text(_ratio(r["images_per_s_median"], base_median)),
-                f"{r['cpu_ms_per_image']:.2f}",
-                f"{r['sys_ms_per_image']:.2f}",
-                f"{r['minor_faults_per_batch']:,.0f}",
+                STAGE_NAMES[key],
+                *[f"{g[key] * 1e3:.3f}" for g in groups.values()],
+                f"{costs[key] * 1e3:.3f}",
+                f"{100 * share:.0f}%",
             ]
         )
-    lines += [
-        markdown_table(
-            [
-                "loader",
-                "best ms/epoch",
-                "median ms",
-                "images/s",
-                "images/s (median)",
-                "epochs",
-                "vs DataLoader",
-                "goal",
-                "vs DataLoader (medians)",
-                "CPU ms/image",
-                "of it kernel",
-                "page faults/batch",
-            ],
-            alone_rows,
-        ),
-        "",
-        (
-            "**CPU ms/image**: user + kernel CPU time of the training process and the loader's workers over the "
-            "timed epochs, per image (where the cores are saturated, images/s ~ cores / this); **page "
-            "faults/batch**: minor faults, e.g. first touches of freshly mapped batch memory."
-        ),
-        "",
-    ]
-    costs = results["costs"]
-    groups, weights = costs["groups"], costs["weights"]
-    counts = ", ".join(f"{g['images']} {name}" for name, g in groups.items())
-    lines += [
-        "## Where the CPU time goes: per image, one thread",
-        "",
-        (
-            f"Best of {costs['repeats']} passes over a sample of the set ({counts} JPEGs) in this process (page "
-            "cache warm), torch.set_num_threads(1), each stage's output dropped at once; fastimg.load_batch in "
-            "batches of 32. **mix** weights the two "
-            f"kinds as the set does ({100 * weights.get('progressive', 0.0):.1f}% progressive). The last row is "
-            f"fastimg on its default {costs['fastimg_threads']} threads (ms of wall time per image)."
-        ),
-        "",
-    ]
-    stages = [
-        "pil_decode",
-        "rrc_flip",
-        "to_tensor",
-        "normalize",
-        "collate",
-        "torch_chain",
-        "fastimg_1t",
-        "turbo_decode",
-    ]
-    cost_rows = []
-    for key in [k for k in stages if k in costs]:
-        if key == "fastimg_1t":
-            note = f"{costs['torch_chain'] / costs[key]:.2f}x less than the chain"
-        elif key == "turbo_decode":
-            note = f"the chain is {costs['torch_chain'] / costs[key]:.2f}x this"
-        else:
-            note = f"{100 * costs[key] / costs['torch_chain']:.0f}%"
-        per_group = [f"{g[key] * 1e3:.3f}" for g in groups.values()]
-        cost_rows.append([STAGE_NAMES[key], *per_group, f"{costs[key] * 1e3:.3f}", note])
-    cost_rows.append(
+    out.append(
         [
             f"fastimg.load_batch, {costs['fastimg_threads']} threads (wall)",
             *[f"{g['fastimg_nt'] * 1e3:.3f}" for g in groups.values()],
             f"{costs['fastimg_nt'] * 1e3:.3f}",
-            f"{costs['fastimg_1t'] / costs['fastimg_nt']:.2f}x the 1-thread speed",
+            f"{100 * ratio(costs['fastimg_nt'], costs['torch_chain']):.0f}%",
         ]
     )
-    header = ["stage", *[f"{name} ms" for name in groups], "mix ms/image", "share of the PyTorch chain (mix)"]
-    lines += [markdown_table(header, cost_rows), ""]
+    columns = ["stage", *[f"{name} ms ({g['images']} files)" for name, g in groups.items()]]
+    columns += [
+        f"mix ms/image ({100 * costs['weights'].get('progressive', 0.0):.1f}% progressive)",
+        "of the PyTorch chain",
+    ]
+    return markdown_table(columns, out)
+
+
+def _bounds_table(results: dict[str, Any]) -> str:
+    """Ratios of this run's figures that bound or explain the loader ratios (docs/benchmarks.md#training)."""
+    costs, alone = results["costs"], results["alone"]["rows"]
+    cpu = {key: r["cpu_ms_per_image"] / 1e3 for key, r in alone.items()}
+    rows = [
+        ["PyTorch chain / fastimg, CPU per image, 1 thread (mix)", ratio(costs["torch_chain"], costs["fastimg_1t"])],
+        *[
+            [f"same, {name} files", ratio(g["torch_chain"], g["fastimg_1t"])]
+            for name, g in costs["groups"].items()
+            if len(costs["groups"]) > 1
+        ],
+        ["DataLoader / fastimg.Loader, CPU per delivered image (loader alone)", ratio(cpu[BASELINE], cpu["fastimg"])],
+        ["DataLoader CPU per delivered image / its 1-thread chain", ratio(cpu[BASELINE], costs["torch_chain"])],
+        ["fastimg.Loader CPU per delivered image / its 1-thread pipeline", ratio(cpu["fastimg"], costs["fastimg_1t"])],
+        [
+            "DataLoader(fastimg.ImageFolder) CPU per delivered image / 1-thread pipeline",
+            ratio(cpu.get("fastimg_dl", math.nan), costs["fastimg_1t"]),
+        ],
+        [
+            f"fastimg.load_batch 1 thread / {costs['fastimg_threads']} threads, wall per image",
+            ratio(costs["fastimg_1t"], costs["fastimg_nt"]),
+        ],
+    ]
+    if "turbo_decode" in costs:
+        rows += [
+            [
+                "fastimg 1 thread / libjpeg-turbo full-size decode alone",
+                ratio(costs["fastimg_1t"], costs["turbo_decode"]),
+            ],
+            [
+                "PyTorch chain / libjpeg-turbo full-size decode alone",
+                ratio(costs["torch_chain"], costs["turbo_decode"]),
+            ],
+        ]
+    return markdown_table(["ratio", "this run"], [[what, f"{ratio_text(value)}x"] for what, value in rows])
+
+
+def _settings_table(results: dict[str, Any]) -> str:
+    s, threads, plan, costs = (
+        results["settings"],
+        results["threads"],
+        results["settings"]["alone_plan"],
+        results["costs"],
+    )
+    rows = [
+        ["batches per epoch", str(results["data"]["batches"])],
+        ["step-rate search", f"at most {s['search_trials']} trials or ~{s['search_box_s']:.0f} s per loader"],
+        [
+            "CNN training",
+            f"torch threads {TRAIN_THREADS}, {s['train_warmup_epochs']} warm-up epoch(s), then {s['train_span']}",
+        ],
+        ["loader alone", f"{plan['min_rounds']}-{plan['max_rounds']} rounds, ~{plan['budget_s']:.0f} s box"],
+        ["per-image costs", f"best of {costs['repeats']} passes over {costs['images']} files"],
+        [
+            "threads",
+            f"fastimg {threads['fastimg_threads']}, torch {threads['torch_threads']}, "
+            f"DataLoader workers {threads['dataloader_workers']}",
+        ],
+        ["training process RSS before the CNN experiment", f"{fmt_mb(results['train']['baseline_main_rss_bytes'])} MB"],
+    ]
+    return markdown_table(["setting", "this run"], rows)
+
+
+def render(results: dict[str, Any], quick: bool) -> str:
+    names = {key: ld["name"] for key, ld in results["loaders"].items()}
+    names[SyntheticLoader.key] = SyntheticLoader.name
+    goals = {g["goal"]: g for g in results["goals"]}
+    step, train, alone = results["step_rate"], results["train"], results["alone"]
+    lines = header("fastimg end-to-end training loaders", results["machine"], quick, "training")
+    lines += [f"Data: {results['data']['describe']}.", ""]
     lines += [
-        "## Machine load",
-        "",
-        (
-            "CPU taken by other processes (/proc/stat busy time minus this process and its workers) plus "
-            f"steal, in cores; above {OTHER_LOAD_WARN:g} the numbers are suspect: rerun."
-        ),
+        markdown_table(["loader", "code"], [[ld["name"], f"`{ld['code']}`"] for ld in results["loaders"].values()]),
         "",
     ]
-    for label, load in (
-        ("1. step-rate search", step["machine_load"]),
-        ("2. CNN training", train["machine_load"]),
-        ("3. loader alone", alone["machine_load"]),
-    ):
-        if "other_cores" not in load:
-            lines.append(f"- {label}: not measured")
-            continue
-        flag = " **SUSPECT: other work was running**" if load["suspect"] else ""
-        lines.append(
-            f"- {label}: {load['wall_s']:.0f} s wall, this benchmark {load['own_cpu_s']:.0f} CPU s, other "
-            f"{load['other_cpu_s']:.1f} s + steal {load['steal_s']:.1f} s = {load['other_cores']:.2f} cores"
-            f"{flag}"
-        )
-    goals = results["goals"]
-    passed = sum(g["status"] == "PASS" for g in goals)
-    lines += ["", f"## Goals: {passed}/{len(goals)} PASS", ""]
-    for g in goals:
-        ratio = "not measured" if math.isnan(g["ratio"]) else f"{ratio_text(g['ratio'])}x"
-        lines.append(f"- {g['status']}: fastimg.Loader / DataLoader, {g['what']}: {ratio} (goal >= {g['target']:g}x)")
-    if any(g["status"] == "MISS" for g in goals):
-        lines += ["", "Why (this run's measurements):", "", *miss_explanation(results)]
-    return "\n".join(lines)
+    lines += [_settings_table(results), ""]
+    lines += [
+        f"## 1. Simulated accelerator: the fastest step each loader keeps fed (data wait < {100 * WAIT_LIMIT:g}%)",
+        "",
+    ]
+    lines += [_step_table(results, names, goals["step_rate"]), ""]
+    lines += [f"## 2. Small CNN trained on the CPU ({results['settings']['train_span']} each)", ""]
+    lines += [_train_table(results, names), ""]
+    lines += ["## 3. Loader alone (no model)", "", _alone_table(results, names, goals["alone"]), ""]
+    lines += ["## Where the CPU time goes: per image, one thread", "", _cost_table(results["costs"]), ""]
+    lines += ["## What bounds the ratio", "", _bounds_table(results), ""]
+    loads = [("1. step-rate search", step["machine_load"]), ("2. CNN training", train["machine_load"])]
+    lines += ["## Machine load", "", load_table([*loads, ("3. loader alone", alone["machine_load"])]), ""]
+    goal_list = [{**g, "goal": g["target"]} for g in results["goals"]]
+    lines += goals_section(goal_list, list_all=True)
+    return "\n".join(lines).rstrip()
 
 
 def train_span(settings: Settings) -> str:
@@ -662,14 +514,16 @@ def run(quick: bool = False) -> None:
         for ld in loaders:
             ld.close()
     results["goals"] = goal_rows(results)
-    info["load_average_end"] = list(os.getloadavg())
-    results["wall_s"] = time.perf_counter() - start
+    finish_machine_info(info, start)
+    results["wall_s"] = info["wall_s"]
     results["settings"] = {
         "quick": quick,
         "search_trials": settings.search_trials,
         "search_box_s": settings.search_box_s,
         "trial_target_s": settings.trial_target_s,
         "train_rounds": settings.train_rounds,
+        "train_warmup_epochs": settings.train_warmup_epochs,
+        "train_span": train_span(settings),
         "alone_plan": vars(settings.alone),
     }
     results["loaders"] = {ld.key: {"name": ld.name, "code": ld.code, "background": ld.background} for ld in loaders}
@@ -678,8 +532,9 @@ def run(quick: bool = False) -> None:
         "images": len(data.paths),
         "bits_per_pixel": data.bits_per_pixel,
         "describe": data.describe(),
+        "batches": data_batches(data),
     }
-    markdown = render(results, data, loaders, settings, quick)
+    markdown = render(results, quick)
     print()
     print(markdown)
     paths = write_results("training", markdown, results)

@@ -1,9 +1,10 @@
 """`make bench`: fastimg against the alternatives, one section at a time.
 
-    .venv/bin/python benchmarks/run.py [ops|pipeline|training|accuracy|shards|all] [--quick]
+    .venv/bin/python benchmarks/run.py [ops|pipeline|floor|training|accuracy|shards|all] [--quick]
 
-Each section prints a markdown table and writes benchmarks/results/<section>.md and .json. To add a section,
-write a module with run(quick: bool) and register it in SECTIONS.
+Each section prints its report and writes benchmarks/results/<section>.md and .json; the reports are tables
+rendered by report.py from the run's data, the method is docs/benchmarks.md. To add a section, write a
+module with run(quick: bool), register it in SECTIONS and describe its method there.
 """
 
 from __future__ import annotations

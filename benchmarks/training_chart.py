@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, no display needed
 import matplotlib.pyplot as plt
-from report import RESULTS_DIR
+from report import RESULTS_DIR, ratio_text
 
 COLOURS = {"torch": "tab:gray", "fastimg": "tab:green", "fastimg_dl": "tab:olive", "model_alone": "white"}
 SHORT = {
@@ -35,7 +34,7 @@ def _bars(
     for i, (k, v) in enumerate(zip(keys, values)):
         label = f"{v:,.0f}" if v >= 100 else f"{v:.1f}"
         if ref and k != base:
-            label += f"\n{math.floor(v / ref * 100) / 100:.2f}x"  # truncated, as in the tables
+            label += f"\n{ratio_text(v / ref)}x"
         ax.text(i, v, label, ha="center", va="bottom", fontsize=7)
     if goal and ref:
         ax.axhline(goal * ref, color="black", linestyle="--", linewidth=0.8, label=f"goal: {goal:g}x DataLoader")

@@ -68,8 +68,7 @@ def _group_costs(paths: list[str], repeats: int) -> dict[str, Any]:
         "normalize": lambda: each(normalize, tensors),
         "collate": lambda: each(default_collate, batches),
         "fastimg_1t": lambda: fastimg_epoch(1),
-        # Its default thread count, read before torch.set_num_threads(1) below: torch's call also lowers
-        # fastimg's default in this thread (both use libgomp's per-thread nthreads ICV). Wall time per image.
+        # Wall time per image on fastimg's default thread count (torch.set_num_threads below leaves it alone).
         "fastimg_nt": lambda: fastimg_epoch(default_threads),
     }
     if simplejpeg is not None:

@@ -4,6 +4,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+# The benchmarks' own helpers (test_training_loops.py) import as the benchmark scripts do. Appended, so none
+# of their module names can shadow an installed package or a module here.
+sys.path.append(str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
 import fastimg
 

@@ -39,18 +39,18 @@ def _warn_no_accelerator(what: str) -> None:
         warnings.warn(f"{what} needs CUDA, which torch does not have here; it is ignored", RuntimeWarning, stacklevel=3)
 
 
-def _called_by_batching_dataloader() -> bool:
-    """True when a DataLoader with automatic batching (batch_size not None) is iterating us: it would
-    collate our batches into batches of batches."""
-    frame: Optional[FrameType] = sys._getframe(2)
-    for _ in range(6):
-        if frame is None:
-            return False
-        owner = frame.f_locals.get("self")
-        if type(owner).__name__ == "_IterableDatasetFetcher":
-            return bool(getattr(owner, "auto_collation", False))
-        frame = frame.f_back
-    return False
+def _iterated_by_batching_dataloader(caller: Optional[FrameType]) -> bool:
+    """True when `caller`, the frame that called ``iter(loader)``, is a DataLoader with automatic batching
+    (batch_size not None) starting its pass over us: it would collate our batches into batches of batches.
+
+    torch hands an IterableDataset nothing that says how it is being iterated: get_worker_info() covers
+    worker processes (checked first) but is None in the main process whatever the batch_size. So this reads
+    the one frame that calls ``iter(dataset)``, the fetcher torch makes per pass
+    (``torch.utils.data._utils.fetch._IterableDatasetFetcher.__init__``), and its ``auto_collation``. If
+    torch moves that call, this returns False: the misuse then goes unreported, it never breaks a
+    correct use."""
+    owner = caller.f_locals.get("self") if caller is not None else None
+    return type(owner).__name__ == "_IterableDatasetFetcher" and bool(getattr(owner, "auto_collation", False))
 
 
 class Loader(IterableDataset):
@@ -230,7 +230,7 @@ class Loader(IterableDataset):
             raise RuntimeError(
                 "fastimg.Loader runs its own threads: use DataLoader(loader, batch_size=None, num_workers=0)"
             )
-        if _called_by_batching_dataloader():
+        if _iterated_by_batching_dataloader(sys._getframe(1)):
             raise RuntimeError(
                 "fastimg.Loader yields whole batches: use DataLoader(loader, batch_size=None, num_workers=0)"
             )

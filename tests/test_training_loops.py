@@ -1,10 +1,5 @@
-"""Checks of the training section's timing loops against fake loaders with known speeds, run by hand (outside
-`make test`, whose testpaths is tests/):
-
-    .venv/bin/python -m pytest benchmarks/test_training_loops.py
-
-Tolerances are loose: the machine is shared and the loops measure wall time.
-"""
+"""The training benchmark's timing loops (benchmarks/training_loops.py) against fake loaders with known
+speeds. Tolerances are loose: the machine is shared and the loops measure wall time."""
 
 from __future__ import annotations
 
