@@ -90,7 +90,7 @@ def test_eval_geometry_is_torchvision_resize_then_center_crop(width, height):
 def test_random_resized_crop_geometry_matches_torchvision(width, height, scale, ratio):
     t = Transform(224, crop="random_resized", scale=scale, ratio=ratio)
     for index in range(40):
-        draws = _core.sample_uniforms(7, 3, 1, index, 64)  # seed 7, epoch 3, the crop stream
+        draws = _core._testing.sample_uniforms(7, 3, 1, index, 64)  # seed 7, epoch 3, the crop stream
         expected = tv_random_resized_crop(width, height, scale, ratio, draws)
         assert plan(t, width, height, seed=7, epoch=3, index=index)["box"] == expected
 

@@ -137,7 +137,7 @@ def test_torch_thread_setting_does_not_change_fastimg_default():
         "import torch, fastimg\n"
         "before = fastimg.get_num_threads()\n"
         "torch.set_num_threads(1)\n"
-        "print(before, fastimg.get_num_threads(), fastimg._core.default_num_threads())\n"
+        "print(before, fastimg.get_num_threads(), fastimg._core._testing.default_num_threads())\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "FASTIMG_NUM_THREADS")}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)

@@ -80,8 +80,6 @@ void register_runtime(py::module_& m) {
 
   m.def("set_num_threads", &set_num_threads, py::arg("n"));
   m.def("get_num_threads", &get_num_threads);
-  m.def("default_num_threads", &default_num_threads);
-  m.def("forked_after_parallel", &forked_after_parallel);
   m.def("build_info", [] {
     py::dict info;
     info["opencv"] = CV_VERSION;

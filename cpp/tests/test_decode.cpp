@@ -8,6 +8,7 @@
 #include "../src/codecs/exif.hpp"
 #include "../src/codecs/jpeg_markers.hpp"
 #include "../src/codecs/jpeg_reader.hpp"
+#include "../src/pipeline/finish.hpp"
 #include "fastimg/decode.hpp"
 #include "fastimg/errors.hpp"
 #include "test_codec_helpers.hpp"
@@ -208,6 +209,20 @@ TEST(Exif, StoredRectAgreesWithApplyOrientation) {
         ASSERT_DOUBLE_EQ(r.x1 - r.x0, 1.0);
         ASSERT_EQ(shown.at(u, v, 0), img.at(static_cast<int>(r.x0), static_cast<int>(r.y0), 0)) << "orientation " << o;
       }
+  }
+}
+
+// The pipeline orients float planes, decode_image uint8 pixels: both read orientation_ops, so they agree.
+TEST(Exif, FloatOrientationAgreesWithApplyOrientation) {
+  Image img = test::textured(7, 5, 3);
+  std::vector<float> floats(img.pixels.begin(), img.pixels.end());
+  for (int o = 1; o <= 8; ++o) {
+    const bool swap = detail::swaps_axes(o);
+    Image shown(swap ? 5 : 7, swap ? 7 : 5, 3);
+    detail::apply_orientation(img.cview(), shown.view(), o);
+    std::vector<float> turned(floats.size());
+    detail::orient_floats(floats.data(), 7, 5, 3, o, turned.data());
+    ASSERT_EQ(std::vector<float>(shown.pixels.begin(), shown.pixels.end()), turned) << "orientation " << o;
   }
 }
 

@@ -99,25 +99,21 @@ def decode_images(
             raise TypeError(f"min_size must be a (width, height) pair, got {min_size!r}") from None
         if min_w <= 0 or min_h <= 0:
             raise ValueError(f"min_size must be positive, got {min_size!r}")
-    side = _positive_or_none(max_side, "max_side")
-    limit = _positive_or_none(max_pixels, "max_pixels")
-    scans = _positive_or_none(max_scans, "max_scans")
-    size_limit = _positive_or_none(max_bytes, "max_bytes")
-    items = normalize_sources(sources)
-    images, failed, warned = _core.decode_images(
-        items,
-        _MODES[mode],
-        min_w,
-        min_h,
-        side,
-        bool(apply_exif_orientation),
-        limit,
-        scans,
-        size_limit,
-        bool(strict),
-        threads_arg(num_threads),
-        raise_errors,
+    options = _core.DecodeOptions(
+        mode=_MODES[mode],
+        min_width=min_w,
+        min_height=min_h,
+        max_side=_positive_or_none(max_side, "max_side"),
+        apply_exif_orientation=bool(apply_exif_orientation),
+        limits=_core.DecodeLimits(
+            max_pixels=_positive_or_none(max_pixels, "max_pixels"),
+            max_scans=_positive_or_none(max_scans, "max_scans"),
+            max_bytes=_positive_or_none(max_bytes, "max_bytes"),
+            strict=bool(strict),
+        ),
     )
+    items = normalize_sources(sources)
+    images, failed, warned = _core.decode_images(items, options, threads_arg(num_threads), raise_errors)
     positions = list(range(len(items)))
     if raise_errors:
         raise_first(items, positions, failed)

@@ -289,12 +289,11 @@ class Transform:
         spec.filter = _FILTERS[interpolation]
         spec.antialias = bool(antialias)
         spec.exact = bool(exact)
-        spec.strict = bool(strict)
         spec.apply_exif_orientation = bool(apply_exif_orientation)
         spec.fast_dct = bool(fast_dct)
-        spec.max_pixels = int(max_pixels)
-        spec.max_scans = int(max_scans)
-        spec.max_bytes = int(max_bytes)
+        spec.limits = _core.DecodeLimits(
+            max_pixels=int(max_pixels), max_scans=int(max_scans), max_bytes=int(max_bytes), strict=bool(strict)
+        )
         spec.validate()
 
         values = dict(

@@ -7,7 +7,8 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['CropMode', 'DEFAULT_MAX_BYTES', 'DEFAULT_MAX_PIXELS', 'DEFAULT_MAX_SCANS', 'DecodeError', 'Filter', 'Interpolation', 'Layout', 'OutputType', 'PixelFormat', 'ResizeMode', 'TransformSpec', 'build_info', 'crop', 'decode_images', 'default_num_threads', 'encode_jpeg', 'forked_after_parallel', 'get_num_threads', 'luminance', 'plan_item', 'random_crop_origins', 'read_files', 'resize', 'rgb_to_rgba', 'rgba_to_rgb', 'run_pipeline', 'sample_uniforms', 'set_num_threads']
+from . import _testing
+__all__: list[str] = ['CropMode', 'DEFAULT_MAX_BYTES', 'DEFAULT_MAX_PIXELS', 'DEFAULT_MAX_SCANS', 'DecodeError', 'DecodeLimits', 'DecodeOptions', 'Filter', 'Interpolation', 'Layout', 'OutputType', 'PixelFormat', 'ResizeMode', 'TransformSpec', 'build_info', 'crop', 'decode_images', 'encode_jpeg', 'get_num_threads', 'luminance', 'plan_item', 'random_crop_origins', 'read_files', 'resize', 'rgb_to_rgba', 'rgba_to_rgb', 'run_pipeline', 'set_num_threads']
 class DecodeError(ValueError):
     """
     Raised for content that cannot be decoded (empty, truncated, corrupt, not an image, an unsupported variant, over a safety limit); a ValueError. The message names the source and the reason; load_batch also sets the attributes index and source.
@@ -116,6 +117,58 @@ class PixelFormat:
         ...
     @property
     def value(self) -> int:
+        ...
+class DecodeLimits:
+    """
+    Safety limits per image: max_pixels (stored width * height, checked from the header), max_scans (progressive JPEG scans), max_bytes (encoded bytes per file or buffer), strict (False: deliver JPEGs with recoverable damage inside a scan, with a warning).
+    """
+    strict: bool
+    def __init__(self, *, max_pixels: typing.SupportsInt | typing.SupportsIndex = 268435456, max_scans: typing.SupportsInt | typing.SupportsIndex = 500, max_bytes: typing.SupportsInt | typing.SupportsIndex = 1073741824, strict: bool = True) -> None:
+        ...
+    @property
+    def max_bytes(self) -> int:
+        ...
+    @max_bytes.setter
+    def max_bytes(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def max_pixels(self) -> int:
+        ...
+    @max_pixels.setter
+    def max_pixels(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def max_scans(self) -> int:
+        ...
+    @max_scans.setter
+    def max_scans(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+class DecodeOptions:
+    """
+    What decode_images produces: mode, min_width/min_height (> 0: the decoder may shrink while staying at least this large), max_side (> 0: bound on the longer side), apply_exif_orientation, limits.
+    """
+    apply_exif_orientation: bool
+    limits: DecodeLimits
+    mode: PixelFormat
+    def __init__(self, *, mode: PixelFormat = PixelFormat.RGB, min_width: typing.SupportsInt | typing.SupportsIndex = 0, min_height: typing.SupportsInt | typing.SupportsIndex = 0, max_side: typing.SupportsInt | typing.SupportsIndex = 0, apply_exif_orientation: bool = False, limits: DecodeLimits = ...) -> None:
+        ...
+    @property
+    def max_side(self) -> int:
+        ...
+    @max_side.setter
+    def max_side(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def min_height(self) -> int:
+        ...
+    @min_height.setter
+    def min_height(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def min_width(self) -> int:
+        ...
+    @min_width.setter
+    def min_width(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
 class ResizeMode:
     """
@@ -363,8 +416,8 @@ class TransformSpec:
     fast_dct: bool
     filter: Filter
     layout: Layout
+    limits: DecodeLimits
     resize: ResizeMode
-    strict: bool
     def __init__(self) -> None:
         ...
     def item_bytes(self) -> int:
@@ -394,24 +447,6 @@ class TransformSpec:
         ...
     @hflip.setter
     def hflip(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
-        ...
-    @property
-    def max_bytes(self) -> int:
-        ...
-    @max_bytes.setter
-    def max_bytes(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
-        ...
-    @property
-    def max_pixels(self) -> int:
-        ...
-    @max_pixels.setter
-    def max_pixels(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
-        ...
-    @property
-    def max_scans(self) -> int:
-        ...
-    @max_scans.setter
-    def max_scans(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
     @property
     def mean(self) -> typing.Annotated[list[float], "FixedSize(3)"]:
@@ -485,18 +520,14 @@ def crop(images: collections.abc.Sequence, outputs: collections.abc.Sequence, or
     """
     Copy the region of images[i] at origins[i] = (x, y) with outputs[i]'s size into outputs[i].
     """
-def decode_images(sources: collections.abc.Sequence, mode: PixelFormat, min_width: typing.SupportsInt | typing.SupportsIndex, min_height: typing.SupportsInt | typing.SupportsIndex, max_side: typing.SupportsInt | typing.SupportsIndex, apply_exif_orientation: bool, max_pixels: typing.SupportsInt | typing.SupportsIndex, max_scans: typing.SupportsInt | typing.SupportsIndex, max_bytes: typing.SupportsInt | typing.SupportsIndex, strict: bool, num_threads: typing.SupportsInt | typing.SupportsIndex, stop_on_error: bool) -> tuple[list, list, list]:
+def decode_images(sources: collections.abc.Sequence, options: DecodeOptions, num_threads: typing.SupportsInt | typing.SupportsIndex, stop_on_error: bool) -> tuple[list, list, list]:
     """
     Decode every source; returns (images with None for failures, errors, warnings), each error or warning (position, kind, errno, message).
     """
-def default_num_threads() -> int:
-    ...
 def encode_jpeg(image: numpy.ndarray, quality: typing.SupportsInt | typing.SupportsIndex = 90) -> bytes:
     """
     Encode a uint8 (H, W) grey or (H, W, 3) RGB array (rows may be strided) as a baseline JPEG at quality 1..100 (4:2:0 for RGB); returns bytes. ValueError for other shapes or qualities.
     """
-def forked_after_parallel() -> bool:
-    ...
 def get_num_threads() -> int:
     ...
 def luminance(images: collections.abc.Sequence, num_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.float64]:
@@ -526,10 +557,6 @@ def rgba_to_rgb(images: collections.abc.Sequence, outputs: collections.abc.Seque
 def run_pipeline(sources: collections.abc.Sequence, indices: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], spec: TransformSpec, seed: typing.SupportsInt | typing.SupportsIndex, epoch: typing.SupportsInt | typing.SupportsIndex, out: numpy.ndarray, num_threads: typing.SupportsInt | typing.SupportsIndex, stop_on_error: bool, direct_io: bool = False, keep_files: bool = False) -> tuple[list[int], list, list, list]:
     """
     Read (path sources, with O_DIRECT if asked), decode and transform every item into out, on the worker threads; good items are compacted to the front. Returns (good positions, errors, warnings, files): errors and warnings as [(position, message, exception)], files the bytes of each file read when keep_files (None elsewhere), for a cache.
-    """
-def sample_uniforms(seed: typing.SupportsInt | typing.SupportsIndex, epoch: typing.SupportsInt | typing.SupportsIndex, stream: typing.SupportsInt | typing.SupportsIndex, index: typing.SupportsInt | typing.SupportsIndex, count: typing.SupportsInt | typing.SupportsIndex) -> list[float]:
-    """
-    The first `count` uniforms of a sample's generator stream (1 crop, 2 flip, 3 jitter), for tests.
     """
 def set_num_threads(n: typing.SupportsInt | typing.SupportsIndex) -> None:
     ...
