@@ -73,3 +73,13 @@ def test_one_error_mapping_for_raising_and_records(folder_paths, tmp_path):
         fastimg.decode_images([missing])
     with pytest.raises(fastimg.DecodeError, match=r"corrupt\.jpg"):
         fastimg.decode_images([str(corrupt)])
+
+
+def test_decoded_samples_without_transform_read_natively_too(folder_paths, monkeypatch):
+    ds = ImageDataset(folder_paths[:4], cache_bytes=1 << 22, direct_io=True)
+    _no_python_reads(monkeypatch)
+    image, _ = ds[0]
+    samples = ds.__getitems__([0, 1, 2, 3])
+    assert len(samples) == 4 and len(ds.cache) == 4
+    np_image = fastimg.decode_images([folder_paths[0]])[0]
+    assert torch.equal(image, torch.from_numpy(np_image)) and torch.equal(samples[0][0], image)

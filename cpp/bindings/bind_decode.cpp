@@ -27,8 +27,9 @@ py::array to_numpy(DecodedImage&& image, bool squeeze_single_channel) {
 void register_decode(py::module_& m) {
   m.def(
       "decode_images",
-      [](const py::sequence& items, const DecodeOptions& options, int threads, bool stop_on_error) {
-        HeldSources held = hold_sources(items);
+      [](const py::sequence& items, const DecodeOptions& options, int threads, bool stop_on_error, bool direct_io,
+         bool keep_files) {
+        HeldSources held = hold_sources(items, {direct_io, keep_files});
         DecodeBatchResult result;
         {
           NativeCall release;
@@ -42,11 +43,14 @@ void register_decode(py::module_& m) {
             images.append(to_numpy(std::move(image), options.mode == PixelFormat::L));
           }
         }
-        return py::make_tuple(images, errors_to_python(result.errors), errors_to_python(result.warnings));
+        return py::make_tuple(images, errors_to_python(result.errors), errors_to_python(result.warnings),
+                              kept_files(held));
       },
       py::arg("sources"), py::arg("options"), py::arg("num_threads"), py::arg("stop_on_error"),
-      "Decode every source; returns (images with None for failures, errors, warnings), each error or warning "
-      "(position, kind, errno, message).");
+      py::arg("direct_io") = false, py::arg("keep_files") = false,
+      "Decode every source (path sources read on the worker threads, with O_DIRECT if asked); returns (images "
+      "with None for failures, errors, warnings, files): errors and warnings as [(position, message, "
+      "exception)], files the bytes of each file read when keep_files (None elsewhere), for a cache.");
 
   m.def(
       "run_pipeline",

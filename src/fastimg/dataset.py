@@ -18,7 +18,7 @@ from ._sources import ItemError, normalize_sources, on_error_arg
 from ._torchvision import refuse_torchvision
 from .batch import Batch, check_int, run_batch
 from .cache import ByteCache, preload_files
-from .decode import decode_images
+from .decode import decode_items, decode_options
 from .transforms import Transform
 
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
@@ -214,18 +214,23 @@ class ImageDataset(Dataset):
             hit if isinstance(src, str) and (hit := cache.get(i)) is not None else src for i, src in zip(indices, srcs)
         ]
 
-    def _encoded_read(self, indices: Sequence[int]) -> list[Any]:
-        """encoded(), with cache misses and direct_io files read here (decode_images has no read options)."""
-        out = self.encoded(indices)
-        missing = [pos for pos, src in enumerate(out) if isinstance(src, str)]
-        if missing and (self.cache is not None or self.direct_io):
-            threads = _in_worker_threads(self.num_threads)
-            contents, failed = _read_allowing_errors([out[p] for p in missing], self.direct_io, threads)
-            for pos, data, bad in zip(missing, contents, failed):
-                if not bad:  # a failed read keeps its path: the decoder reports the error for this item
-                    out[pos] = data
-            self._cache_read(indices, {p: out[p] for p in missing if not isinstance(out[p], str)})
-        return out
+    def _decode(
+        self, indices: Sequence[int], raise_errors: bool, errors: Optional[list[ItemError]] = None
+    ) -> list[Any]:
+        """decode_images over these samples with the dataset's read options (transform=None)."""
+        read_back: Optional[dict[int, bytes]] = {} if self.cache is not None else None
+        threads = _in_worker_threads(self.num_threads)
+        images = decode_items(
+            self.encoded(indices),
+            decode_options(),
+            threads,
+            raise_errors,
+            errors,
+            direct_io=self.direct_io,
+            read_back=read_back,
+        )
+        self._cache_read(indices, read_back)
+        return images
 
     def _cache_read(self, indices: Sequence[int], read_back: Optional[dict[int, bytes]]) -> None:
         if self.cache is not None and read_back:
@@ -278,8 +283,7 @@ class ImageDataset(Dataset):
             raise IndexError(f"index {index} out of range for a dataset of {len(self)}")
         try:
             if self.transform is None:
-                threads = _in_worker_threads(self.num_threads)
-                image = decode_images(self._encoded_read([index]), num_threads=threads)[0]
+                image = self._decode([index], raise_errors=True)[0]
                 assert image is not None
                 return torch.from_numpy(image), int(self.labels[index])
             batch = self.load([index])
@@ -322,27 +326,12 @@ class ImageDataset(Dataset):
 
     def _decoded_samples(self, idx: list[int]) -> _BatchSamples:
         errors: list[ItemError] = []
-        images = decode_images(
-            self._encoded_read(idx),
-            num_threads=_in_worker_threads(self.num_threads),
-            on_error=self.on_error,
-            errors=errors,
-        )
+        images = self._decode(idx, self.on_error == "raise", errors)
         samples = _BatchSamples(
             (torch.from_numpy(image), self.target(i)) for i, image in zip(idx, images) if image is not None
         )
         samples.errors = [err._replace(index=idx[err.index]) for err in errors]
         return samples
-
-
-def _read_allowing_errors(paths: list[str], direct_io: bool, threads: Optional[int]) -> tuple[list[bytes], list[bool]]:
-    from . import _core
-
-    contents, errors = _core.read_files(paths, direct_io, threads or 0)
-    failed = [False] * len(paths)
-    for pos, *_ in errors:
-        failed[pos] = True
-    return contents, failed
 
 
 def find_classes(root: str) -> tuple[list[str], dict[str, int]]:

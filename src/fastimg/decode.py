@@ -88,9 +88,24 @@ def decode_images(
     Safety limits, each refused with DecodeError: ``max_pixels`` (checked from the header, before any
     pixel memory is allocated), ``max_scans`` (progressive JPEG scans), ``max_bytes`` (per encoded file).
     """
+    raise_errors = on_error_arg(on_error)
+    options = decode_options(mode, max_side, min_size, apply_exif_orientation, max_pixels, max_scans, max_bytes, strict)
+    return decode_items(normalize_sources(sources), options, num_threads, raise_errors, errors)
+
+
+def decode_options(
+    mode: str = "RGB",
+    max_side: Optional[int] = None,
+    min_size: Optional[tuple[int, int]] = None,
+    apply_exif_orientation: bool = False,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_scans: int = DEFAULT_MAX_SCANS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    strict: bool = True,
+) -> Any:
+    """decode_images' arguments as the core's DecodeOptions, checked."""
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {sorted(_MODES)}, got {mode!r}")
-    raise_errors = on_error_arg(on_error)
     min_w = min_h = 0
     if min_size is not None:
         try:
@@ -99,7 +114,7 @@ def decode_images(
             raise TypeError(f"min_size must be a (width, height) pair, got {min_size!r}") from None
         if min_w <= 0 or min_h <= 0:
             raise ValueError(f"min_size must be positive, got {min_size!r}")
-    options = _core.DecodeOptions(
+    return _core.DecodeOptions(
         mode=_MODES[mode],
         min_width=min_w,
         min_height=min_h,
@@ -112,13 +127,29 @@ def decode_images(
             strict=bool(strict),
         ),
     )
-    items = normalize_sources(sources)
-    images, failed, warned = _core.decode_images(items, options, threads_arg(num_threads), raise_errors)
+
+
+def decode_items(
+    items: list[Any],
+    options: Any,
+    num_threads: Optional[int],
+    raise_errors: bool,
+    errors: Optional[list[ItemError]] = None,
+    *,
+    direct_io: bool = False,
+    read_back: Optional[dict[int, bytes]] = None,
+) -> list[Any]:
+    """decode_images past its argument checks, with a dataset's read options (as batch.run_batch)."""
+    images, failed, warned, files = _core.decode_images(
+        items, options, threads_arg(num_threads), raise_errors, direct_io, read_back is not None
+    )
+    if read_back is not None:
+        read_back.update((pos, data) for pos, data in enumerate(files) if data is not None)
     positions = list(range(len(items)))
     if raise_errors:
         raise_first(items, positions, failed)
     if errors is not None:
         errors.extend(item_errors(items, positions, failed))
     for warned_item in item_errors(items, positions, warned):
-        warnings.warn(f"{warned_item.source}: {warned_item.reason}", DecodeWarning, stacklevel=2)
+        warnings.warn(f"{warned_item.source}: {warned_item.reason}", DecodeWarning, stacklevel=3)
     return images

@@ -520,9 +520,9 @@ def crop(images: collections.abc.Sequence, outputs: collections.abc.Sequence, or
     """
     Copy the region of images[i] at origins[i] = (x, y) with outputs[i]'s size into outputs[i].
     """
-def decode_images(sources: collections.abc.Sequence, options: DecodeOptions, num_threads: typing.SupportsInt | typing.SupportsIndex, stop_on_error: bool) -> tuple[list, list, list]:
+def decode_images(sources: collections.abc.Sequence, options: DecodeOptions, num_threads: typing.SupportsInt | typing.SupportsIndex, stop_on_error: bool, direct_io: bool = False, keep_files: bool = False) -> tuple[list, list, list, list]:
     """
-    Decode every source; returns (images with None for failures, errors, warnings), each error or warning (position, kind, errno, message).
+    Decode every source (path sources read on the worker threads, with O_DIRECT if asked); returns (images with None for failures, errors, warnings, files): errors and warnings as [(position, message, exception)], files the bytes of each file read when keep_files (None elsewhere), for a cache.
     """
 def encode_jpeg(image: numpy.ndarray, quality: typing.SupportsInt | typing.SupportsIndex = 90) -> bytes:
     """
