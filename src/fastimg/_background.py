@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO, NamedTuple, Optional, Union
 
@@ -23,7 +24,7 @@ class Sample(NamedTuple):
     url: str
     ordinal: int  # position among the shard's samples
     key: str
-    members: dict[str, bytes]
+    members: dict[str, Union[bytes, memoryview]]
 
     @property
     def nbytes(self) -> int:
@@ -66,8 +67,55 @@ def open_url(url: str, storage_options: Optional[dict[str, Any]] = None) -> Bina
         raise FileNotFoundError(2, "No such file or directory", url) from None
 
 
+class MemberBuffers:
+    """Recycled buffers for large tar members. A fresh 100 KB bytes object per image member is fresh heap
+    (or a fresh mapping) whose pages fault in and are zeroed every time: measured as the main cost of
+    reading shards over reading the same files. The read-ahead thread takes buffers; the batch loop gives
+    back each image member's buffer once the native call that decoded it has returned (members are never
+    handed to the user). One pool per dataset and process (``for_dataset``), so epochs reuse the buffers
+    of earlier ones; idle buffers are capped at ``max_bytes``."""
+
+    def __init__(self, max_bytes: int = 64 << 20) -> None:
+        self.max_bytes = max_bytes
+        self.pid = os.getpid()
+        self._free: list[bytearray] = []
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_dataset(cls, owner: Any) -> MemberBuffers:
+        pool = _POOLS.get(owner)
+        if pool is None or pool.pid != os.getpid():  # a forked worker starts its own
+            pool = _POOLS[owner] = cls()
+        return pool
+
+    def take(self, size: int) -> bytearray:
+        with self._lock:
+            for i, buf in enumerate(self._free):
+                if size <= len(buf) <= 2 * size:
+                    self._bytes -= len(buf)
+                    return self._free.pop(i)
+        return bytearray(-(-size // 16384) * 16384)
+
+    def give(self, data: Any) -> None:
+        if isinstance(data, memoryview) and isinstance(data.obj, bytearray):
+            buf = data.obj
+            with self._lock:
+                if self._bytes + len(buf) <= self.max_bytes:
+                    self._free.append(buf)
+                    self._bytes += len(buf)
+
+
+_POOLS: weakref.WeakKeyDictionary[Any, MemberBuffers] = weakref.WeakKeyDictionary()
+
+
 def read_samples(
-    shard: int, url: str, stride: int, offset: int, storage_options: Optional[dict[str, Any]] = None
+    shard: int,
+    url: str,
+    stride: int,
+    offset: int,
+    storage_options: Optional[dict[str, Any]] = None,
+    buffers: Optional[MemberBuffers] = None,
 ) -> Iterator[Union[Sample, StreamError]]:
     """The samples of one shard whose ordinal is ``offset`` modulo ``stride``: consecutive members with
     the same key form a sample (WebDataset's rule); members without an extension are left out. A shard
@@ -79,10 +127,10 @@ def read_samples(
         return
     with f:
         key: Optional[str] = None
-        members: dict[str, bytes] = {}
+        members: dict[str, Union[bytes, memoryview]] = {}
         ordinal = -1
         try:
-            for item in iter_tar(f):
+            for item in iter_tar(f, buffers.take if buffers is not None else None):
                 if isinstance(item, TarDamage):
                     # the sample in progress may have lost members to the damage: it is not delivered
                     yield StreamError(shard, url, item.reason, None)
@@ -164,8 +212,11 @@ class _Failure:
 
 
 def stream_units(
-    units: list[Any], urls: list[str], storage_options: Optional[dict[str, Any]]
+    units: list[Any],
+    urls: list[str],
+    storage_options: Optional[dict[str, Any]],
+    buffers: Optional[MemberBuffers] = None,
 ) -> Iterator[Union[Sample, StreamError]]:
     """One pass over the reader's shards, in order."""
     for unit in units:
-        yield from read_samples(unit.shard, urls[unit.shard], unit.stride, unit.offset, storage_options)
+        yield from read_samples(unit.shard, urls[unit.shard], unit.stride, unit.offset, storage_options, buffers)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 import torch
 
-from ._background import Prefetcher, Sample, StreamError, stream_units
+from ._background import MemberBuffers, Prefetcher, Sample, StreamError, stream_units
 from ._shard_plan import ReaderPlan, plan_reader
 from ._sources import DecodeError, ItemError
 from .batch import load_batch
@@ -71,27 +71,29 @@ def _label(ds: ShardDataset, sample: Sample) -> Union[int, str]:
         if spec.startswith("json:"):
             if "json" not in sample.members:
                 return "no 'json' member for the label"
-            value: Any = json.loads(sample.members["json"])
+            value: Any = json.loads(bytes(sample.members["json"]))
             for part in spec[5:].split("."):
                 value = value[part]
             return int(value)
         if spec not in sample.members:
             return f"no {spec!r} member for the label"
-        return int(sample.members[spec].decode("utf-8").strip())
+        return int(bytes(sample.members[spec]).decode("utf-8").strip())
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
         return f"bad label ({spec}): {type(exc).__name__}: {exc}"
 
 
-def _image(ds: ShardDataset, sample: Sample) -> Union[tuple[str, bytes], str]:
+def _image(ds: ShardDataset, sample: Sample) -> Union[tuple[str, Union[bytes, memoryview]], str]:
     for ext in ds.image_extensions:
         if ext in sample.members:
             return ext, sample.members[ext]
     return f"no image member (looked for {', '.join(ds.image_extensions)}; has {', '.join(sample.members)})"
 
 
-def _shuffled(ds: ShardDataset, plan: ReaderPlan, rng: random.Random) -> Iterator[Union[Sample, StreamError]]:
+def _shuffled(
+    ds: ShardDataset, plan: ReaderPlan, rng: random.Random, buffers: MemberBuffers
+) -> Iterator[Union[Sample, StreamError]]:
     """One pass over the reader's samples through a bounded shuffle buffer (errors pass straight through)."""
-    reader = Prefetcher(stream_units(plan.units, ds.urls, ds.storage_options), ds.prefetch_bytes)
+    reader = Prefetcher(stream_units(plan.units, ds.urls, ds.storage_options, buffers), ds.prefetch_bytes)
     size = ds.shuffle_buffer if ds.shuffle else 0
     # As WebDataset's shuffle: samples flow out once `initial` are in, while the buffer keeps growing (two
     # in per one out) to `size`; decoding starts early instead of after `size` samples were read.
@@ -122,12 +124,14 @@ def _shuffled(ds: ShardDataset, plan: ReaderPlan, rng: random.Random) -> Iterato
         ds.stats["prefetch_peak_bytes"] = max(ds.stats["prefetch_peak_bytes"], reader.peak)
 
 
-def _passes(ds: ShardDataset, plan: ReaderPlan, rng: random.Random) -> Iterator[Union[Sample, StreamError]]:
+def _passes(
+    ds: ShardDataset, plan: ReaderPlan, rng: random.Random, buffers: MemberBuffers
+) -> Iterator[Union[Sample, StreamError]]:
     """The reader's stream: one shuffled pass, then (only while a budget needs padding) further passes,
     each drained before the next starts so the first pass delivers every sample once."""
     while True:
         got = 0
-        for item in _shuffled(ds, plan, rng):
+        for item in _shuffled(ds, plan, rng, buffers):
             got += isinstance(item, Sample)
             yield item
         if plan.samples is None or not got:
@@ -181,7 +185,8 @@ def reader_batches(
     plan, role, skip_batches, skip_cursor = _reader_plan(ds, st)
     seed = ds.seed if ds.seed is not None else st.stream_seed or 0
     rng = random.Random(f"{seed}/{st.epoch}/{ds.rank}/{role}")
-    stream = _passes(ds, plan, rng)
+    buffers = MemberBuffers.for_dataset(ds)
+    stream = _passes(ds, plan, rng, buffers)
     cursor = 0  # samples taken from the shuffled stream
     if skip_cursor >= 0 or skip_batches:
         # Replay to the resume point without decoding; records were made by the interrupted run.
@@ -212,7 +217,7 @@ def reader_batches(
         errors: list[ItemError] = []
         ended = False
         while filled < count and not ended:
-            sources: list[bytes] = []
+            sources: list[Union[bytes, memoryview]] = []
             ids: list[int] = []
             meta: dict[int, tuple[Sample, str, int]] = {}
             while len(sources) < count - filled:
@@ -250,6 +255,8 @@ def reader_batches(
                 on_error="skip",
                 num_threads=threads,
             )
+            for data in sources:  # decoded: the read-ahead thread may refill these buffers
+                buffers.give(data)
             for err in batch.errors:
                 sample, ext, _ = meta[err.index]
                 source = f"{sample.url}:{sample.key}.{ext}"

@@ -6,17 +6,20 @@ a truncated archive or a corrupt header ends the stream with a ``TarDamage`` rec
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import BinaryIO, NamedTuple, Union
+from typing import BinaryIO, Callable, NamedTuple, Optional, Union
 
 BLOCK = 512
+# Members at least this large are read into buffers from `take` (see iter_tar) when one is given.
+POOLED_MIN = 32 << 10
 _REGULAR = (b"0", b"\0", b"7")  # regular file, old-style regular file, contiguous file
 
 
 class TarMember(NamedTuple):
-    """A regular file of the archive: its path inside the archive and its bytes."""
+    """A regular file of the archive: its path inside the archive and its bytes (a memoryview over a
+    recycled buffer for large members when iter_tar was given one)."""
 
     name: str
-    data: bytes
+    data: Union[bytes, memoryview]
 
 
 class TarDamage(NamedTuple):
@@ -59,6 +62,16 @@ def _read_exact(f: BinaryIO, size: int) -> bytes:
     return b"".join(parts)
 
 
+def _readinto_exact(f: BinaryIO, view: memoryview) -> int:
+    got = 0
+    while got < len(view):
+        n = f.readinto(view[got:])  # type: ignore[attr-defined]
+        if not n:
+            break
+        got += n
+    return got
+
+
 def _pax_path(data: bytes) -> Union[str, None]:
     # Records are "<length> <key>=<value>\n", the length counting the whole record.
     pos = 0
@@ -77,11 +90,13 @@ def _pax_path(data: bytes) -> Union[str, None]:
     return path
 
 
-def iter_tar(f: BinaryIO) -> Iterator[Union[TarMember, TarDamage]]:
+def iter_tar(f: BinaryIO, take: Optional[Callable[[int], bytearray]] = None) -> Iterator[Union[TarMember, TarDamage]]:
     """Yields each regular file of the archive in ``f`` as a TarMember, in archive order. Ends at the
     end-of-archive blocks or the end of the stream; a header that fails its checksum, or a member cut
     short, ends it with one TarDamage record (never an exception for bad content; read errors of ``f``
-    itself propagate)."""
+    itself propagate). ``take(size)``: a buffer of at least ``size`` bytes to read a large regular member
+    into (its TarMember.data is then a memoryview of it), so the caller can recycle buffers instead of
+    faulting in fresh pages for every member."""
     long_name = None
     pax_name = None
     offset = 0
@@ -104,7 +119,12 @@ def iter_tar(f: BinaryIO) -> Iterator[Union[TarMember, TarDamage]]:
             return
         kind = header[156:157]
         # The member's bytes in one read (no slicing copy), then the padding to the next block.
-        payload = _read_exact(f, size)
+        payload: Union[bytes, memoryview]
+        if take is not None and size >= POOLED_MIN and kind in _REGULAR:
+            payload = memoryview(take(size))[:size]
+            payload = payload[: _readinto_exact(f, payload)]
+        else:
+            payload = _read_exact(f, size)
         offset += BLOCK + len(payload)
         if len(payload) < size:
             name = long_name or pax_name or _header_name(header)
@@ -114,10 +134,10 @@ def iter_tar(f: BinaryIO) -> Iterator[Union[TarMember, TarDamage]]:
         if pad:
             offset += len(_read_exact(f, pad))
         if kind == b"L":  # GNU long name for the next member
-            long_name = payload.rstrip(b"\0").decode("utf-8", "surrogateescape")
+            long_name = bytes(payload).rstrip(b"\0").decode("utf-8", "surrogateescape")
             continue
         if kind == b"x":  # pax extended header for the next member
-            pax_name = _pax_path(payload) or pax_name
+            pax_name = _pax_path(bytes(payload)) or pax_name
             continue
         if kind in _REGULAR:
             yield TarMember(long_name or pax_name or _header_name(header), payload)
