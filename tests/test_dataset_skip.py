@@ -98,3 +98,12 @@ def test_loader_errors_by_epoch(paths):
     for epoch in (0, 1):
         assert sorted(e.index for e in loader.errors_by_epoch[epoch]) == sorted(BAD)
     assert len(loader.errors) == 2 * len(BAD)
+
+
+def test_loader_records_a_bad_sample_once_per_epoch_when_the_order_wraps(paths):
+    # two good files and the two bad ones in batches of 3: filling them wraps the order past the bad ones
+    subset = [paths[i] for i in (0, 1, *sorted(BAD))]
+    loader = fastimg.Loader(ImageDataset(subset, list(range(4)), T), 3, seed=0, on_error="skip")
+    for _batch in loader:
+        pass
+    assert sorted(e.index for e in loader.errors_by_epoch[0]) == [2, 3]

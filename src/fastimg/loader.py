@@ -76,7 +76,8 @@ class Loader(IterableDataset):
     - ``shard``: ``"auto"`` (torch.distributed rank / world size, or RANK/WORLD_SIZE), None, or
       (rank, world_size); every rank gets the same number of batches.
     - ``on_error``: ``"raise"`` (default) or ``"skip"``: a bad file is replaced by the next sample of the
-      epoch's order, so batches keep their size, and recorded in ``errors`` and ``errors_by_epoch``.
+      epoch's order, so batches keep their size, and recorded (once per epoch) in ``errors`` and
+      ``errors_by_epoch``.
     - ``batch_transform``: a function applied to each finished images tensor on the prefetch thread.
 
     Each pass (``iter``) advances the epoch unless ``set_epoch`` was called. ``len()`` is the number of
@@ -246,9 +247,13 @@ class Loader(IterableDataset):
         return _LoaderIterator(self, producer)
 
     def _record(self, epoch: int, errors: list[ItemError]) -> None:
+        this_epoch = self.errors_by_epoch.setdefault(epoch, [])
         for err in errors:
+            # A bad sample met again when the order wraps to fill the last batches is recorded once.
+            if any(e.index == err.index for e in this_epoch):
+                continue
             self.errors.append(err)
-            self.errors_by_epoch.setdefault(epoch, []).append(err)
+            this_epoch.append(err)
             if err.index not in self._logged:
                 self._logged.add(err.index)
                 logger.warning("skipping sample %d (%s): %s", err.index, err.source, err.reason)
