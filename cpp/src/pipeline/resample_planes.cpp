@@ -74,23 +74,23 @@ struct AxisCoefficients {
   std::vector<float> weights;
 };
 
-int cached_coefficients(const AxisKey& k, std::vector<int>& start, std::vector<int>& count, std::vector<float>& weights,
-                        std::vector<float>& folded) {
+// The coefficients for `k`, computed into the cache on a miss; the entry stays valid until the next call
+// that misses, which never reuses `keep`'s slot (an axis the caller still reads).
+const AxisCoefficients& cached_coefficients(const AxisKey& k, const AxisCoefficients* keep = nullptr) {
   constexpr std::size_t kEntries = 16;  // Y and chroma, x and y, for a handful of image sizes
   thread_local std::vector<AxisCoefficients> cache(kEntries);
+  thread_local std::vector<float> folded;
   thread_local std::size_t next = 0;
   for (const AxisCoefficients& e : cache) {
-    if (e.valid && e.key == k) {
-      start = e.start, count = e.count, weights = e.weights;
-      return e.taps;
-    }
+    if (e.valid && e.key == k) return e;
   }
+  if (&cache[next] == keep) next = (next + 1) % kEntries;
   AxisCoefficients& e = cache[next];
   next = (next + 1) % kEntries;
   e.taps = plane_coefficients(k.in0, k.in1, k.image_size, k.plane_size, k.factor, k.out_size, k.filter, k.antialias,
-                              start, count, weights, folded);
-  e.key = k, e.valid = true, e.start = start, e.count = count, e.weights = weights;
-  return e.taps;
+                              e.start, e.count, e.weights, folded);
+  e.key = k, e.valid = true;
+  return e;
 }
 
 // One band of L output rows: `rows` holds the L vertically resampled rows (span_l floats apart); they
@@ -99,7 +99,7 @@ int cached_coefficients(const AxisKey& k, std::vector<int>& start, std::vector<i
 struct Band {
   const float* rows;
   std::size_t span_l;
-  const ResampleScratch* s;
+  const AxisCoefficients* x;
   int first;
   std::size_t width;
   float* cols;
@@ -109,7 +109,7 @@ struct Band {
 };
 
 void band_sse(const Band& b) {
-  const ResampleScratch& s = *b.s;
+  const AxisCoefficients& x = *b.x;
   const std::size_t sl = b.span_l;
   for (std::size_t c = 0; c < sl; c += 4) {
     __m128 r0 = _mm_loadu_ps(b.rows + c), r1 = _mm_loadu_ps(b.rows + sl + c);
@@ -121,11 +121,10 @@ void band_sse(const Band& b) {
     _mm_storeu_ps(b.cols + 4 * c + 12, r3);
   }
   for (std::size_t i = 0; i < b.width; ++i) {
-    const float* wt = &s.x_weights[i * static_cast<std::size_t>(s.x_taps)];
-    const float* p = b.cols + 4 * static_cast<std::size_t>(s.x_start[i] - b.first);
+    const float* wt = &x.weights[i * static_cast<std::size_t>(x.taps)];
+    const float* p = b.cols + 4 * static_cast<std::size_t>(x.start[i] - b.first);
     __m128 acc = _mm_setzero_ps();
-    for (int k = 0; k < s.x_count[i]; ++k, p += 4)
-      acc = _mm_add_ps(acc, _mm_mul_ps(_mm_set1_ps(wt[k]), _mm_loadu_ps(p)));
+    for (int k = 0; k < x.count[i]; ++k, p += 4) acc = _mm_add_ps(acc, _mm_mul_ps(_mm_set1_ps(wt[k]), _mm_loadu_ps(p)));
     _mm_storeu_ps(b.band + 4 * i, acc);
   }
   std::size_t i = 0;
@@ -160,7 +159,7 @@ __attribute__((target("avx2,fma"))) inline void transpose8(__m256* r) {
 }
 
 __attribute__((target("avx2,fma"))) void band_avx2(const Band& b) {
-  const ResampleScratch& s = *b.s;
+  const AxisCoefficients& x = *b.x;
   const std::size_t sl = b.span_l;
   __m256 r[8];
   for (std::size_t c = 0; c < sl; c += 8) {
@@ -171,15 +170,15 @@ __attribute__((target("avx2,fma"))) void band_avx2(const Band& b) {
   // Four outputs at a time, each with its own accumulator: one output's taps form a dependent chain of
   // multiply-adds, four chains keep the FMA units busy. The four run to the longest count; weights past
   // an output's own count are zero and `cols` has zeroed slack after the span for them to read.
-  const std::size_t taps = static_cast<std::size_t>(s.x_taps);
+  const std::size_t taps = static_cast<std::size_t>(x.taps);
   std::size_t i = 0;
   for (; i + 4 <= b.width; i += 4) {
-    const int n = std::max(std::max(s.x_count[i], s.x_count[i + 1]), std::max(s.x_count[i + 2], s.x_count[i + 3]));
-    const float* wt = &s.x_weights[i * taps];
-    const float* p0 = b.cols + 8 * static_cast<std::size_t>(s.x_start[i] - b.first);
-    const float* p1 = b.cols + 8 * static_cast<std::size_t>(s.x_start[i + 1] - b.first);
-    const float* p2 = b.cols + 8 * static_cast<std::size_t>(s.x_start[i + 2] - b.first);
-    const float* p3 = b.cols + 8 * static_cast<std::size_t>(s.x_start[i + 3] - b.first);
+    const int n = std::max(std::max(x.count[i], x.count[i + 1]), std::max(x.count[i + 2], x.count[i + 3]));
+    const float* wt = &x.weights[i * taps];
+    const float* p0 = b.cols + 8 * static_cast<std::size_t>(x.start[i] - b.first);
+    const float* p1 = b.cols + 8 * static_cast<std::size_t>(x.start[i + 1] - b.first);
+    const float* p2 = b.cols + 8 * static_cast<std::size_t>(x.start[i + 2] - b.first);
+    const float* p3 = b.cols + 8 * static_cast<std::size_t>(x.start[i + 3] - b.first);
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     for (int k = 0; k < n; ++k) {
       const std::size_t o = 8 * static_cast<std::size_t>(k);
@@ -194,11 +193,10 @@ __attribute__((target("avx2,fma"))) void band_avx2(const Band& b) {
     _mm256_storeu_ps(b.band + 8 * i + 24, a3);
   }
   for (; i < b.width; ++i) {
-    const float* wt = &s.x_weights[i * taps];
-    const float* p = b.cols + 8 * static_cast<std::size_t>(s.x_start[i] - b.first);
+    const float* wt = &x.weights[i * taps];
+    const float* p = b.cols + 8 * static_cast<std::size_t>(x.start[i] - b.first);
     __m256 acc = _mm256_setzero_ps();
-    for (int k = 0; k < s.x_count[i]; ++k, p += 8)
-      acc = _mm256_fmadd_ps(_mm256_set1_ps(wt[k]), _mm256_loadu_ps(p), acc);
+    for (int k = 0; k < x.count[i]; ++k, p += 8) acc = _mm256_fmadd_ps(_mm256_set1_ps(wt[k]), _mm256_loadu_ps(p), acc);
     _mm256_storeu_ps(b.band + 8 * i, acc);
   }
   for (i = 0; i + 8 <= b.width; i += 8) {
@@ -218,23 +216,23 @@ __attribute__((target("avx2,fma"))) void band_avx2(const Band& b) {
 void resample_plane(const ConstImageView& src, const PlaneGrid& grid, double x0, double y0, double x1, double y1,
                     int out_width, int out_height, Filter filter, bool antialias, float* dst, ResampleScratch& s,
                     int lanes) {
-  s.x_taps = cached_coefficients({x0, x1, grid.scale_x, grid.image_width, src.width, out_width, filter, antialias},
-                                 s.x_start, s.x_count, s.x_weights, s.band);
-  s.y_taps = cached_coefficients({y0, y1, grid.scale_y, grid.image_height, src.height, out_height, filter, antialias},
-                                 s.y_start, s.y_count, s.y_weights, s.band);
+  const AxisCoefficients& xc =
+      cached_coefficients({x0, x1, grid.scale_x, grid.image_width, src.width, out_width, filter, antialias});
+  const AxisCoefficients& yc =
+      cached_coefficients({y0, y1, grid.scale_y, grid.image_height, src.height, out_height, filter, antialias}, &xc);
   static const bool has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   if (lanes == 0) lanes = has_avx2 ? 8 : 4;
   const bool avx2 = lanes == 8;
-  const int first = s.x_start.front();
+  const int first = xc.start.front();
   int last = first;
-  for (int i = 0; i < out_width; ++i) last = std::max(last, s.x_start[i] + s.x_count[i]);
+  for (int i = 0; i < out_width; ++i) last = std::max(last, xc.start[i] + xc.count[i]);
   const std::size_t span = static_cast<std::size_t>(last - first);
   const std::size_t span_l = (span + lanes - 1) / lanes * lanes;
   const std::size_t w = static_cast<std::size_t>(out_width);
   s.rows.assign(lanes * span_l, 0.f);
   // Slack after the transposed span: the four-output kernel reads up to x_taps columns past a short
   // output's own taps (with zero weights); zeros there keep 0 * x finite.
-  const std::size_t slack = static_cast<std::size_t>(lanes) * (s.x_taps + 1);
+  const std::size_t slack = static_cast<std::size_t>(lanes) * (xc.taps + 1);
   s.out_row.resize(lanes * span_l + slack);
   std::fill(s.out_row.begin() + static_cast<std::ptrdiff_t>(lanes * span_l), s.out_row.end(), 0.f);
   s.band.resize(lanes * w);
@@ -242,10 +240,10 @@ void resample_plane(const ConstImageView& src, const PlaneGrid& grid, double x0,
     const int n = std::min(lanes, out_height - j0);
     for (int r = 0; r < n; ++r) {
       const std::size_t j = static_cast<std::size_t>(j0 + r);
-      vertical_pass(src.row(s.y_start[j]) + first, src.stride, span,
-                    &s.y_weights[j * static_cast<std::size_t>(s.y_taps)], s.y_count[j], s.rows.data() + r * span_l);
+      vertical_pass(src.row(yc.start[j]) + first, src.stride, span, &yc.weights[j * static_cast<std::size_t>(yc.taps)],
+                    yc.count[j], s.rows.data() + r * span_l);
     }
-    const Band b{s.rows.data(), span_l, &s, first, w, s.out_row.data(), s.band.data(), dst + j0 * w, n};
+    const Band b{s.rows.data(), span_l, &xc, first, w, s.out_row.data(), s.band.data(), dst + j0 * w, n};
     if (avx2) {
       band_avx2(b);
     } else {
