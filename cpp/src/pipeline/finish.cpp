@@ -51,16 +51,21 @@ __attribute__((target_clones("avx2", "default"))) void ycbcr_rows(const float* _
   for (std::size_t i = 0; i < n; ++i) ycbcr_pixel(y[i], cb[i], cr[i], r[i], g[i], b[i]);
 }
 
+void deinterleave(const float* __restrict packed, std::size_t n, float* __restrict r, float* __restrict g,
+                  float* __restrict b) {
+  for (std::size_t i = 0; i < n; ++i) {
+    r[i] = packed[3 * i];
+    g[i] = packed[3 * i + 1];
+    b[i] = packed[3 * i + 2];
+  }
+}
+
 }  // namespace
 
 void ycbcr_to_rgb(float* planes, std::size_t n) { ycbcr_in_place(planes, planes + n, planes + 2 * n, n); }
 
 void to_planes(const float* packed, std::size_t n, float* planes) {
-  for (std::size_t i = 0; i < n; ++i) {
-    planes[i] = packed[3 * i];
-    planes[n + i] = packed[3 * i + 1];
-    planes[2 * n + i] = packed[3 * i + 2];
-  }
+  deinterleave(packed, n, planes, planes + n, planes + 2 * n);
 }
 
 bool has_jitter(const ItemPlan& plan) {
@@ -137,24 +142,28 @@ inline void plane_row(const float* __restrict row, int w, bool flip, float scale
   }
 }
 
-// Planes as stored: RGB, or YCbCr converted a row at a time into `rgb` (3 x width floats, L1-resident)
-// so the full-size planes are read once instead of converted in place and read again.
+// The item's pixels as stored (PixelLayout); YCbCr and packed rows are converted a row at a time into `rgb`
+// (3 x width floats, L1-resident), so the full-size pixels are read once instead of converted in a pass of
+// their own and read again.
 struct Source {
-  const float* planes;
+  const float* pixels;
   std::size_t n;
   int width;
-  bool ycbcr;
+  PixelLayout layout;
   float* rgb;
 
   // Row y of the three channels.
   void row(int y, const float* ch[3]) const {
-    const std::size_t at = static_cast<std::size_t>(y) * width;
-    if (!ycbcr) {
-      for (int c = 0; c < 3; ++c) ch[c] = planes + c * n + at;
-      return;
+    const std::size_t w = static_cast<std::size_t>(width), at = static_cast<std::size_t>(y) * w;
+    switch (layout) {
+      case PixelLayout::Planes:
+        for (int c = 0; c < 3; ++c) ch[c] = pixels + c * n + at;
+        return;
+      case PixelLayout::YCbCr:
+        ycbcr_rows(pixels + at, pixels + n + at, pixels + 2 * n + at, rgb, rgb + w, rgb + 2 * w, w);
+        break;
+      case PixelLayout::Packed: deinterleave(pixels + 3 * at, w, rgb, rgb + w, rgb + 2 * w); break;
     }
-    const std::size_t w = static_cast<std::size_t>(width);
-    ycbcr_rows(planes + at, planes + n + at, planes + 2 * n + at, rgb, rgb + w, rgb + 2 * w, w);
     for (int c = 0; c < 3; ++c) ch[c] = rgb + c * w;
   }
 };
@@ -214,8 +223,9 @@ struct ToByte {
 
 }  // namespace
 
-__attribute__((target_clones("avx2", "default"))) void write_output(const float* px, const TransformSpec& s, bool flip,
-                                                                    bool ycbcr, std::uint8_t* slot) {
+__attribute__((target_clones("avx2", "default"))) void write_output(const float* px, PixelLayout layout,
+                                                                    const TransformSpec& s, bool flip,
+                                                                    std::uint8_t* slot) {
   Affine a{};
   for (int c = 0; c < 3; ++c) {
     const bool raw = s.dtype == OutputType::UInt8;
@@ -223,8 +233,8 @@ __attribute__((target_clones("avx2", "default"))) void write_output(const float*
     a.shift[c] = raw ? 0.f : -s.mean[c] / s.std[c];
   }
   thread_local std::vector<float> rgb;
-  if (ycbcr) rgb.resize(3 * static_cast<std::size_t>(s.width));
-  const Source src{px, static_cast<std::size_t>(s.width) * s.height, s.width, ycbcr, rgb.data()};
+  if (layout != PixelLayout::Planes) rgb.resize(3 * static_cast<std::size_t>(s.width));
+  const Source src{px, static_cast<std::size_t>(s.width) * s.height, s.width, layout, rgb.data()};
   static const bool has_avx2 = __builtin_cpu_supports("avx2");
   if (has_avx2 && s.dtype == OutputType::Float32 && s.layout == Layout::NCHW && s.width % 8 == 0 &&
       reinterpret_cast<std::uintptr_t>(slot) % 32 == 0) {

@@ -1,6 +1,5 @@
-// Internal: the last steps of an item on float pixels (0..255) held as three planes (R, G, B, each
-// width x height, row-major, one after the other): colour conversion, orientation, colour jitter, and
-// the single pass that flips, normalises and writes the output dtype and layout.
+// Internal: the last steps of an item on float pixels (0..255): colour conversion, orientation, colour
+// jitter, and the single pass that flips, normalises and writes the output dtype and layout.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +8,10 @@
 #include "fastimg/pipeline.hpp"
 
 namespace fastimg::detail {
+
+// How an item's three channels are held: R, G, B planes (each width x height, row-major, one after the
+// other), Y, Cb, Cr planes likewise, or packed RGB (HWC).
+enum class PixelLayout { Planes, YCbCr, Packed };
 
 // JFIF's YCbCr -> RGB (libjpeg's constants) on planes, in place, clamped to 0..255 as a decoder's
 // 8-bit output is.
@@ -20,14 +23,13 @@ void to_planes(const float* packed, std::size_t pixels, float* planes);
 // Reorders a width x height float image (stored orientation) into `dst` as displayed.
 void orient_floats(const float* src, int width, int height, int channels, int orientation, float* dst);
 
-// torchvision ColorJitter's brightness, contrast and saturation in plan.jitter_order, clamping to the
-// valid range after each step as torchvision does on float tensors.
+// torchvision ColorJitter's brightness, contrast and saturation in plan.jitter_order on RGB planes,
+// clamping to the valid range after each step as torchvision does on float tensors.
 void color_jitter(float* planes, int width, int height, const ItemPlan& plan);
 
 // Writes the item into its output slot: optional horizontal flip, (v / 255 - mean) / std for floats,
-// rounding for uint8, NCHW or NHWC. `ycbcr`: the planes are Y, Cb, Cr, converted as ycbcr_to_rgb would
-// on the way.
-void write_output(const float* planes, const TransformSpec& spec, bool flip, bool ycbcr, std::uint8_t* slot);
+// rounding for uint8, NCHW or NHWC. YCbCr is converted as ycbcr_to_rgb would, on the way.
+void write_output(const float* pixels, PixelLayout layout, const TransformSpec& spec, bool flip, std::uint8_t* slot);
 
 // Whether color_jitter changes anything for this item.
 bool has_jitter(const ItemPlan& plan);

@@ -56,7 +56,7 @@ void resample_planar(detail::RegionDecoder& decoder, int factor, const Geometry&
   }
 }
 
-// Any other image: decode the region the filter reads as packed RGB, resample, then split the planes.
+// Any other image: decode the region the filter reads as packed RGB and resample it into scratch.packed.
 void resample_packed(detail::RegionDecoder& decoder, int factor, const Geometry& g, const TransformSpec& spec,
                      ItemScratch& scratch) {
   int reduced_w = 0, reduced_h = 0;
@@ -93,7 +93,6 @@ void resample_packed(detail::RegionDecoder& decoder, int factor, const Geometry&
   if (spec.filter == Filter::Bicubic && !spec.exact) {  // overshoot: Pillow's output is uint8, clipped to 0..255
     for (std::size_t i = 0; i < 3 * n; ++i) px[i] = std::min(255.f, std::max(0.f, px[i]));
   }
-  detail::to_planes(px, n, scratch.planes.data());
 }
 
 // Whether the item takes the planar path: a YCbCr JPEG shrunk by an averaging filter. Raw-data decoding
@@ -130,27 +129,40 @@ void run_item(const std::uint8_t* data, std::size_t size, const TransformSpec& s
 
   ItemScratch& scratch = thread_scratch();
   const std::size_t n = static_cast<std::size_t>(spec.width) * spec.height;
-  scratch.planes.resize(3 * n);
-  bool ycbcr = planar_pays(im, g, spec);
-  if (ycbcr) {
+  detail::PixelLayout layout = detail::PixelLayout::Packed;
+  float* pixels = nullptr;
+  if (planar_pays(im, g, spec)) {
+    scratch.planes.resize(3 * n);
     resample_planar(decoder, factor, g, spec, scratch);
+    layout = detail::PixelLayout::YCbCr;
+    pixels = scratch.planes.data();
   } else {
     resample_packed(decoder, factor, g, spec, scratch);
+    pixels = scratch.packed.data();
   }
-  float* planes = scratch.planes.data();
   if (im.orientation != 1) {
     scratch.turned.resize(3 * n);
-    for (int p = 0; p < 3; ++p) {
-      detail::orient_floats(planes + p * n, out_w, out_h, 1, im.orientation, scratch.turned.data() + p * n);
+    if (layout == detail::PixelLayout::Packed) {
+      detail::orient_floats(pixels, out_w, out_h, 3, im.orientation, scratch.turned.data());
+    } else {
+      for (int p = 0; p < 3; ++p) {
+        detail::orient_floats(pixels + p * n, out_w, out_h, 1, im.orientation, scratch.turned.data() + p * n);
+      }
     }
-    planes = scratch.turned.data();
+    pixels = scratch.turned.data();
   }
-  if (ycbcr && detail::has_jitter(plan)) {  // jitter works on RGB; otherwise the conversion rides the write
-    detail::ycbcr_to_rgb(planes, n);
-    ycbcr = false;
+  if (detail::has_jitter(plan)) {  // jitter works on RGB planes; otherwise conversion rides the output write
+    if (layout == detail::PixelLayout::YCbCr) {
+      detail::ycbcr_to_rgb(pixels, n);
+    } else {
+      scratch.planes.resize(3 * n);
+      detail::to_planes(pixels, n, scratch.planes.data());
+      pixels = scratch.planes.data();
+    }
+    layout = detail::PixelLayout::Planes;
+    detail::color_jitter(pixels, spec.width, spec.height, plan);
   }
-  detail::color_jitter(planes, spec.width, spec.height, plan);
-  detail::write_output(planes, spec, plan.flip, ycbcr, slot);
+  detail::write_output(pixels, layout, spec, plan.flip, slot);
 }
 
 // The warnings recorded per position, in order (positions whose item failed have none).
