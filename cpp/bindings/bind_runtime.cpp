@@ -48,10 +48,7 @@ py::object python_error(ItemError::Kind kind, int error_number, const std::strin
 py::list errors_to_python(const std::vector<ItemError>& errors) {
   py::list out;
   for (const ItemError& e : errors) {
-    // An I/O record's source already names the file: its reason is the system's message alone.
-    const bool io = e.kind == ItemError::Kind::Io && e.error_number != 0;
-    const std::string reason = io ? std::strerror(e.error_number) : e.message;
-    out.append(py::make_tuple(e.position, reason, python_error(e.kind, e.error_number, e.message, e.path)));
+    out.append(py::make_tuple(e.position, e.message, python_error(e.kind, e.error_number, e.message, e.path)));
   }
   return out;
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <mutex>
 #include <new>
 
@@ -54,7 +55,7 @@ std::vector<ItemError> run_items(std::size_t count, int threads, bool stop_on_er
     try {
       fn(i);
     } catch (const IoError& e) {
-      record(i, ItemError::Kind::Io, e.error_number(), e.what(), e.path());
+      record(i, ItemError::Kind::Io, e.error_number(), std::strerror(e.error_number()), e.path());
     } catch (const DecodeError& e) {
       record(i, ItemError::Kind::Decode, 0, e.what());
     } catch (const InvalidArgument& e) {

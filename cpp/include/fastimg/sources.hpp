@@ -27,8 +27,8 @@ struct ItemError {
   std::size_t position = 0;  // position in the batch
   Kind kind = Kind::Decode;
   int error_number = 0;  // errno for Io
-  std::string message;
-  std::string path;  // the file, for Io
+  std::string message;   // for Io, the system's message alone: `path` names the file
+  std::string path;      // the file, for Io
 };
 
 // Calls fn(bytes, size) with the source's encoded bytes (for files: a per-thread buffer valid during fn, or
