@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from typing import Any
 
 import numpy as np
 
@@ -69,5 +70,23 @@ class BufferPool:
 
 
 POOL = BufferPool()
+
+
+def batch_tensor(transform: Any, count: int, pinned: bool) -> tuple[Any, np.ndarray]:
+    """A batch's torch tensor and a numpy array over the same memory, for the native call to fill: pinned
+    memory for copies to an accelerator, else a pooled array. The tensor wraps the array, not the other way
+    round: arrays a producer thread drops then never free a tensor, whose deallocation releases the GIL
+    inside torch and, on a daemon thread at interpreter exit, aborts."""
+    import torch
+
+    shape = transform.batch_shape(count)
+    if pinned:
+        dtype = {"float32": torch.float32, "float16": torch.float16, "uint8": torch.uint8}[transform.dtype]
+        tensor = torch.empty(shape, dtype=dtype, pin_memory=True)
+        return tensor, tensor.numpy()
+    out = POOL.empty(shape, transform.numpy_dtype)
+    return torch.from_numpy(out), out
+
+
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=POOL._after_fork)

@@ -5,16 +5,16 @@ CUDA side stream as the Loader does."""
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Iterator
 from typing import Any, Callable, Optional
 
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
+from ._buffers import batch_tensor
 from ._sources import ItemError, on_error_arg
 from ._validate import as_int
+from .loader import _Background, _Failure, accelerator
 from .shards import ShardDataset
 from .transforms import Transform
 
@@ -42,8 +42,6 @@ class ShardLoader(IterableDataset):
         batch_transform: Optional[Callable[[torch.Tensor], torch.Tensor]] = None,
         **unsupported: Any,
     ) -> None:
-        from .loader import _warn_no_accelerator
-
         if unsupported:
             raise TypeError(
                 f"Loader over a ShardDataset: {', '.join(sorted(unsupported))} cannot apply to a stream "
@@ -77,16 +75,7 @@ class ShardLoader(IterableDataset):
             raise ValueError(f"prefetch must be a non-negative integer, got {prefetch!r}")
         self.prefetch = prefetch_v
         self.batch_transform = batch_transform
-        self.device = torch.device(device) if device is not None else None
-        if self.device is not None and self.device.type == "cuda" and not torch.cuda.is_available():
-            _warn_no_accelerator(f"device={device!r}")
-            self.device = None
-        if self.device is not None and self.device.type == "cpu":
-            self.device = None
-        self.pin_memory = bool(pin_memory)
-        if self.pin_memory and not torch.cuda.is_available():
-            _warn_no_accelerator("pin_memory=True")
-            self.pin_memory = False
+        self.device, self.pin_memory = accelerator(device, pin_memory)
         self._next_epoch = 0
         self._explicit_epoch: Optional[int] = None
         self._position = {"epoch": 0, "batches": 0, "cursor": 0}
@@ -118,9 +107,7 @@ class ShardLoader(IterableDataset):
         self._explicit_epoch = int(state["epoch"])
 
     def _allocate(self, count: int) -> torch.Tensor:
-        t = self.dataset.transform
-        dtype = {"float32": torch.float32, "float16": torch.float16, "uint8": torch.uint8}[t.dtype]
-        return torch.empty(t.batch_shape(count), dtype=dtype, pin_memory=True)
+        return batch_tensor(self.dataset.transform, count, pinned=True)[0]
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         if get_worker_info() is not None:
@@ -154,56 +141,32 @@ class ShardLoader(IterableDataset):
         return images, labels
 
 
-class _Prefetched:
-    """Runs the dataset's batch iterator on a daemon thread, ``prefetch`` batches ahead."""
-
-    _END = object()
+class _Prefetched(_Background):
+    """The dataset's batch iterator on the background thread, ``prefetch`` batches ahead."""
 
     def __init__(self, loader: ShardLoader, batches: Iterator[Any], epoch: int) -> None:
         self.loader, self.batches, self.epoch = loader, batches, epoch
-        self.queue: queue.Queue = queue.Queue(maxsize=max(1, loader.prefetch))
-        self.stop = threading.Event()
-        self.thread: Optional[threading.Thread] = None
-        if loader.prefetch > 0:
-            self.thread = threading.Thread(target=self._run, name="fastimg-shard-prefetch", daemon=True)
+        super().__init__(loader.prefetch, "fastimg-shard-prefetch")
+        if self.thread is not None:
             self.thread.start()
 
-    def _run(self) -> None:
-        try:
-            for item in self.batches:
-                if not self._put(item):
-                    return
-            self._put(self._END)
-        except BaseException as exc:
-            self._put(exc)
-
-    def _put(self, item: Any) -> bool:
-        while not self.stop.is_set():
-            try:
-                self.queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
+    def _items(self) -> Iterator[Any]:
+        return self.batches
 
     def __iter__(self) -> _Prefetched:
         return self
 
     def __next__(self) -> tuple[torch.Tensor, torch.Tensor]:
-        if self.thread is None:
-            batch, position = next(self.batches)
-        else:
-            item = self.queue.get()
-            if item is self._END:
-                raise StopIteration
-            if isinstance(item, BaseException):
-                raise item
-            batch, position = item
+        item = self.next()
+        if item is self._END:
+            self.close()
+            raise StopIteration
+        if isinstance(item, _Failure):
+            self.close()
+            raise item.exc
+        batch, position = item
         self.loader._position = position  # what was handed out, not what is ready ahead
         return self.loader._finish(batch, self.epoch)
 
-    def close(self) -> None:
-        self.stop.set()
-
     def __del__(self) -> None:
-        self.stop.set()
+        self.close()

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
-from ._buffers import POOL
+from ._buffers import batch_tensor
 from ._order import batch_count, epoch_order, shard_of
 from ._sources import ItemError, on_error_arg
 from ._torchvision import refuse_torchvision
@@ -30,6 +30,20 @@ from .transforms import Transform
 logger = logging.getLogger("fastimg")
 
 _warned_no_accelerator = False
+
+
+def accelerator(device: Any, pin_memory: Any) -> tuple[Optional[torch.device], bool]:
+    """``device=`` and ``pin_memory=`` as a loader uses them: a CPU device is no device, and without CUDA
+    both are dropped with a warning."""
+    dev = torch.device(device) if device is not None else None
+    pin = bool(pin_memory)
+    if dev is not None and dev.type == "cuda" and not torch.cuda.is_available():
+        _warn_no_accelerator(f"device={device!r}")
+        dev = None
+    if pin and not torch.cuda.is_available():
+        _warn_no_accelerator("pin_memory=True")
+        pin = False
+    return (None if dev is not None and dev.type == "cpu" else dev), pin
 
 
 def _warn_no_accelerator(what: str) -> None:
@@ -157,16 +171,7 @@ class Loader(IterableDataset):
         self.raise_errors = on_error_arg(on_error)
         self.batch_transform = batch_transform
         self.rank, self.world_size = shard_of(shard)
-        self.device = torch.device(device) if device is not None else None
-        self.pin_memory = bool(pin_memory)
-        if self.device is not None and self.device.type == "cuda" and not torch.cuda.is_available():
-            _warn_no_accelerator(f"device={device!r}")
-            self.device = None
-        if self.pin_memory and not torch.cuda.is_available():
-            _warn_no_accelerator("pin_memory=True")
-            self.pin_memory = False
-        if self.device is not None and self.device.type == "cpu":
-            self.device = None
+        self.device, self.pin_memory = accelerator(device, pin_memory)
         self.errors: list[ItemError] = []
         self.errors_by_epoch: dict[int, list[ItemError]] = {}
         self._logged: set[int] = set()
@@ -259,11 +264,68 @@ class Loader(IterableDataset):
                 logger.warning("skipping sample %d (%s): %s", err.index, err.source, err.reason)
 
 
-class _Producer:
-    """Makes the epoch's batches in order, on a background thread when prefetch > 0. Holds no reference
-    to the iterator, so an abandoned iterator is collected and stops it."""
+class _Background:
+    """Runs ``_items()`` (a generator) on a daemon thread ``prefetch`` items ahead, or on demand in the
+    caller's thread when prefetch is 0. Holds no reference to its consumer, so an abandoned iterator is
+    collected and stops it; at interpreter exit every running one is stopped and joined (``_running``)."""
 
     _END = object()
+
+    def __init__(self, prefetch: int, name: str) -> None:
+        self.stop = threading.Event()
+        self.queue: queue.Queue = queue.Queue(maxsize=max(1, prefetch))
+        self.thread: Optional[threading.Thread] = None
+        self._sync: Optional[Iterator[Any]] = None
+        if prefetch > 0:
+            self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+            _running.add(self)
+
+    def _items(self) -> Iterator[Any]:
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        try:
+            for item in self._items():
+                if self.stop.is_set():
+                    return
+                self._put(item)
+            self._put(self._END)
+        except BaseException as exc:  # handed to the consumer, re-raised there
+            self._put(_Failure(exc))
+
+    def _put(self, item: Any) -> None:
+        while not self.stop.is_set():
+            try:
+                self.queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def next(self) -> Any:
+        """The next item, ``_END`` after the last, or a ``_Failure`` carrying what the items raised."""
+        if self.thread is None:  # prefetch=0: synchronous
+            if self._sync is None:
+                self._sync = self._items()
+            return next(self._sync, self._END)
+        while True:
+            try:
+                return self.queue.get(timeout=0.5)
+            except queue.Empty:
+                if not self.thread.is_alive() and self.queue.empty():
+                    return self._END
+
+    def close(self) -> None:
+        self.stop.set()
+        if self.thread is not None and self.thread is not threading.current_thread():
+            while self.thread.is_alive():
+                try:
+                    self.queue.get_nowait()  # unblock a producer waiting on a full queue
+                except queue.Empty:
+                    self.thread.join(timeout=0.05)
+
+
+class _Producer(_Background):
+    """Makes the epoch's batches in order (``make``), on the background thread when prefetch > 0."""
 
     def __init__(self, loader: Loader, epoch: int, order: np.ndarray, start_batch: int, cursor: int) -> None:
         self.loader = loader
@@ -272,31 +334,25 @@ class _Producer:
         self.batch = start_batch
         self.cursor = cursor if cursor else start_batch * loader.batch_size
         self.batches = batch_count(len(order), loader.batch_size, loader.drop_last)
-        self.stop = threading.Event()
-        self.queue: queue.Queue = queue.Queue(maxsize=max(1, loader.prefetch))
-        self.thread: Optional[threading.Thread] = None
-        if loader.prefetch > 0:
-            self.thread = threading.Thread(target=self._run, name="fastimg-prefetch", daemon=True)
-            _running.add(self)
+        super().__init__(loader.prefetch, "fastimg-prefetch")
+        if self.thread is not None:
             self.thread.start()
+
+    def _items(self) -> Iterator[Any]:
+        while self.batch < self.batches and not self.stop.is_set():
+            item = self.make(self.batch)
+            self.batch += 1
+            yield item
 
     def _batch_size(self, b: int) -> int:
         size = self.loader.batch_size
         return min(size, len(self.order) - b * size) if not self.loader.drop_last else size
 
     def _allocate(self, count: int) -> tuple[torch.Tensor, np.ndarray]:
-        """The batch tensor and a numpy array over the same memory, for the native call to fill."""
-        t = self.loader.transform
-        dtype = {"float32": torch.float32, "float16": torch.float16, "uint8": torch.uint8}[t.dtype]
-        if self.loader.pin_memory or self.loader.device is not None:
-            pinned = torch.empty(t.batch_shape(count), dtype=dtype, pin_memory=True)
-            return pinned, pinned.numpy()
-        # Recycled buffers a released batch left behind (torch.empty maps fresh pages for every batch:
-        # about 1,700 page faults per 32-image batch, ~10% of loading time, measured). The tensor wraps the
-        # array, not the other way round: the arrays this thread drops then never free a tensor, whose
-        # deallocation releases the GIL inside torch and, on a daemon thread at interpreter exit, aborts.
-        out = POOL.empty(t.batch_shape(count), t.numpy_dtype)
-        return torch.from_numpy(out), out
+        # Pooled buffers a released batch left behind (torch.empty maps fresh pages for every batch: about
+        # 1,700 page faults per 32-image batch, ~10% of loading time, measured); pinned ones for a device.
+        loader = self.loader
+        return batch_tensor(loader.transform, count, loader.pin_memory or loader.device is not None)
 
     def make(self, b: int) -> tuple[Any, ...]:
         loader = self.loader
@@ -360,52 +416,11 @@ class _Producer:
                 raise RuntimeError(f"every sample failed to load (last error: {batch.errors[-1]})")
         return np.concatenate(kept)
 
-    def _run(self) -> None:
-        try:
-            while self.batch < self.batches and not self.stop.is_set():
-                item = self.make(self.batch)
-                self.batch += 1
-                self._put(item)
-            self._put(self._END)
-        except BaseException as exc:  # handed to the consumer, re-raised there
-            self._put(_Failure(exc))
-
-    def _put(self, item: Any) -> None:
-        while not self.stop.is_set():
-            try:
-                self.queue.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    def next(self) -> Any:
-        if self.thread is None:  # prefetch=0: synchronous
-            if self.batch >= self.batches:
-                return self._END
-            item = self.make(self.batch)
-            self.batch += 1
-            return item
-        while True:
-            try:
-                return self.queue.get(timeout=0.5)
-            except queue.Empty:
-                if not self.thread.is_alive() and self.queue.empty():
-                    return self._END
-
-    def close(self) -> None:
-        self.stop.set()
-        if self.thread is not None and self.thread is not threading.current_thread():
-            while self.thread.is_alive():
-                try:
-                    self.queue.get_nowait()  # unblock a producer waiting on a full queue
-                except queue.Empty:
-                    self.thread.join(timeout=0.05)
-
 
 # Producers whose thread may still run. At interpreter exit their threads are stopped and joined before
 # finalization begins: a daemon thread still inside torch or fastimg native code when the interpreter
 # finalizes would abort the process (see cpp/bindings/native_call.hpp).
-_running: weakref.WeakSet[_Producer] = weakref.WeakSet()
+_running: weakref.WeakSet[_Background] = weakref.WeakSet()
 
 
 @atexit.register
@@ -441,7 +456,7 @@ class _LoaderIterator:
 
     def __next__(self) -> tuple[torch.Tensor, torch.Tensor]:
         item = self._producer.next()
-        if item is _Producer._END:
+        if item is _Background._END:
             self.close()
             raise StopIteration
         if isinstance(item, _Failure):

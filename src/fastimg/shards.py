@@ -13,7 +13,7 @@ import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from ._background import is_remote, local_path, open_url
-from ._buffers import POOL
+from ._buffers import batch_tensor
 from ._order import shard_of
 from ._shard_plan import INDEX_NAME, expand_urls, index_url, parse_index, rank_samples, shard_name
 from ._shard_stream import IMAGE_EXTENSIONS, StreamState, reader_batches
@@ -238,7 +238,7 @@ class ShardDataset(IterableDataset):
             self._resume.fill_(-1)
 
     def _allocate(self, count: int) -> torch.Tensor:
-        return torch.from_numpy(POOL.empty(self.transform.batch_shape(count), self.transform.numpy_dtype))
+        return batch_tensor(self.transform, count, pinned=False)[0]
 
     def with_options(self, **changes: Any) -> ShardDataset:
         """A copy with some constructor options in ``changes`` replaced (batch_size, seed, shard, on_error,
