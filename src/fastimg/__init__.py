@@ -5,7 +5,8 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from ._sources import DecodeError, DecodeWarning, ItemError
+from ._core import DecodeError
+from ._sources import DecodeWarning, ItemError
 from ._threads import get_num_threads, set_num_threads
 from .batch import Batch, load_batch
 from .decode import decode_images

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 import torch
 
 from ._background import MemberBuffers, Prefetcher, Sample, StreamError, stream_units
+from ._core import DecodeError
 from ._shard_plan import ReaderPlan, plan_reader
-from ._sources import DecodeError, ItemError
+from ._sources import ItemError
 from .batch import load_batch
 from .dataset import LabeledBatch, _in_worker_threads, _torch_seed
 

@@ -7,8 +7,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._core import DecodeError  # noqa: F401  (re-exported: callers name it from here)
-
 
 class ItemError(NamedTuple):
     """One failed item: its sample index, its source (path, or a short description of in-memory
