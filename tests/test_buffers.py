@@ -70,3 +70,11 @@ def test_loader_batches_kept_in_a_list_stay_intact(folder_paths):
     again = [images.clone() for images, _ in fastimg.Loader(ds, batch_size=8, prefetch=2)]
     for a, b in zip(kept, again):
         assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("count", [64, 1])  # pooled and below MIN_BYTES
+def test_batches_start_on_the_alignment_streaming_stores_need(sources, count):
+    from fastimg._buffers import ALIGNMENT
+
+    images = fastimg.load_batch(sources[:count], T).images
+    assert _address(images) % ALIGNMENT == 0 and images.flags.c_contiguous and images.flags.writeable

@@ -21,41 +21,59 @@ MAX_BUFFERS = 4
 # References to a pooled buffer that nobody else holds: the pool's list, the loop variable, the
 # getrefcount argument.
 _FREE_REFCOUNT = 3
+# The native output write uses 32-byte streaming stores where every item starts on a 32-byte boundary;
+# malloc's large blocks start 16 bytes past a page, so numpy's own arrays never qualify.
+ALIGNMENT = 64
+
+
+def _aligned(raw: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """The `shape` array at the first ALIGNMENT boundary of the byte buffer `raw` (its base is `raw`)."""
+    offset = -raw.ctypes.data % ALIGNMENT
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    return raw[offset : offset + nbytes].view(dtype).reshape(shape)
+
+
+def aligned_empty(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """np.empty(shape, dtype), starting on an ALIGNMENT boundary."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    return _aligned(np.empty(nbytes + ALIGNMENT, np.uint8), shape, dtype)
 
 
 class BufferPool:
     def __init__(self, max_buffers: int = MAX_BUFFERS) -> None:
         self.max_buffers = max_buffers
-        self._buffers: list[np.ndarray] = []
+        self._buffers: list[tuple[np.ndarray, np.dtype, tuple[int, ...]]] = []
         self._lock = threading.Lock()
 
     def empty(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        """An uninitialised C-contiguous array of `shape`: a released buffer with the same item shape and
-        at least shape[0] items when there is one (a view of its leading items), else a new one."""
+        """An uninitialised C-contiguous array of `shape` starting on an ALIGNMENT boundary: a released
+        buffer with the same item shape and room for shape[0] items when there is one, else a new one.
+        Pooled buffers are byte arrays; what the caller gets is a view, so holding it holds the buffer."""
         dtype = np.dtype(dtype)
         nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
         if nbytes < MIN_BYTES or not shape:
-            return np.empty(shape, dtype=dtype)
-        count, item_shape = shape[0], tuple(shape[1:])
+            return aligned_empty(shape, dtype)
+        item_shape = tuple(shape[1:])
         with self._lock:
-            for buf in self._buffers:
+            for raw, raw_dtype, raw_item_shape in self._buffers:
                 if (
-                    buf.dtype == dtype
-                    and buf.shape[1:] == item_shape
-                    and buf.shape[0] >= count
-                    and sys.getrefcount(buf) == _FREE_REFCOUNT
+                    raw_dtype == dtype
+                    and raw_item_shape == item_shape
+                    and raw.nbytes >= nbytes + ALIGNMENT
+                    and sys.getrefcount(raw) == _FREE_REFCOUNT
                 ):
-                    return buf[:count]
-            buf = np.empty(shape, dtype=dtype)
+                    return _aligned(raw, shape, dtype)
+            raw = np.empty(nbytes + ALIGNMENT, np.uint8)
             if len(self._buffers) >= self.max_buffers:
                 self._drop_one()
-            self._buffers.append(buf)
-            return buf
+            self._buffers.append((raw, dtype, item_shape))
+            return _aligned(raw, shape, dtype)
 
     def _drop_one(self) -> None:
         # Forget a released buffer first (its memory goes back), else the oldest one (its holder keeps it).
-        for i, buf in enumerate(self._buffers):
-            if sys.getrefcount(buf) == _FREE_REFCOUNT:
+        for i, (raw, _, _) in enumerate(self._buffers):
+            if sys.getrefcount(raw) == _FREE_REFCOUNT:
                 del self._buffers[i]
                 return
         del self._buffers[0]

@@ -162,6 +162,18 @@ void vertical_pass(const std::uint8_t* first_row, std::ptrdiff_t stride, std::si
 
 void resample_to_float(const ConstImageView& src, double x0, double y0, double x1, double y1, int out_width,
                        int out_height, Filter filter, bool antialias, float* dst, ResampleScratch& s) {
+  // A box of whole pixels at the output's own size: every filter puts weight 1 on the pixel under each
+  // centre, so the source pixels are the answer (small images kept at their size: CIFAR, thumbnails).
+  if (x0 == std::floor(x0) && y0 == std::floor(y0) && x1 - x0 == out_width && y1 - y0 == out_height && x0 >= 0 &&
+      y0 >= 0 && x1 <= src.width && y1 <= src.height) {
+    const std::size_t row_len = static_cast<std::size_t>(out_width) * src.channels;
+    for (int j = 0; j < out_height; ++j) {
+      const std::uint8_t* in = src.row(static_cast<int>(y0) + j) + static_cast<std::ptrdiff_t>(x0) * src.channels;
+      float* out = dst + static_cast<std::size_t>(j) * row_len;
+      for (std::size_t i = 0; i < row_len; ++i) out[i] = in[i];
+    }
+    return;
+  }
   s.x_taps = coefficients(x0, x1, src.width, out_width, filter, antialias, s.x_start, s.x_count, s.x_weights);
   s.y_taps = coefficients(y0, y1, src.height, out_height, filter, antialias, s.y_start, s.y_count, s.y_weights);
   // Columns the horizontal pass reads: the vertical pass computes only those.
