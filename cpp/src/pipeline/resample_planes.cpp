@@ -72,7 +72,29 @@ struct AxisCoefficients {
   int taps = 0;
   std::vector<int> start, count;
   std::vector<float> weights;
+  // For the eight-output kernel: per group of 8 outputs, its longest count, and the weights interleaved
+  // (tap k of the 8 outputs side by side, zero past an output's count); per output, its first column's
+  // distance in transposed floats (8 per column) from the group's first output's.
+  std::vector<int> group_count, group_offsets;
+  std::vector<float> group_weights;
 };
+
+void group_coefficients(AxisCoefficients& e) {
+  const std::size_t out = e.start.size(), taps = static_cast<std::size_t>(e.taps);
+  e.group_count.assign(out / 8, 0);
+  e.group_offsets.assign(out, 0);
+  e.group_weights.assign(out / 8 * 8 * taps, 0.f);
+  for (std::size_t g = 0; g < out / 8; ++g) {
+    int n = 0;
+    for (std::size_t q = 0; q < 8; ++q) n = std::max(n, e.count[8 * g + q]);
+    e.group_count[g] = n;
+    for (std::size_t q = 0; q < 8; ++q) {
+      const std::size_t i = 8 * g + q;
+      e.group_offsets[i] = 8 * (e.start[i] - e.start[8 * g]);
+      for (int k = 0; k < e.count[i]; ++k) e.group_weights[8 * g * taps + 8 * k + q] = e.weights[i * taps + k];
+    }
+  }
+}
 
 // The coefficients for `k`, computed into the cache on a miss; the entry stays valid until the next call
 // that misses, which never reuses `keep`'s slot (an axis the caller still reads).
@@ -89,6 +111,7 @@ const AxisCoefficients& cached_coefficients(const AxisKey& k, const AxisCoeffici
   next = (next + 1) % kEntries;
   e.taps = plane_coefficients(k.in0, k.in1, k.image_size, k.plane_size, k.factor, k.out_size, k.filter, k.antialias,
                               e.start, e.count, e.weights, folded);
+  group_coefficients(e);
   e.key = k, e.valid = true;
   return e;
 }
@@ -167,45 +190,38 @@ __attribute__((target("avx2,fma"))) void band_avx2(const Band& b) {
     transpose8(r);
     for (int k = 0; k < 8; ++k) _mm256_storeu_ps(b.cols + 8 * (c + k), r[k]);
   }
-  // Four outputs at a time, each with its own accumulator: one output's taps form a dependent chain of
-  // multiply-adds, four chains keep the FMA units busy. The four run to the longest count; weights past
-  // an output's own count are zero and `cols` has zeroed slack after the span for them to read.
+  // Eight outputs at a time, each its own chain of multiply-adds (eight chains cover the FMA latency),
+  // transposed in registers into eight row segments.
   const std::size_t taps = static_cast<std::size_t>(x.taps);
   std::size_t i = 0;
-  for (; i + 4 <= b.width; i += 4) {
-    const int n = std::max(std::max(x.count[i], x.count[i + 1]), std::max(x.count[i + 2], x.count[i + 3]));
-    const float* wt = &x.weights[i * taps];
+  for (; i + 8 <= b.width; i += 8) {
+    const int n = x.group_count[i / 8];
+    const float* wt = &x.group_weights[i * taps];
     const float* p0 = b.cols + 8 * static_cast<std::size_t>(x.start[i] - b.first);
-    const float* p1 = b.cols + 8 * static_cast<std::size_t>(x.start[i + 1] - b.first);
-    const float* p2 = b.cols + 8 * static_cast<std::size_t>(x.start[i + 2] - b.first);
-    const float* p3 = b.cols + 8 * static_cast<std::size_t>(x.start[i + 3] - b.first);
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    for (int k = 0; k < n; ++k) {
-      const std::size_t o = 8 * static_cast<std::size_t>(k);
-      a0 = _mm256_fmadd_ps(_mm256_set1_ps(wt[k]), _mm256_loadu_ps(p0 + o), a0);
-      a1 = _mm256_fmadd_ps(_mm256_set1_ps(wt[taps + k]), _mm256_loadu_ps(p1 + o), a1);
-      a2 = _mm256_fmadd_ps(_mm256_set1_ps(wt[2 * taps + k]), _mm256_loadu_ps(p2 + o), a2);
-      a3 = _mm256_fmadd_ps(_mm256_set1_ps(wt[3 * taps + k]), _mm256_loadu_ps(p3 + o), a3);
+    const int* d = &x.group_offsets[i];
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    for (int k = 0; k < n; ++k, wt += 8, p0 += 8) {
+      a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(wt + 0), _mm256_loadu_ps(p0), a0);
+      a1 = _mm256_fmadd_ps(_mm256_broadcast_ss(wt + 1), _mm256_loadu_ps(p0 + d[1]), a1);
+      a2 = _mm256_fmadd_ps(_mm256_broadcast_ss(wt + 2), _mm256_loadu_ps(p0 + d[2]), a2);
+      a3 = _mm256_fmadd_ps(_mm256_broadcast_ss(wt + 3), _mm256_loadu_ps(p0 + d[3]), a3);
+      a4 = _mm256_fmadd_ps(_mm256_broadcast_ss(wt + 4), _mm256_loadu_ps(p0 + d[4]), a4);
+      a5 = _mm256_fmadd_ps(_mm256_broadcast_ss(wt + 5), _mm256_loadu_ps(p0 + d[5]), a5);
+      a6 = _mm256_fmadd_ps(_mm256_broadcast_ss(wt + 6), _mm256_loadu_ps(p0 + d[6]), a6);
+      a7 = _mm256_fmadd_ps(_mm256_broadcast_ss(wt + 7), _mm256_loadu_ps(p0 + d[7]), a7);
     }
-    _mm256_storeu_ps(b.band + 8 * i, a0);
-    _mm256_storeu_ps(b.band + 8 * i + 8, a1);
-    _mm256_storeu_ps(b.band + 8 * i + 16, a2);
-    _mm256_storeu_ps(b.band + 8 * i + 24, a3);
+    r[0] = a0, r[1] = a1, r[2] = a2, r[3] = a3, r[4] = a4, r[5] = a5, r[6] = a6, r[7] = a7;
+    transpose8(r);
+    for (int k = 0; k < b.n; ++k) _mm256_storeu_ps(b.out + k * b.width + i, r[k]);
   }
   for (; i < b.width; ++i) {
     const float* wt = &x.weights[i * taps];
     const float* p = b.cols + 8 * static_cast<std::size_t>(x.start[i] - b.first);
     __m256 acc = _mm256_setzero_ps();
     for (int k = 0; k < x.count[i]; ++k, p += 8) acc = _mm256_fmadd_ps(_mm256_set1_ps(wt[k]), _mm256_loadu_ps(p), acc);
-    _mm256_storeu_ps(b.band + 8 * i, acc);
-  }
-  for (i = 0; i + 8 <= b.width; i += 8) {
-    for (int k = 0; k < 8; ++k) r[k] = _mm256_loadu_ps(b.band + 8 * (i + k));
-    transpose8(r);
-    for (int k = 0; k < b.n; ++k) _mm256_storeu_ps(b.out + k * b.width + i, r[k]);
-  }
-  for (; i < b.width; ++i) {
-    for (int k = 0; k < b.n; ++k) b.out[k * b.width + i] = b.band[8 * i + k];
+    alignas(32) float lane[8];
+    _mm256_store_ps(lane, acc);
+    for (int k = 0; k < b.n; ++k) b.out[k * b.width + i] = lane[k];
   }
 }
 
