@@ -271,3 +271,30 @@ def test_clear_errors(tmp_path):
         fastimg.ShardDataset(urls, None)
     with pytest.raises(TypeError, match="cannot apply to a stream"):
         fastimg.Loader(ds, 4, shuffle=False)
+
+
+@pytest.mark.parametrize("cut", [None, 0, 300, 700, 1100])  # whole, empty, in a header, in members
+def test_mapped_local_shards_read_as_files_do(tmp_path, cut):
+    """Local shards are mapped and their members handed out as views (no copy per member); the members
+    and the damage reported are those of reading the same bytes as a file."""
+    import mmap
+
+    from fastimg._background import read_samples
+    from fastimg._tar import MappedFile, iter_tar
+
+    make_shards(tmp_path, shards=1, per_shard=3, index=False)
+    path = tmp_path / "train-000000.tar"
+    if cut is not None:
+        path.write_bytes(path.read_bytes()[:cut])
+
+    def members(f):
+        return [m if type(m).__name__ == "TarDamage" else (m.name, bytes(m.data)) for m in iter_tar(f)]
+
+    with open(path, "rb") as f:
+        as_file = members(f)
+    with MappedFile(str(path)) as f:
+        assert members(f) == as_file
+    samples = [s for s in read_samples(0, str(path), 1, 0) if hasattr(s, "members")]
+    for s in samples:
+        assert isinstance(s.members["jpg"], memoryview) and isinstance(s.members["jpg"].obj, mmap.mmap)
+    del samples  # the mapping goes with its last view

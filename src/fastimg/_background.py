@@ -11,9 +11,9 @@ import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO, NamedTuple, Optional, Union
 
-from ._tar import TarDamage, iter_tar, split_key
+from ._tar import MappedFile, TarDamage, iter_tar, split_key
 
-_READ_BUFFER = 1 << 20  # local files: one syscall per MiB, not per member
+_READ_BUFFER = 1 << 20  # local files read as files: one syscall per MiB, not per member
 _REMOTE_BLOCK = 8 << 20  # fsspec files: large ranged reads
 
 
@@ -121,7 +121,10 @@ def read_samples(
     the same key form a sample (WebDataset's rule); members without an extension are left out. A shard
     that cannot be opened or is cut short ends with a StreamError after the samples read before it."""
     try:
-        f = open_url(url, storage_options)
+        # Local shards are mapped: image members go to the decoder as views, without a copy per member.
+        f: Union[BinaryIO, MappedFile] = (
+            open_url(url, storage_options) if is_remote(url) else MappedFile(local_path(url))
+        )
     except OSError as exc:
         yield StreamError(shard, url, f"cannot open shard: {exc.strerror or exc}", exc.errno or 5)
         return

@@ -5,8 +5,10 @@ a truncated archive or a corrupt header ends the stream with a ``TarDamage`` rec
 
 from __future__ import annotations
 
+import mmap
+import os
 from collections.abc import Iterator
-from typing import BinaryIO, Callable, NamedTuple, Optional, Union
+from typing import Any, BinaryIO, Callable, NamedTuple, Optional, Union
 
 BLOCK = 512
 # Members at least this large are read into buffers from `take` (see iter_tar) when one is given.
@@ -46,7 +48,7 @@ def _checksum_ok(header: bytes) -> bool:
     return stored == unsigned or stored == unsigned - 256 * sum(1 for b in header if b >= 128)
 
 
-def _read_exact(f: BinaryIO, size: int) -> bytes:
+def _read_exact(f: Union[BinaryIO, MappedFile], size: int) -> bytes:
     data = f.read(size)
     if len(data) == size or not data:
         return data
@@ -72,6 +74,35 @@ def _readinto_exact(f: BinaryIO, view: memoryview) -> int:
     return got
 
 
+class MappedFile:
+    """A local file mapped into memory, read like a file; ``view(n)`` hands out the next ``n`` bytes as a
+    memoryview of the mapping, so a member's bytes reach the decoder without being copied (its pages fault
+    in from the page cache on the decoding thread). The mapping lives as long as any view of it."""
+
+    def __init__(self, path: str) -> None:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            mapping = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        if isinstance(mapping, mmap.mmap) and hasattr(mmap, "MADV_SEQUENTIAL"):
+            mapping.madvise(mmap.MADV_SEQUENTIAL)
+        self._data = memoryview(mapping)
+        self._pos = 0
+
+    def view(self, size: int) -> memoryview:
+        data = self._data[self._pos : self._pos + size]
+        self._pos += len(data)
+        return data
+
+    def read(self, size: int) -> bytes:
+        return bytes(self.view(size))
+
+    def __enter__(self) -> MappedFile:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._data = memoryview(b"")  # members handed out keep the mapping; it is unmapped with the last
+
+
 def _pax_path(data: bytes) -> Union[str, None]:
     # Records are "<length> <key>=<value>\n", the length counting the whole record.
     pos = 0
@@ -90,13 +121,15 @@ def _pax_path(data: bytes) -> Union[str, None]:
     return path
 
 
-def iter_tar(f: BinaryIO, take: Optional[Callable[[int], bytearray]] = None) -> Iterator[Union[TarMember, TarDamage]]:
+def iter_tar(
+    f: Union[BinaryIO, MappedFile], take: Optional[Callable[[int], bytearray]] = None
+) -> Iterator[Union[TarMember, TarDamage]]:
     """Yields each regular file of the archive in ``f`` as a TarMember, in archive order. Ends at the
     end-of-archive blocks or the end of the stream; a header that fails its checksum, or a member cut
     short, ends it with one TarDamage record (never an exception for bad content; read errors of ``f``
     itself propagate). ``take(size)``: a buffer of at least ``size`` bytes to read a large regular member
     into (its TarMember.data is then a memoryview of it), so the caller can recycle buffers instead of
-    faulting in fresh pages for every member."""
+    faulting in fresh pages for every member. Members of a MappedFile are views of its mapping."""
     long_name = None
     pax_name = None
     offset = 0
@@ -120,7 +153,9 @@ def iter_tar(f: BinaryIO, take: Optional[Callable[[int], bytearray]] = None) -> 
         kind = header[156:157]
         # The member's bytes in one read (no slicing copy), then the padding to the next block.
         payload: Union[bytes, memoryview]
-        if take is not None and size >= POOLED_MIN and kind in _REGULAR:
+        if isinstance(f, MappedFile):
+            payload = f.view(size)
+        elif take is not None and size >= POOLED_MIN and kind in _REGULAR:
             payload = memoryview(take(size))[:size]
             payload = payload[: _readinto_exact(f, payload)]
         else:
