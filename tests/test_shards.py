@@ -134,6 +134,20 @@ def test_writer_round_trip(image_folder, tmp_path):
     assert sorted(folder.targets) == sorted(labels_of(ds))
 
 
+def test_rewriting_shards_leaves_a_running_reader_its_old_files(image_folder, tmp_path):
+    """Shards are renamed into place when complete, so a reader holding mapped members of the previous
+    shards keeps their bytes (an in-place rewrite would truncate the mapped file under it)."""
+    from fastimg._background import read_samples
+
+    pattern = str(tmp_path / "w-%04d.tar")
+    write_shards(str(image_folder), pattern, max_size=12_000, progress=False, seed=0)
+    held = next(s for s in read_samples(0, str(tmp_path / "w-0000.tar"), 1, 0) if hasattr(s, "members"))
+    before = bytes(held.members["jpg"])
+    write_shards(str(image_folder), pattern, max_size=12_000, progress=False, seed=1, max_side=16)
+    assert bytes(held.members["jpg"]) == before
+    assert not list(tmp_path.glob("*.partial"))
+
+
 def test_writer_cli_reencodes_and_reports_progress(image_folder, tmp_path):
     out = tmp_path / "cli"
     run = subprocess.run(

@@ -142,8 +142,8 @@ def write_shards(
                 full = tar is not None and (size + need + 1024 > max_size or counts[_name(tar)] == max_count)
                 if tar is None or full:
                     if tar is not None:
-                        tar.close()
-                    tar = tarfile.open(shard_path(pattern, len(counts)), "w", format=tarfile.USTAR_FORMAT)  # noqa: SIM115 (open across samples)
+                        _finish(tar)
+                    tar = tarfile.open(shard_path(pattern, len(counts)) + _PARTIAL, "w", format=tarfile.USTAR_FORMAT)  # noqa: SIM115 (open across samples)
                     counts[_name(tar)] = 0
                     size = 0
                 for name, payload in members:
@@ -157,18 +157,31 @@ def write_shards(
             if bar is not None:
                 bar.update(written, len(counts), total_bytes)
     if tar is not None:
-        tar.close()
+        _finish(tar)
     index = {"format": INDEX_FORMAT, "samples": written, "classes": classes, "shards": counts}
-    with open(os.path.join(out_dir, INDEX_NAME), "w") as f:
+    index_path = os.path.join(out_dir, INDEX_NAME)
+    with open(index_path + _PARTIAL, "w") as f:
         json.dump(index, f, indent=1)
+    os.replace(index_path + _PARTIAL, index_path)
     if bar is not None:
         bar.update(written, len(counts), total_bytes, force=True)
         bar.close()
     return counts
 
 
+# Shards are written under a temporary name and renamed into place when complete: a job reading (mapping)
+# the previous shards of that name keeps their old file, and no reader ever sees a half-written shard.
+_PARTIAL = ".partial"
+
+
+def _finish(tar: tarfile.TarFile) -> None:
+    tar.close()
+    path = str(tar.name)
+    os.replace(path, path[: -len(_PARTIAL)])
+
+
 def _name(tar: tarfile.TarFile) -> str:
-    return os.path.basename(str(tar.name))
+    return os.path.basename(str(tar.name))[: -len(_PARTIAL)]
 
 
 def main(args: Any) -> int:
