@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import zlib
 from collections.abc import Iterator
 from typing import Any, BinaryIO, Callable, NamedTuple, Optional, Union
 
@@ -41,10 +42,16 @@ def _octal(field: bytes) -> int:
     return int(text, 8) if text else 0
 
 
+def _byte_sum(data: bytes) -> int:
+    # zlib.adler32's low half is 1 + the byte sum modulo 65521: exact for up to 256 bytes (at most 65280),
+    # and a C loop, where sum() over 512 bytes was half of a member's parsing time.
+    return sum((zlib.adler32(data[i : i + 256]) & 0xFFFF) - 1 for i in range(0, len(data), 256))
+
+
 def _checksum_ok(header: bytes) -> bool:
     stored = _octal(header[148:156])
     # The checksum counts its own field as eight spaces; some writers used signed bytes.
-    unsigned = sum(header[:148]) + 8 * 32 + sum(header[156:])
+    unsigned = _byte_sum(header[:148]) + 8 * 32 + _byte_sum(header[156:])
     return stored == unsigned or stored == unsigned - 256 * sum(1 for b in header if b >= 128)
 
 
