@@ -168,13 +168,15 @@ class Prefetcher:
         self._cond = threading.Condition()
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._stop = False
+        self._waiting = False  # the consumer is blocked on an empty queue
+        self._taken = threading.Event()  # ... and has taken what it waited for
         self._thread = threading.Thread(target=self._run, name="fastimg-shard-reader", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         try:
             for item in self._source:
-                size = item.nbytes if isinstance(item, Sample) else 0
+                size = getattr(item, "nbytes", 0)  # samples (or what wraps them); errors hold nothing
                 with self._cond:
                     while not self._stop and self.held > 0 and self.held + size > self.max_bytes:
                         self._cond.wait()
@@ -182,21 +184,31 @@ class Prefetcher:
                         return
                     self.held += size
                     self.peak = max(self.peak, self.held)
+                self._taken.clear()
                 self._queue.put(item)
+                if self._waiting:
+                    # The consumer sleeps on the queue: it wakes, then needs the GIL, which this thread would
+                    # keep for a whole switch interval (5 ms) while it reads on. Wait until it has the item.
+                    self._taken.wait(0.005)
         except BaseException as exc:  # re-raised in the consumer
             self._queue.put(_Failure(exc))
         self._queue.put(self._END)
 
     def __iter__(self) -> Iterator[Any]:
         while True:
+            self._waiting = self._queue.empty()
             item = self._queue.get()
+            if self._waiting:
+                self._waiting = False
+                self._taken.set()
             if item is self._END:
                 return
             if isinstance(item, _Failure):
                 raise item.exc
-            if isinstance(item, Sample):
+            size = getattr(item, "nbytes", 0)
+            if size:
                 with self._cond:
-                    self.held -= item.nbytes
+                    self.held -= size
                     self._cond.notify()
             yield item
 

@@ -10,7 +10,7 @@ import os
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional, Union
 
 import torch
 
@@ -90,36 +90,65 @@ def _image(ds: ShardDataset, sample: Sample) -> Union[tuple[str, Union[bytes, me
     return f"no image member (looked for {', '.join(ds.image_extensions)}; has {', '.join(sample.members)})"
 
 
-def _shuffled(
-    ds: ShardDataset, plan: ReaderPlan, rng: random.Random, buffers: MemberBuffers
-) -> Iterator[Union[Sample, StreamError]]:
-    """One pass over the reader's samples through a bounded shuffle buffer (errors pass straight through)."""
-    reader = Prefetcher(stream_units(plan.units, ds.urls, ds.storage_options, buffers), ds.prefetch_bytes)
+class Ready(NamedTuple):
+    """A sample as the batch loop takes it, prepared on the read-ahead thread (while the previous batch
+    decodes): its image member (extension, bytes) and label, or the reason it has none, and the id that
+    keys its augmentations."""
+
+    sample: Sample
+    image: Union[tuple[str, Union[bytes, memoryview]], str]
+    label: Union[int, str]
+    sid: int
+
+    @property
+    def nbytes(self) -> int:
+        return self.sample.nbytes
+
+
+def _ready(ds: ShardDataset, sample: Sample) -> Ready:
+    return Ready(sample, _image(ds, sample), _label(ds, sample), sample_id(ds.names[sample.shard], sample.key))
+
+
+def _shuffle(
+    ds: ShardDataset, items: Iterator[Union[Sample, StreamError]], rng: random.Random
+) -> Iterator[Union[Ready, StreamError]]:
+    """The samples through a bounded shuffle buffer, prepared (errors pass straight through). Runs on the
+    read-ahead thread, which alone draws from `rng` while the pass lasts."""
     size = ds.shuffle_buffer if ds.shuffle else 0
     # As WebDataset's shuffle: samples flow out once `initial` are in, while the buffer keeps growing (two
     # in per one out) to `size`; decoding starts early instead of after `size` samples were read.
     initial = min(size, _INITIAL_BUFFER)
     buffer: list[Sample] = []
     held = arrived = 0
-    try:
-        for item in reader:
-            if isinstance(item, StreamError) or size <= 1:
-                yield item
-                continue
-            buffer.append(item)
-            held += item.nbytes
-            arrived += 1
-            ds.stats["shuffle_peak_bytes"] = max(ds.stats["shuffle_peak_bytes"], held)
-            if len(buffer) > size or (len(buffer) > initial and arrived % 2 == 0):
-                j = rng.randrange(len(buffer))
-                buffer[j], buffer[-1] = buffer[-1], buffer[j]
-                out = buffer.pop()
-                held -= out.nbytes
-                yield out
-        while buffer:
+    for item in items:
+        if isinstance(item, StreamError) or size <= 1:
+            yield item if isinstance(item, StreamError) else _ready(ds, item)
+            continue
+        buffer.append(item)
+        held += item.nbytes
+        arrived += 1
+        ds.stats["shuffle_peak_bytes"] = max(ds.stats["shuffle_peak_bytes"], held)
+        if len(buffer) > size or (len(buffer) > initial and arrived % 2 == 0):
             j = rng.randrange(len(buffer))
             buffer[j], buffer[-1] = buffer[-1], buffer[j]
-            yield buffer.pop()
+            out = buffer.pop()
+            held -= out.nbytes
+            yield _ready(ds, out)
+    while buffer:
+        j = rng.randrange(len(buffer))
+        buffer[j], buffer[-1] = buffer[-1], buffer[j]
+        yield _ready(ds, buffer.pop())
+
+
+def _shuffled(
+    ds: ShardDataset, plan: ReaderPlan, rng: random.Random, buffers: MemberBuffers
+) -> Iterator[Union[Ready, StreamError]]:
+    """One pass over the reader's samples, shuffled and prepared on the read-ahead thread, which holds at
+    most `prefetch_bytes` of them ahead of the batch loop."""
+    source = _shuffle(ds, stream_units(plan.units, ds.urls, ds.storage_options, buffers), rng)
+    reader = Prefetcher(source, ds.prefetch_bytes)
+    try:
+        yield from reader
     finally:
         reader.close()
         ds.stats["prefetch_peak_bytes"] = max(ds.stats["prefetch_peak_bytes"], reader.peak)
@@ -127,13 +156,13 @@ def _shuffled(
 
 def _passes(
     ds: ShardDataset, plan: ReaderPlan, rng: random.Random, buffers: MemberBuffers
-) -> Iterator[Union[Sample, StreamError]]:
+) -> Iterator[Union[Ready, StreamError]]:
     """The reader's stream: one shuffled pass, then (only while a budget needs padding) further passes,
     each drained before the next starts so the first pass delivers every sample once."""
     while True:
         got = 0
         for item in _shuffled(ds, plan, rng, buffers):
-            got += isinstance(item, Sample)
+            got += isinstance(item, Ready)
             yield item
         if plan.samples is None or not got:
             return
@@ -201,7 +230,7 @@ def reader_batches(
                     break
                 continue
             cursor += 1
-            if isinstance(_image(ds, item), tuple) and isinstance(_label(ds, item), int):
+            if isinstance(item.image, tuple) and isinstance(item.label, int):
                 to_skip -= 1
                 if to_skip <= 0:
                     break
@@ -226,24 +255,22 @@ def reader_batches(
                 if got is None:
                     ended = True
                     break
-                item = got
-                if isinstance(item, StreamError):
-                    errors.append(_stream_failure(ds, item))
+                if isinstance(got, StreamError):
+                    errors.append(_stream_failure(ds, got))
                     continue
                 cursor += 1
-                image, label = _image(ds, item), _label(ds, item)
+                sample, image, label, sid = got
                 if isinstance(image, str) or isinstance(label, str):
                     reason = image if isinstance(image, str) else str(label)
-                    record = ItemError(item.ordinal, f"{item.url}:{item.key}", reason)
+                    record = ItemError(sample.ordinal, f"{sample.url}:{sample.key}", reason)
                     if ds.raise_errors:
                         raise ValueError(f"{record.source}: {reason}")
                     errors.append(record)
                     failures += 1
                     continue
-                sid = sample_id(ds.names[item.shard], item.key)
                 sources.append(image[1])
                 ids.append(sid)
-                meta[sid] = (item, image[0], label)
+                meta[sid] = (sample, image[0], label)
             if not sources:
                 continue
             batch = load_batch(
@@ -259,13 +286,13 @@ def reader_batches(
             for data in sources:  # decoded: the read-ahead thread may refill these buffers
                 buffers.give(data)
             for err in batch.errors:
-                sample, ext, _ = meta[err.index]
-                source = f"{sample.url}:{sample.key}.{ext}"
+                failed, ext, _ = meta[err.index]
+                source = f"{failed.url}:{failed.key}.{ext}"
                 if ds.raise_errors:
                     exc = DecodeError(f"{source}: {err.reason}")
                     exc.source = source  # type: ignore[attr-defined]
                     raise exc
-                errors.append(ItemError(sample.ordinal, source, err.reason))
+                errors.append(ItemError(failed.ordinal, source, err.reason))
             labels.extend(meta[int(i)][2] for i in batch.indices)
             filled += len(batch.indices)
             failures = 0 if len(batch.indices) else failures + len(sources)
