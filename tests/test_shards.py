@@ -312,3 +312,17 @@ def test_mapped_local_shards_read_as_files_do(tmp_path, cut):
     for s in samples:
         assert isinstance(s.members["jpg"], memoryview) and isinstance(s.members["jpg"].obj, mmap.mmap)
     del samples  # the mapping goes with its last view
+
+
+def test_padding_passes_record_each_bad_sample_once_per_epoch(tmp_path):
+    """A reader pads its budget by streaming its shards again and so meets its bad samples again: they are
+    recorded once per epoch (as the Loader does for files), not once per meeting."""
+    with tarfile.open(tmp_path / "a.tar", "w") as tf:
+        for k in range(6):
+            add(tf, f"{k}.jpg", jpeg(k) if k not in (1, 4) else b"not a jpeg")
+            add(tf, f"{k}.cls", str(k).encode())
+    (tmp_path / "index.json").write_text(json.dumps({"format": "fastimg-shards/1", "shards": {"a.tar": 6}}))
+    ds = fastimg.ShardDataset(str(tmp_path / "a.tar"), T, batch_size=4, on_error="skip", shuffle=False)
+    got = labels_of(ds)
+    assert len(got) == 6 and set(got) == {0, 2, 3, 5}  # the budget is kept by padding with good samples
+    assert sorted(e.source.rsplit(":", 1)[1] for e in ds.errors) == ["1.jpg", "4.jpg"]

@@ -238,6 +238,15 @@ def reader_batches(
     batches = skip_batches
     failures = 0
     threads = _in_worker_threads(ds.num_threads)
+    recorded: set[tuple[str, str]] = set()
+
+    def note(errors: list[ItemError], record: ItemError) -> None:
+        # Padding passes meet the reader's bad samples (and a truncated shard's end) again: one record each
+        # per epoch, as the Loader keeps for datasets of files.
+        if (record.source, record.reason) not in recorded:
+            recorded.add((record.source, record.reason))
+            errors.append(record)
+
     while remaining is None or remaining > 0:
         count = ds.batch_size if remaining is None else min(ds.batch_size, remaining)
         images = allocate(count)
@@ -256,7 +265,7 @@ def reader_batches(
                     ended = True
                     break
                 if isinstance(got, StreamError):
-                    errors.append(_stream_failure(ds, got))
+                    note(errors, _stream_failure(ds, got))
                     continue
                 cursor += 1
                 sample, image, label, sid = got
@@ -265,7 +274,7 @@ def reader_batches(
                     record = ItemError(sample.ordinal, f"{sample.url}:{sample.key}", reason)
                     if ds.raise_errors:
                         raise ValueError(f"{record.source}: {reason}")
-                    errors.append(record)
+                    note(errors, record)
                     failures += 1
                     continue
                 sources.append(image[1])
@@ -292,7 +301,7 @@ def reader_batches(
                     exc = DecodeError(f"{source}: {err.reason}")
                     exc.source = source  # type: ignore[attr-defined]
                     raise exc
-                errors.append(ItemError(failed.ordinal, source, err.reason))
+                note(errors, ItemError(failed.ordinal, source, err.reason))
             labels.extend(meta[int(i)][2] for i in batch.indices)
             filled += len(batch.indices)
             failures = 0 if len(batch.indices) else failures + len(sources)
