@@ -326,3 +326,27 @@ def test_padding_passes_record_each_bad_sample_once_per_epoch(tmp_path):
     got = labels_of(ds)
     assert len(got) == 6 and set(got) == {0, 2, 3, 5}  # the budget is kept by padding with good samples
     assert sorted(e.source.rsplit(":", 1)[1] for e in ds.errors) == ["1.jpg", "4.jpg"]
+
+
+def test_a_shard_from_a_named_pipe_is_streamed(tmp_path):
+    """Only regular files are mapped: a pipe (tar produced on the fly) is read as the stream it is."""
+    import os
+    import threading
+
+    from fastimg._background import read_samples
+
+    make_shards(tmp_path, shards=1, per_shard=3, index=False)
+    data = (tmp_path / "train-000000.tar").read_bytes()
+    fifo = tmp_path / "pipe.tar"
+    os.mkfifo(fifo)
+
+    def feed():
+        with open(fifo, "wb") as f:
+            f.write(data)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    samples = list(read_samples(0, str(fifo), 1, 0))
+    writer.join(timeout=10)
+    assert [s.key for s in samples] == ["0000", "0001", "0002"]
+    assert all(bytes(s.members["cls"]) == str(k).encode() for k, s in enumerate(samples))

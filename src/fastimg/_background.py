@@ -109,6 +109,16 @@ class MemberBuffers:
 _POOLS: weakref.WeakKeyDictionary[Any, MemberBuffers] = weakref.WeakKeyDictionary()
 
 
+def _open_shard(url: str, storage_options: Optional[dict[str, Any]]) -> Union[BinaryIO, MappedFile]:
+    # Local shards are mapped: image members go to the decoder as views, without a copy per member.
+    if not is_remote(url):
+        try:
+            return MappedFile(local_path(url))
+        except ValueError:  # not a regular file (a named pipe...): streamed below
+            pass
+    return open_url(url, storage_options)
+
+
 def read_samples(
     shard: int,
     url: str,
@@ -121,10 +131,7 @@ def read_samples(
     the same key form a sample (WebDataset's rule); members without an extension are left out. A shard
     that cannot be opened or is cut short ends with a StreamError after the samples read before it."""
     try:
-        # Local shards are mapped: image members go to the decoder as views, without a copy per member.
-        f: Union[BinaryIO, MappedFile] = (
-            open_url(url, storage_options) if is_remote(url) else MappedFile(local_path(url))
-        )
+        f = _open_shard(url, storage_options)
     except OSError as exc:
         yield StreamError(shard, url, f"cannot open shard: {exc.strerror or exc}", exc.errno or 5)
         return

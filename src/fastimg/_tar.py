@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import stat
 import zlib
 from collections.abc import Iterator
 from typing import Any, BinaryIO, Callable, NamedTuple, Optional, Union
@@ -84,12 +85,15 @@ def _readinto_exact(f: BinaryIO, view: memoryview) -> int:
 class MappedFile:
     """A local file mapped into memory, read like a file; ``view(n)`` hands out the next ``n`` bytes as a
     memoryview of the mapping, so a member's bytes reach the decoder without being copied (its pages fault
-    in from the page cache on the decoding thread). The mapping lives as long as any view of it."""
+    in from the page cache on the decoding thread). The mapping lives as long as any view of it. Raises
+    ValueError for what cannot be mapped (pipes, devices)."""
 
     def __init__(self, path: str) -> None:
         with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            mapping = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):  # a pipe or device: read it as the stream it is
+                raise ValueError(f"{path} is not a regular file")
+            mapping = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if st.st_size else b""
         if isinstance(mapping, mmap.mmap) and hasattr(mmap, "MADV_SEQUENTIAL"):
             mapping.madvise(mmap.MADV_SEQUENTIAL)
         self._data = memoryview(mapping)
