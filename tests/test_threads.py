@@ -143,31 +143,3 @@ def test_torch_thread_setting_does_not_change_fastimg_default():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     before, after, default = (int(v) for v in out.stdout.split())
     assert before == after == default == len(os.sched_getaffinity(0))
-
-
-_IDLE_CPU = """
-import os, time, numpy as np, fastimg
-imgs = [np.full((512, 512, 3), i, np.uint8) for i in range(8)]
-burnt = []
-for _ in range(3):
-    fastimg.batch_resize_images(imgs, (100, 100), "area", num_threads=2)
-    c = time.process_time(); time.sleep(0.05); burnt.append(time.process_time() - c)
-print(min(burnt) * 1e3, os.environ.get("OMP_WAIT_POLICY"))
-"""
-
-
-@pytest.mark.timeout(120)
-@pytest.mark.parametrize("policy", [None, "active"])
-def test_workers_sleep_between_batches_unless_the_user_chose_otherwise(policy):
-    """After a batch, libgomp's workers would spin for milliseconds (8.6 ms of CPU measured), taking a
-    core from the consumer; fastimg loads libgomp passive, and leaves the environment as it found it."""
-    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
-    if policy:
-        env["OMP_WAIT_POLICY"] = policy
-    out = subprocess.run([sys.executable, "-c", _IDLE_CPU], env=env, capture_output=True, text=True, check=True)
-    burnt_ms, left = out.stdout.split()
-    assert left == str(policy)  # not set behind the user's back, not removed when they set it
-    if policy is None:
-        assert float(burnt_ms) < 2.0, f"{burnt_ms} ms of CPU while the process slept after a batch"
-    else:  # the user's choice is libgomp's: active workers spin through the sleep
-        assert float(burnt_ms) > 10.0

@@ -5,7 +5,6 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from . import _openmp  # noqa: F401  (first: loads the core, and libgomp with it)
 from ._core import DecodeError
 from ._sources import DecodeWarning, ItemError
 from ._threads import get_num_threads, set_num_threads
