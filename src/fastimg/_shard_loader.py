@@ -14,7 +14,7 @@ from torch.utils.data import IterableDataset, get_worker_info
 from ._buffers import batch_tensor
 from ._sources import ItemError, on_error_arg
 from ._validate import as_int
-from .loader import _Background, _Failure, accelerator
+from .loader import _Background, accelerator
 from .shards import ShardDataset
 from .transforms import Transform
 
@@ -157,14 +157,7 @@ class _Prefetched(_Background):
         return self
 
     def __next__(self) -> tuple[torch.Tensor, torch.Tensor]:
-        item = self.next()
-        if item is self._END:
-            self.close()
-            raise StopIteration
-        if isinstance(item, _Failure):
-            self.close()
-            raise item.exc
-        batch, position = item
+        batch, position = self.take()
         self.loader._position = position  # what was handed out, not what is ready ahead
         return self.loader._finish(batch, self.epoch)
 

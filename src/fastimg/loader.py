@@ -314,6 +314,18 @@ class _Background:
                 if not self.thread.is_alive() and self.queue.empty():
                     return self._END
 
+    def take(self) -> Any:
+        """The next item. At the end, or when making the items failed, stops the thread and raises
+        StopIteration or the items' exception."""
+        item = self.next()
+        if item is self._END:
+            self.close()
+            raise StopIteration
+        if isinstance(item, _Failure):
+            self.close()
+            raise item.exc
+        return item
+
     def close(self) -> None:
         self.stop.set()
         if self.thread is not None and self.thread is not threading.current_thread():
@@ -455,14 +467,7 @@ class _LoaderIterator:
         return self._producer.batches - self._producer.batch
 
     def __next__(self) -> tuple[torch.Tensor, torch.Tensor]:
-        item = self._producer.next()
-        if item is _Background._END:
-            self.close()
-            raise StopIteration
-        if isinstance(item, _Failure):
-            self.close()
-            raise item.exc
-        images, labels, batches_done, cursor, event = item
+        images, labels, batches_done, cursor, event = self._producer.take()
         if event is not None:
             current = torch.cuda.current_stream(self._loader.device)
             current.wait_event(event)
