@@ -14,7 +14,7 @@ from torch.utils.data import IterableDataset, get_worker_info
 from ._buffers import batch_tensor
 from ._sources import ItemError, on_error_arg
 from ._validate import as_int
-from .loader import _Background, accelerator
+from .loader import _Background, accelerator, arrive, ready
 from .shards import ShardDataset
 from .transforms import Transform
 
@@ -122,24 +122,6 @@ class ShardLoader(IterableDataset):
         batches = self.dataset.positioned(epoch, allocate=allocate)
         return _Prefetched(self, batches, epoch)
 
-    def _finish(self, batch: Any, epoch: int) -> tuple[torch.Tensor, torch.Tensor]:
-        if batch.errors:
-            self.errors_by_epoch.setdefault(epoch, []).extend(batch.errors)
-        images, labels = batch[0], batch[1]
-        if self.batch_transform is not None:
-            images = self.batch_transform(images)
-        if self.device is not None:
-            from .loader import _side_stream
-
-            stream = _side_stream(self.device)
-            with torch.cuda.stream(stream):
-                images = images.to(self.device, non_blocking=True)
-                labels = labels.to(self.device, non_blocking=True)
-            torch.cuda.current_stream(self.device).wait_stream(stream)
-            images.record_stream(torch.cuda.current_stream(self.device))
-            labels.record_stream(torch.cuda.current_stream(self.device))
-        return images, labels
-
 
 class _Prefetched(_Background):
     """The dataset's batch iterator on the background thread, ``prefetch`` batches ahead."""
@@ -151,15 +133,21 @@ class _Prefetched(_Background):
             self.thread.start()
 
     def _items(self) -> Iterator[Any]:
-        return self.batches
+        loader = self.loader
+        for batch, position in self.batches:
+            images, labels, event = ready(batch[0], batch[1], loader.batch_transform, loader.device)
+            yield batch.errors, images, labels, event, position
 
     def __iter__(self) -> _Prefetched:
         return self
 
     def __next__(self) -> tuple[torch.Tensor, torch.Tensor]:
-        batch, position = self.take()
+        errors, images, labels, event, position = self.take()
         self.loader._position = position  # what was handed out, not what is ready ahead
-        return self.loader._finish(batch, self.epoch)
+        if errors:
+            self.loader.errors_by_epoch.setdefault(self.epoch, []).extend(errors)
+        arrive(images, labels, event, self.loader.device)
+        return images, labels
 
     def __del__(self) -> None:
         self.close()

@@ -387,16 +387,7 @@ class _Producer(_Background):
         labels = loader.dataset.batch_targets(kept)
         if loader.channels_last:
             images = images.permute(0, 3, 1, 2)
-        if loader.batch_transform is not None:
-            images = loader.batch_transform(images)
-        event = None
-        if loader.device is not None:
-            stream = _side_stream(loader.device)
-            with torch.cuda.stream(stream):
-                images = images.to(loader.device, non_blocking=True)
-                labels = labels.to(loader.device, non_blocking=True)
-                event = torch.cuda.Event()
-                event.record(stream)
+        images, labels, event = ready(images, labels, loader.batch_transform, loader.device)
         return images, labels, b + 1, self.cursor, event
 
     def _fill_skipping(self, out: np.ndarray, count: int) -> np.ndarray:
@@ -455,6 +446,33 @@ def _side_stream(device: torch.device) -> Any:
     return _side_streams[device]
 
 
+def ready(
+    images: torch.Tensor, labels: torch.Tensor, batch_transform: Any, device: Optional[torch.device]
+) -> tuple[torch.Tensor, torch.Tensor, Any]:
+    """On the producing thread: the batch transform, then the copy to ``device`` on a side stream, so it
+    overlaps the consumer's work. Returns the batch and the event the consumer waits for (``arrive``)."""
+    if batch_transform is not None:
+        images = batch_transform(images)
+    if device is None:
+        return images, labels, None
+    stream = _side_stream(device)
+    with torch.cuda.stream(stream):
+        images = images.to(device, non_blocking=True)
+        labels = labels.to(device, non_blocking=True)
+        event = torch.cuda.Event()
+        event.record(stream)
+    return images, labels, event
+
+
+def arrive(images: torch.Tensor, labels: torch.Tensor, event: Any, device: Optional[torch.device]) -> None:
+    """On the consuming thread: its stream waits for the copy, and the allocator learns the batch is used there."""
+    if event is not None:
+        current = torch.cuda.current_stream(device)
+        current.wait_event(event)
+        images.record_stream(current)
+        labels.record_stream(current)
+
+
 class _LoaderIterator:
     def __init__(self, loader: Loader, producer: _Producer) -> None:
         self._loader = loader
@@ -468,11 +486,7 @@ class _LoaderIterator:
 
     def __next__(self) -> tuple[torch.Tensor, torch.Tensor]:
         images, labels, batches_done, cursor, event = self._producer.take()
-        if event is not None:
-            current = torch.cuda.current_stream(self._loader.device)
-            current.wait_event(event)
-            images.record_stream(current)
-            labels.record_stream(current)
+        arrive(images, labels, event, self._loader.device)
         self._loader._position = {"epoch": self._producer.epoch, "batch": batches_done, "cursor": cursor}
         return images, labels
 
