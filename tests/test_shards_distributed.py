@@ -4,12 +4,12 @@ padding, identical runs for one seed, exact resume mid-epoch through the workers
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from collections import Counter
 
 import pytest
+from test_distributed import free_port
 
 WORKER = r"""
 import json, sys
@@ -39,12 +39,6 @@ result["max"] = int(counts)
 json.dump(result, open(out, "w"))
 dist.destroy_process_group()
 """
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.timeout(240)
