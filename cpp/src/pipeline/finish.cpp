@@ -211,45 +211,6 @@ __attribute__((target("avx2"))) void stream_float_nchw(const Source& src, const 
   _mm_sfence();
 }
 
-__attribute__((target("avx2"))) inline __m256 clamp255(__m256 v) {
-  return _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(255.f));
-}
-
-// The same for YCbCr planes, converted in registers on the way: no RGB row in between.
-__attribute__((target("avx2"))) void stream_ycbcr_nchw(const float* px, const TransformSpec& s, bool flip,
-                                                       const Affine& a, float* out) {
-  const int w = s.width, h = s.height;
-  const std::size_t n = static_cast<std::size_t>(w) * h;
-  const __m256i reverse = _mm256_setr_epi32(7, 6, 5, 4, 3, 2, 1, 0);
-  const __m256 mid = _mm256_set1_ps(128.f);
-  const __m256 rv = _mm256_set1_ps(1.402f), gu = _mm256_set1_ps(0.34414f), gv = _mm256_set1_ps(0.71414f),
-               bu = _mm256_set1_ps(1.772f);
-  __m256 scale[3], shift[3];
-  for (int c = 0; c < 3; ++c) scale[c] = _mm256_set1_ps(a.scale[c]), shift[c] = _mm256_set1_ps(a.shift[c]);
-  for (int y = 0; y < h; ++y) {
-    const std::size_t row = static_cast<std::size_t>(y) * w;
-    for (int x = 0; x < w; x += 8) {
-      const std::size_t at = row + static_cast<std::size_t>(flip ? w - 8 - x : x);
-      __m256 l = _mm256_loadu_ps(px + at), u = _mm256_loadu_ps(px + n + at), v = _mm256_loadu_ps(px + 2 * n + at);
-      if (flip) {
-        l = _mm256_permutevar8x32_ps(l, reverse);
-        u = _mm256_permutevar8x32_ps(u, reverse);
-        v = _mm256_permutevar8x32_ps(v, reverse);
-      }
-      u = _mm256_sub_ps(u, mid), v = _mm256_sub_ps(v, mid);
-      const __m256 rgb[3] = {
-          clamp255(_mm256_add_ps(l, _mm256_mul_ps(rv, v))),
-          clamp255(_mm256_sub_ps(_mm256_sub_ps(l, _mm256_mul_ps(gu, u)), _mm256_mul_ps(gv, v))),
-          clamp255(_mm256_add_ps(l, _mm256_mul_ps(bu, u))),
-      };
-      for (int c = 0; c < 3; ++c) {
-        _mm256_stream_ps(out + c * n + row + x, _mm256_add_ps(_mm256_mul_ps(rgb[c], scale[c]), shift[c]));
-      }
-    }
-  }
-  _mm_sfence();
-}
-
 struct ToFloat {
   float operator()(float v) const { return v; }
 };
@@ -277,11 +238,7 @@ __attribute__((target_clones("avx2", "default"))) void write_output(const float*
   static const bool has_avx2 = __builtin_cpu_supports("avx2");
   if (has_avx2 && s.dtype == OutputType::Float32 && s.layout == Layout::NCHW && s.width % 8 == 0 &&
       reinterpret_cast<std::uintptr_t>(slot) % 32 == 0) {
-    if (layout == PixelLayout::YCbCr) {
-      stream_ycbcr_nchw(px, s, flip, a, reinterpret_cast<float*>(slot));
-    } else {
-      stream_float_nchw(src, s, flip, a, reinterpret_cast<float*>(slot));
-    }
+    stream_float_nchw(src, s, flip, a, reinterpret_cast<float*>(slot));
     return;
   }
   switch (s.dtype) {
