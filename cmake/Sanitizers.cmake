@@ -8,12 +8,8 @@
 # Every report is fatal at build level (-fno-sanitize-recover=all); the *SAN_OPTIONS set by `make sanitize`
 # make them fatal at run time as well.
 #
-# ThreadSanitizer builds without OpenMP: Debian's libgomp is not instrumented, so TSan does not see the
-# synchronisation at the start and end of a parallel region and reports every access to data shared
-# across it as a race (in our code, not in libgomp, so suppressions would have to hide our own races).
-# Instead fastimg::parallel_for and the OpenCV backend run the same loops on std::threads, which TSan
-# understands (cpp/src/parallel.cpp with FASTIMG_STD_THREADS, defined by cpp/CMakeLists.txt when
-# FASTIMG_USE_OPENMP is OFF). Sets FASTIMG_USE_OPENMP accordingly.
+# The core's threads are its own (cpp/src/thread_team.cpp: std::thread, mutex, condition variable), so
+# ThreadSanitizer sees every synchronisation and checks the same code the release build runs.
 #
 # fastimg_sanitizer_fixups(<target>...), called once the targets exist, works around a GCC limitation:
 # the ifunc resolver GCC generates for a target_clones function is instrumented too, and ld.so runs it
@@ -45,7 +41,6 @@ function(fastimg_sanitizer_fixups)
   endforeach()
 endfunction()
 
-set(FASTIMG_USE_OPENMP ON)
 if(FASTIMG_SANITIZE STREQUAL "")
   return()
 endif()
@@ -58,11 +53,6 @@ if(FASTIMG_SANITIZE STREQUAL "address")
   set(_fastimg_sanitize_flags -fsanitize=address,undefined)
 elseif(FASTIMG_SANITIZE STREQUAL "thread")
   set(_fastimg_sanitize_flags -fsanitize=thread)
-  set(FASTIMG_USE_OPENMP OFF)
-  if(FASTIMG_BUILD_PYTHON)
-    message(FATAL_ERROR "FASTIMG_SANITIZE=thread builds the core without OpenMP, which the Python bindings "
-                        "need: configure it with -DFASTIMG_BUILD_PYTHON=OFF")
-  endif()
 else()
   message(FATAL_ERROR "FASTIMG_SANITIZE='${FASTIMG_SANITIZE}': expected empty, address or thread")
 endif()
@@ -70,5 +60,5 @@ endif()
 # Directory-wide, so the core, the tests and anything else built here are instrumented alike.
 add_compile_options(${_fastimg_sanitize_flags} -fno-sanitize-recover=all -fno-omit-frame-pointer -g)
 add_link_options(${_fastimg_sanitize_flags})
-message(STATUS "fastimg: sanitizer build (${FASTIMG_SANITIZE}), OpenMP ${FASTIMG_USE_OPENMP}")
+message(STATUS "fastimg: sanitizer build (${FASTIMG_SANITIZE})")
 

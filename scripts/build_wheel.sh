@@ -5,7 +5,7 @@
 #   1. pip wheel . --no-deps into dist/: the pinned build tools of .venv (no build isolation), release
 #      flags from pyproject.toml, incremental in its own build directory build/wheel/<tag>.
 #   2. auditwheel repair (staged in build/wheel/repaired): copies the shared libraries _core needs (OpenCV
-#      core and imgproc and their dependency tree, libjpeg-turbo, libpng, libwebp, giflib, libtiff, libgomp) into fastimg.libs/ under
+#      core and imgproc and their dependency tree, libjpeg-turbo, libpng, libwebp, giflib, libtiff) into fastimg.libs/ under
 #      hashed names and sets the manylinux tag the symbol versions allow (manylinux_2_35 on Debian 12).
 #   3. Also bundles libraries the manylinux policy lets a wheel assume but minimal systems lack: opencv_core
 #      needs libGLX -> libX11 (+ libxcb, libXau, libXdmcp, libbsd, libmd), and the codecs need libz; without

@@ -10,7 +10,7 @@ def test_info_reports_versions_and_threads():
         "fastimg",
         "libjpeg-turbo (linked)",
         "opencv (linked)",
-        "openmp",
+        "parallel runtime",
         "torch",
         "cpu features",
         "default threads",

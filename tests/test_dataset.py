@@ -129,7 +129,7 @@ def _worker_threads(_):
 @pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
 def test_dataloader_workers_after_parent_ran_native_batches(image_folder, context):
     ds = ImageFolder(image_folder, T, seed=5)
-    reference = _collect(DataLoader(ds, batch_size=4, collate_fn=fastimg.collate))  # parent runs OpenMP first
+    reference = _collect(DataLoader(ds, batch_size=4, collate_fn=fastimg.collate))  # parent ran a region
     fastimg.load_batch(ds.sources, T, num_threads=2)
     workers = DataLoader(
         ds,

@@ -54,10 +54,19 @@ MUST_BUNDLE = [
     "libwebpdemux-",
     "libgif-",
     "libtiff-",
-    "libgomp-",
 ]
 # What OpenCV's imgcodecs used to drag in (66.7 MB wheels): the codecs are now one library per format.
-MUST_NOT_BUNDLE = ["libopencv_imgcodecs", "libgdal", "libgdcm", "libOpenEXR", "libIlmImf", "libpoppler", "libhdf5"]
+# libgomp: the core runs its own threads (cpp/src/thread_team.cpp).
+MUST_NOT_BUNDLE = [
+    "libgomp",
+    "libopencv_imgcodecs",
+    "libgdal",
+    "libgdcm",
+    "libOpenEXR",
+    "libIlmImf",
+    "libpoppler",
+    "libhdf5",
+]
 MAX_WHEEL_MB = 15
 
 PROBE = r"""

@@ -1,5 +1,4 @@
 // Bindings of the runtime: error classes, thread control, build information.
-#include <omp.h>
 
 #include <cerrno>
 #include <cstring>
@@ -83,7 +82,7 @@ void register_runtime(py::module_& m) {
   m.def("build_info", [] {
     py::dict info;
     info["opencv"] = CV_VERSION;
-    info["openmp"] = _OPENMP;
+    info["parallel"] = "fastimg worker teams (pthreads; OpenCV routed through them)";
     info["libjpeg_turbo"] = LIBJPEG_TURBO_VERSION_STRING;
     info["libpng"] = PNG_LIBPNG_VER_STRING;
     const int webp = WebPGetDecoderVersion();

@@ -26,7 +26,8 @@ void register_testing(py::module_& m) {
       "The first `count` uniforms of a sample's generator stream (1 crop, 2 flip, 3 jitter).");
 
   t.def("default_num_threads", &default_num_threads,
-        "The thread count used when none was set ($FASTIMG_NUM_THREADS, else OpenMP's default).");
+        "The thread count used when none was set ($FASTIMG_NUM_THREADS, else OMP_NUM_THREADS, else the CPUs this "
+        "process may use).");
   t.def("forked_after_parallel", &forked_after_parallel,
         "Whether this process was forked after its parent ran native work in parallel (calls then run on one "
         "thread).");

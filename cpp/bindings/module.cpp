@@ -14,7 +14,7 @@ void register_testing(py::module_& m);
 }  // namespace fastimg::bind
 
 PYBIND11_MODULE(_core, m) {
-  m.doc() = "fastimg native core (C++: OpenMP, OpenCV, libjpeg-turbo)";
+  m.doc() = "fastimg native core (C++: own worker threads, OpenCV, libjpeg-turbo)";
   fastimg::bind::register_runtime(m);
   fastimg::bind::register_ops(m);
   // Types before the functions whose signatures name them (pybind11 writes signatures at definition).

@@ -1,4 +1,4 @@
-"""fastimg: images into numpy and PyTorch at native speed (C++ core, OpenMP, libjpeg-turbo, OpenCV)."""
+"""fastimg: images into numpy and PyTorch at native speed (C++ core, native threads, libjpeg-turbo, OpenCV)."""
 
 from __future__ import annotations
 

@@ -37,7 +37,7 @@ def info() -> dict[str, str]:
         "libjpeg-turbo (linked)": str(build["libjpeg_turbo"]),
         "libpng / libwebp / giflib (linked)": f"{build['libpng']} / {build['libwebp']} / {build['giflib']}",
         "libtiff (linked)": str(build["libtiff"]),
-        "openmp": str(build["openmp"]),
+        "parallel runtime": str(build["parallel"]),
         "cpu": platform.processor() or platform.machine(),
         "cpu features": " ".join(cpu_features()) or "unknown",
         "default threads": str(fastimg.get_num_threads()),

@@ -1,4 +1,4 @@
-"""Thread control: one OpenMP runtime shared by every native call."""
+"""Thread control: one set of native worker threads shared by every native call."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from . import _core
 
 def set_num_threads(n: int | None) -> None:
     """Sets how many threads native calls use when not given ``num_threads``; ``None`` or 0 restores
-    the default ($FASTIMG_NUM_THREADS, else OpenMP's: OMP_NUM_THREADS or the CPUs this process may use)."""
+    the default ($FASTIMG_NUM_THREADS, else OMP_NUM_THREADS, else the CPUs this process may use)."""
     if n is None:
         n = 0
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
@@ -17,5 +17,6 @@ def set_num_threads(n: int | None) -> None:
 
 def get_num_threads() -> int:
     """The number of threads native calls use by default. 1 in a process forked after its parent ran
-    native work in parallel (GNU OpenMP cannot start threads there)."""
+    native work in parallel: the parent's worker threads do not exist there, and DataLoader worker
+    processes want one thread each."""
     return _core.get_num_threads()

@@ -7,7 +7,7 @@ import typing
 __all__: list[str] = ['default_num_threads', 'forked_after_parallel', 'sample_uniforms']
 def default_num_threads() -> int:
     """
-    The thread count used when none was set ($FASTIMG_NUM_THREADS, else OpenMP's default).
+    The thread count used when none was set ($FASTIMG_NUM_THREADS, else OMP_NUM_THREADS, else the CPUs this process may use).
     """
 def forked_after_parallel() -> bool:
     """
