@@ -83,9 +83,9 @@ fuzz-python: fuzz-corpus
 # `make sanitize` (not part of `make test`): the C++ core and its GoogleTest suite built and run under
 # AddressSanitizer + UndefinedBehaviorSanitizer (build/asan) and under ThreadSanitizer (build/tsan), via
 # -DFASTIMG_SANITIZE=address|thread (cmake/Sanitizers.cmake). Debug builds: they compile several times
-# faster than -O2 with instrumentation, and the tests are small. Every report is fatal. The TSan build
-# has no OpenMP (parallel.cpp's std::thread fallback, see cmake/Sanitizers.cmake); the suppression
-# files in sanitizers/ say what they hide and why. The variables are set for the build as well, because
+# faster than -O2 with instrumentation, and the tests are small. Every report is fatal. The core's
+# threads are its own (cpp/src/thread_team.cpp), so TSan checks the code the release build runs; the
+# suppression files in sanitizers/ say what they hide and why. The variables are set for the build as well, because
 # gtest_discover_tests runs the instrumented test binary at build time.
 ASAN_BUILD := build/asan
 TSAN_BUILD := build/tsan

@@ -259,6 +259,43 @@ def test_bad_members_and_truncated_shard_are_recorded_under_skip(tmp_path):
         list(fastimg.ShardDataset(urls, T, batch_size=4, shuffle=False, label=None))
 
 
+@pytest.mark.parametrize(
+    "damage, reason",
+    [
+        ((148, b"zz\0\0\0\0\0\0"), "(checksum mismatch)"),  # checksum field not a number
+        ((124, b"12x4\0"), "(bad size field)"),  # size field not a number (checksum made to match)
+        ((0, b"\0" * 512), None),  # an end block in the middle: the shard ends there, silently, as tarfile does
+    ],
+)
+def test_damaged_headers_end_the_shard_with_a_record(tmp_path, damage, reason):
+    """A damaged header ends its shard: the samples completed before it are read (sample 1, whose members
+    might continue past the damage, is not), the damage is recorded with its byte offset, and mapped
+    shards (local files) report exactly what streamed ones do."""
+    with tarfile.open(tmp_path / "a.tar", "w") as tf:
+        for k in range(3):
+            add(tf, f"{k}.jpg", jpeg(k))
+            add(tf, f"{k}.cls", str(k).encode())
+    data = bytearray((tmp_path / "a.tar").read_bytes())
+    header = next(i for i in range(0, len(data), 512) if data[i : i + 5] == b"2.jpg")
+    field, value = damage
+    data[header + field : header + field + len(value)] = value
+    if field == 124:  # keep the checksum right, so only the size field is wrong
+        data[header + 148 : header + 156] = b"        "
+        data[header + 148 : header + 155] = b"%06o\0" % sum(data[header : header + 512])
+    (tmp_path / "a.tar").write_bytes(bytes(data))
+    from fastimg._tar import MappedFile, iter_tar
+
+    with open(tmp_path / "a.tar", "rb") as f, MappedFile(str(tmp_path / "a.tar")) as m:
+        streamed, mapped = ([x if len(x) == 1 else (x[0], bytes(x[1])) for x in iter_tar(g)] for g in (f, m))
+        assert streamed == mapped
+    ds = fastimg.ShardDataset(str(tmp_path / "a.tar"), T, batch_size=4, on_error="skip", shuffle=False)
+    if reason is None:  # a clean end: sample 1 is whole
+        assert labels_of(ds) == [0, 1] and ds.errors == []
+    else:
+        assert labels_of(ds) == [0]
+        assert len(ds.errors) == 1 and ds.errors[0].reason == f"corrupt tar header at byte {header} {reason}"
+
+
 def test_skip_records_reach_the_main_process_through_dataloader_workers(tmp_path):
     with tarfile.open(tmp_path / "a.tar", "w") as tf:
         for k in range(6):

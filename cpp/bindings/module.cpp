@@ -10,6 +10,7 @@ void register_decode_options(py::module_& m);
 void register_transform(py::module_& m);
 void register_decode(py::module_& m);
 void register_encode(py::module_& m);
+void register_tar(py::module_& m);
 void register_testing(py::module_& m);
 }  // namespace fastimg::bind
 
@@ -22,5 +23,6 @@ PYBIND11_MODULE(_core, m) {
   fastimg::bind::register_transform(m);
   fastimg::bind::register_decode(m);
   fastimg::bind::register_encode(m);
+  fastimg::bind::register_tar(m);
   fastimg::bind::register_testing(m);
 }

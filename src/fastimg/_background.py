@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import time
 import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO, NamedTuple, Optional, Union
@@ -163,9 +164,15 @@ def read_samples(
 class Prefetcher:
     """Runs ``source`` (an iterable of Samples and StreamErrors) on a daemon thread, holding at most
     ``max_bytes`` of sample bytes ahead of the consumer (one sample always, however large). Iterate it to
-    get the items in order; exceptions raised by the source are re-raised there. ``close()`` stops it."""
+    get the items in order; exceptions raised by the source are re-raised there. ``close()`` stops it.
+
+    Items cross in chunks (up to _CHUNK items, or what arrived within _CHUNK_SECONDS): handed over one by
+    one, the two threads traded the GIL for every sample, which tripled the cost of a pass over a shard
+    (23 vs 6 ms for 320 samples) and delayed each epoch's first batch."""
 
     _END = object()
+    _CHUNK = 16
+    _CHUNK_SECONDS = 0.001
 
     def __init__(self, source: Iterable[Any], max_bytes: int) -> None:
         self._source = source
@@ -180,10 +187,25 @@ class Prefetcher:
         self._thread = threading.Thread(target=self._run, name="fastimg-shard-reader", daemon=True)
         self._thread.start()
 
+    def _hand_over(self, chunk: list[Any]) -> None:
+        self._taken.clear()
+        self._queue.put(chunk)
+        if self._waiting:
+            # The consumer sleeps on the queue: it wakes, then needs the GIL, which this thread would keep
+            # for a whole switch interval (5 ms) while it reads on. Wait until it has the chunk.
+            self._taken.wait(0.005)
+
     def _run(self) -> None:
+        chunk: list[Any] = []
+        started = 0.0
         try:
             for item in self._source:
                 size = getattr(item, "nbytes", 0)  # samples (or what wraps them); errors hold nothing
+                with self._cond:
+                    blocked = self.held > 0 and self.held + size > self.max_bytes
+                if blocked and chunk:  # the consumer can only free budget by taking what is held here
+                    self._hand_over(chunk)
+                    chunk = []
                 with self._cond:
                     while not self._stop and self.held > 0 and self.held + size > self.max_bytes:
                         self._cond.wait()
@@ -191,33 +213,36 @@ class Prefetcher:
                         return
                     self.held += size
                     self.peak = max(self.peak, self.held)
-                self._taken.clear()
-                self._queue.put(item)
-                if self._waiting:
-                    # The consumer sleeps on the queue: it wakes, then needs the GIL, which this thread would
-                    # keep for a whole switch interval (5 ms) while it reads on. Wait until it has the item.
-                    self._taken.wait(0.005)
-        except BaseException as exc:  # re-raised in the consumer
-            self._queue.put(_Failure(exc))
+                if not chunk:
+                    started = time.monotonic()
+                chunk.append(item)
+                if len(chunk) >= self._CHUNK or time.monotonic() - started >= self._CHUNK_SECONDS:
+                    self._hand_over(chunk)
+                    chunk = []
+        except BaseException as exc:  # re-raised in the consumer, after the items read before it
+            chunk.append(_Failure(exc))
+        if chunk:
+            self._hand_over(chunk)
         self._queue.put(self._END)
 
     def __iter__(self) -> Iterator[Any]:
         while True:
             self._waiting = self._queue.empty()
-            item = self._queue.get()
+            chunk = self._queue.get()
             if self._waiting:
                 self._waiting = False
                 self._taken.set()
-            if item is self._END:
+            if chunk is self._END:
                 return
-            if isinstance(item, _Failure):
-                raise item.exc
-            size = getattr(item, "nbytes", 0)
+            size = sum(getattr(item, "nbytes", 0) for item in chunk)
             if size:
                 with self._cond:
                     self.held -= size
                     self._cond.notify()
-            yield item
+            for item in chunk:
+                if isinstance(item, _Failure):
+                    raise item.exc
+                yield item
 
     def close(self) -> None:
         with self._cond:
