@@ -26,10 +26,7 @@ class Sample(NamedTuple):
     ordinal: int  # position among the shard's samples
     key: str
     members: dict[str, Union[bytes, memoryview]]
-
-    @property
-    def nbytes(self) -> int:
-        return sum(len(v) for v in self.members.values())
+    nbytes: int  # of its members (counted once: the read-ahead budget and the shuffle buffer ask often)
 
 
 class StreamError(NamedTuple):
@@ -139,6 +136,7 @@ def read_samples(
     with f:
         key: Optional[str] = None
         members: dict[str, Union[bytes, memoryview]] = {}
+        size = 0
         ordinal = -1
         try:
             for item in iter_tar(f, buffers.take if buffers is not None else None):
@@ -147,18 +145,21 @@ def read_samples(
                     yield StreamError(shard, url, item.reason, None)
                     return
                 k, ext = split_key(item.name)
-                if not ext or os.path.basename(k).startswith("__"):
+                if not ext or k.startswith("__", k.rfind("/") + 1):  # WebDataset's __key__-style metadata
                     continue
                 if k != key:
                     if key is not None and ordinal % stride == offset:
-                        yield Sample(shard, url, ordinal, key, members)
-                    key, members, ordinal = k, {}, ordinal + 1
+                        yield Sample(shard, url, ordinal, key, members, size)
+                    key, members, size, ordinal = k, {}, 0, ordinal + 1
+                if ext in members:  # a repeated extension: the last one wins, as in WebDataset
+                    size -= len(members[ext])
                 members[ext] = item.data
+                size += len(item.data)
         except OSError as exc:
             yield StreamError(shard, url, f"read failed: {exc.strerror or exc}", exc.errno or 5)
             return
         if key is not None and ordinal % stride == offset:
-            yield Sample(shard, url, ordinal, key, members)
+            yield Sample(shard, url, ordinal, key, members, size)
 
 
 class Prefetcher:
