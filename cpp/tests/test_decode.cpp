@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <thread>
+#include <vector>
 
 #include "../src/codecs/exif.hpp"
 #include "../src/codecs/jpeg_markers.hpp"
@@ -69,6 +71,30 @@ TEST(Decode, GrayscaleModesAndProgressive) {
   for (std::size_t i = 0; i < b.pixels.size(); ++i) {
     ASSERT_EQ(a.pixels[3 * i], b.pixels[i]);
     ASSERT_EQ(a.pixels[3 * i + 2], b.pixels[i]);
+  }
+}
+
+TEST(Decode, ReusedDecoderGivesTheSamePixelsAsAFreshOne) {
+  // The thread's decompressor is reused, its per-image memory kept in one arena (jpeg_arena.cpp) that
+  // grows with the largest image and is reset after each, errors included.
+  std::vector<std::vector<std::uint8_t>> files;
+  files.push_back(test::encode_jpeg(test::textured(40, 24, 3), 90));
+  files.push_back(test::encode_jpeg(test::textured(1500, 900, 3), 85));
+  files.push_back(test::encode_jpeg(test::textured(333, 500, 3), 90, /*progressive=*/true));
+  files.push_back(test::encode_jpeg(test::textured(33, 17, 1), 95));
+  std::vector<std::uint8_t> truncated = files[1];
+  truncated.resize(truncated.size() / 2);
+  const DecodeOptions options;
+  std::vector<DecodedImage> reused;
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& f : files) reused.push_back(decode_image(f.data(), f.size(), options));
+    EXPECT_THROW(decode_image(truncated.data(), truncated.size(), options), DecodeError);
+  }
+  for (std::size_t i = 0; i < reused.size(); ++i) {
+    const auto& f = files[i % files.size()];
+    DecodedImage fresh;
+    std::thread([&] { fresh = decode_image(f.data(), f.size(), options); }).join();  // a new thread's decoder
+    EXPECT_EQ(reused[i].pixels, fresh.pixels) << "file " << i % files.size();
   }
 }
 

@@ -17,6 +17,7 @@
 #include "exif.hpp"
 #include "fastimg/errors.hpp"
 #include "format_reader.hpp"
+#include "jpeg_arena.hpp"
 #include "jpeg_markers.hpp"
 
 namespace fastimg::detail {
@@ -27,6 +28,7 @@ struct JpegReader::State {
   jpeg_decompress_struct cinfo{};
   jpeg_error_mgr err{};
   jpeg_progress_mgr progress{};
+  JpegArena arena;
   std::jmp_buf jump{};
   char message[JMSG_LENGTH_MAX + 64] = {};
   int max_scans = 500;
@@ -39,6 +41,8 @@ namespace {
 using State = JpegReader::State;
 
 State* state_of(j_common_ptr c) { return reinterpret_cast<State*>(c->client_data); }
+
+JpegArena* arena_of(j_common_ptr c) { return &state_of(c)->arena; }
 
 [[noreturn]] void on_error_exit(j_common_ptr c) {
   State* s = state_of(c);
@@ -91,6 +95,8 @@ bool c_create(State* s) {
   if (setjmp(s->jump)) return false;
   jpeg_create_decompress(&s->cinfo);
   s->created = true;
+  JpegArena::set_owner(&arena_of);
+  s->arena.install(reinterpret_cast<j_common_ptr>(&s->cinfo));
   s->progress.progress_monitor = on_progress;
   s->cinfo.progress = &s->progress;
   jpeg_save_markers(&s->cinfo, JPEG_APP0 + 1, 0xFFFF);
