@@ -89,6 +89,22 @@ def test_resume_from_state_dict_reproduces_the_run(dataset, stop_after):
     assert labels_of(run(resumed)) == labels_of(_epoch(dataset, 2))  # and then on to the next epoch
 
 
+def test_state_dict_keys_match_the_shard_loader_and_old_keys_still_load(dataset):
+    loader = Loader(dataset, 4, seed=9)
+    it = iter(loader)
+    next(it)
+    next(it)
+    state = loader.state_dict()
+    del it
+    assert sorted(state) == ["batches", "cursor", "epoch", "seed"]  # as ShardLoader.state_dict names them
+    assert state["batches"] == 2
+    old = {("batch" if k == "batches" else k): v for k, v in state.items()}  # saved by earlier versions
+    a, b = Loader(dataset, 4, seed=9), Loader(dataset, 4, seed=9)
+    a.load_state_dict(state)
+    b.load_state_dict(old)
+    assert labels_of(run(a)) == labels_of(run(b))
+
+
 def _epoch(dataset, epoch):
     loader = Loader(dataset, 4, seed=9)
     loader.set_epoch(epoch)

@@ -162,6 +162,14 @@ def test_writer_cli_reencodes_and_reports_progress(image_folder, tmp_path):
         images = [m for m in tf.getmembers() if m.name.endswith(".jpg")]
         decoded = fastimg.decode_images([tf.extractfile(m).read() for m in images])
     assert len(images) == 21 and all(max(a.shape[:2]) <= 32 for a in decoded)
+    quiet = subprocess.run(
+        [sys.executable, "-m", "fastimg", "shards", str(image_folder), str(tmp_path / "q-%03d.tar"), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert quiet.returncode == 0 and quiet.stdout == quiet.stderr == ""  # errors only
+    assert (tmp_path / "q-000.tar").exists()
 
 
 def test_fsspec_memory_filesystem(tmp_path):

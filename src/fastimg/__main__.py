@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     shards.add_argument("--quality", type=int, default=90, help="JPEG quality of re-encoded images (1..100)")
     shards.add_argument("--seed", type=int, default=0, help="seed of the sample order across shards")
     shards.add_argument("--no-shuffle", action="store_true", help="keep the folder order")
-    shards.add_argument("--quiet", action="store_true", help="no progress bar")
+    shards.add_argument("--quiet", action="store_true", help="no progress bar or summary: errors only")
     args = parser.parse_args(argv)
     if args.command == "shards":
         from ._shard_writer import main as write_main

@@ -196,5 +196,6 @@ def main(args: Any) -> int:
         seed=args.seed,
         progress=not args.quiet,
     )
-    print(f"wrote {sum(counts.values())} samples in {len(counts)} shards", file=sys.stderr)
+    if not args.quiet:
+        print(f"wrote {sum(counts.values())} samples in {len(counts)} shards", file=sys.stderr)
     return 0

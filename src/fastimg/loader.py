@@ -178,7 +178,7 @@ class Loader(IterableDataset):
         self._next_epoch = 0
         self._explicit_epoch: Optional[int] = None
         self._resume: Optional[dict[str, int]] = None
-        self._position = {"epoch": 0, "batch": 0, "cursor": 0}
+        self._position = {"epoch": 0, "batches": 0, "cursor": 0}
 
     # -- epochs and sizes -------------------------------------------------------------------------------
     def set_epoch(self, epoch: int) -> None:
@@ -214,7 +214,7 @@ class Loader(IterableDataset):
         position in the epoch's order). Pass to load_state_dict to continue from the next batch."""
         return {
             "epoch": self._position["epoch"],
-            "batch": self._position["batch"],
+            "batches": self._position["batches"],
             "cursor": self._position["cursor"],
             "seed": self.seed,
         }
@@ -224,7 +224,9 @@ class Loader(IterableDataset):
         batch after the last one handed out. Raises ValueError when the state has another seed."""
         if int(state.get("seed", self.seed)) != self.seed:
             raise ValueError(f"state_dict was made with seed {state['seed']}, this loader has seed {self.seed}")
-        self._resume = {"epoch": int(state["epoch"]), "batch": int(state["batch"]), "cursor": int(state["cursor"])}
+        # "batches", as ShardLoader and ShardDataset name it; "batch" in states saved by earlier versions.
+        batches = state["batches"] if "batches" in state else state["batch"]
+        self._resume = {"epoch": int(state["epoch"]), "batches": int(batches), "cursor": int(state["cursor"])}
         self._explicit_epoch = int(state["epoch"])
         self._position = dict(self._resume)
 
@@ -245,9 +247,9 @@ class Loader(IterableDataset):
         self._next_epoch = epoch + 1
         start_batch = start_cursor = 0
         if self._resume is not None and self._resume["epoch"] == epoch:
-            start_batch, start_cursor = self._resume["batch"], self._resume["cursor"]
+            start_batch, start_cursor = self._resume["batches"], self._resume["cursor"]
         self._resume = None
-        self._position = {"epoch": epoch, "batch": start_batch, "cursor": start_cursor}
+        self._position = {"epoch": epoch, "batches": start_batch, "cursor": start_cursor}
         producer = _Producer(self, epoch, self._order(epoch), start_batch, start_cursor)
         return _LoaderIterator(self, producer)
 
@@ -487,7 +489,7 @@ class _LoaderIterator:
     def __next__(self) -> tuple[torch.Tensor, torch.Tensor]:
         images, labels, batches_done, cursor, event = self._producer.take()
         arrive(images, labels, event, self._loader.device)
-        self._loader._position = {"epoch": self._producer.epoch, "batch": batches_done, "cursor": cursor}
+        self._loader._position = {"epoch": self._producer.epoch, "batches": batches_done, "cursor": cursor}
         return images, labels
 
     def close(self) -> None:
