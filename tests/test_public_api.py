@@ -109,3 +109,9 @@ def test_every_public_name_documents_its_parameters(name, obj):
     assert doc and len(doc.strip()) > 20, f"{name} has no docstring"
     missing = [p for p in params if p not in doc]
     assert not missing, f"{name}'s docstring does not name {missing}"
+
+
+def test_dir_lists_the_public_names_only():
+    names = dir(fastimg)
+    assert {"Loader", "ShardDataset", "ImageFolder", "collate", "load_batch"} <= set(names)
+    assert not {"TYPE_CHECKING", "Any", "annotations", "PackageNotFoundError"} & set(names)

@@ -172,6 +172,30 @@ def test_writer_cli_reencodes_and_reports_progress(image_folder, tmp_path):
     assert (tmp_path / "q-000.tar").exists()
 
 
+def _writer(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "fastimg", "shards", *map(str, args)], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_writer_cli_reports_mistakes_in_one_line_and_names_undecodable_files(tmp_path):
+    missing = _writer(tmp_path / "nope", tmp_path / "x-%06d.tar")
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert missing.stderr.startswith("python -m fastimg shards: error:") and "nope" in missing.stderr
+    (tmp_path / "src" / "cat").mkdir(parents=True)
+    (tmp_path / "src" / "cat" / "good.jpg").write_bytes(jpeg(1))
+    (tmp_path / "src" / "cat" / "bad.jpg").write_bytes(b"not a jpeg at all")
+    no_number = _writer(tmp_path / "src", tmp_path / "out.tar")
+    assert no_number.returncode == 2 and "Traceback" not in no_number.stderr and "%d" in no_number.stderr
+    shrunk = _writer(tmp_path / "src", tmp_path / "s-%06d.tar", "--max-side", "16", "--quiet")
+    assert shrunk.returncode == 0
+    assert shrunk.stderr.strip().endswith(
+        "bad.jpg: cannot decode (not an image: unrecognised format): copied unchanged"
+    )
+    ds = fastimg.ShardDataset(str(tmp_path / "s-000000.tar"), T, batch_size=2, on_error="skip")
+    assert len(labels_of(ds)) == 2 and len(ds.errors) == 1  # the reader records it (padding keeps the count)
+
+
 def test_fsspec_memory_filesystem(tmp_path):
     fsspec = pytest.importorskip("fsspec")
     make_shards(tmp_path, shards=2, per_shard=4)

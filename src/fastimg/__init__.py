@@ -55,6 +55,11 @@ else:
         raise AttributeError(f"module 'fastimg' has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    # The public names (the lazy torch-backed ones included), not this module's own imports.
+    return sorted(__all__)
+
+
 try:
     __version__ = version("fastimg")
 except PackageNotFoundError:  # running from a source tree without an install

@@ -81,7 +81,10 @@ def _prepare(paths: list[str], max_side: Optional[int], quality: int, pool: Any)
     raw = read_files(paths)
     if max_side is None:
         return [(_ext(p), data) for p, data in zip(paths, raw)]
-    small = decode_images(raw, max_side=max_side, on_error="skip")
+    errors: list[Any] = []
+    small = decode_images(raw, max_side=max_side, on_error="skip", errors=errors)
+    for e in errors:  # the reader will record them too (skip policy), or stop on them
+        print(f"shards: {paths[e.index]}: cannot decode ({e.reason}): copied unchanged", file=sys.stderr)
     out: list[tuple[str, bytes]] = []
     jobs: list[Any] = []
     for p, data, b in zip(paths, raw, small):
@@ -185,7 +188,18 @@ def _name(tar: tarfile.TarFile) -> str:
 
 
 def main(args: Any) -> int:
-    counts = write_shards(
+    try:
+        counts = _write(args)
+    except (OSError, ValueError) as exc:  # a missing SRC_DIR, a pattern without %d...: one line, not a traceback
+        print(f"python -m fastimg shards: error: {exc}", file=sys.stderr)
+        return 2
+    if not args.quiet:
+        print(f"wrote {sum(counts.values())} samples in {len(counts)} shards", file=sys.stderr)
+    return 0
+
+
+def _write(args: Any) -> dict[str, int]:
+    return write_shards(
         args.src,
         args.out_pattern,
         max_size=parse_size(args.max_size),
@@ -196,6 +210,3 @@ def main(args: Any) -> int:
         seed=args.seed,
         progress=not args.quiet,
     )
-    if not args.quiet:
-        print(f"wrote {sum(counts.values())} samples in {len(counts)} shards", file=sys.stderr)
-    return 0
