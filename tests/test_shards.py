@@ -383,6 +383,46 @@ def test_mapped_local_shards_read_as_files_do(tmp_path, cut):
     del samples  # the mapping goes with its last view
 
 
+def test_damaged_archives_never_raise_and_read_the_same_mapped_or_streamed(tmp_path):
+    """Random damage (flipped bytes in headers and payloads, cuts, inserted garbage) to tar files of every
+    flavour: the reader reports it as a TarDamage record or stops, never raises, and a mapped file gives
+    exactly what a stream of the same bytes gives."""
+    import random
+
+    from fastimg._tar import MappedFile, TarDamage, iter_tar
+
+    blobs = []
+    for fmt in (tarfile.USTAR_FORMAT, tarfile.GNU_FORMAT, tarfile.PAX_FORMAT):
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w", format=fmt) as tf:
+            add(tf, "d" * 120 + "/0.jpg", jpeg(0))
+            add(tf, "0.cls", b"1")
+            add(tf, "1.jpg", b"x" * 700)
+        blobs.append(buf.getvalue())
+    rng = random.Random(5)
+    path = tmp_path / "t.tar"
+    for trial in range(300):
+        data = bytearray(rng.choice(blobs))
+        for _ in range(rng.randint(1, 4)):
+            kind = rng.random()
+            if kind < 0.5 and len(data) >= 512:  # a byte of a header block
+                block = rng.randrange(len(data) // 512) * 512
+                data[block + rng.randrange(512)] = rng.randrange(256)
+            elif kind < 0.8 and data:
+                del data[rng.randrange(len(data)) :]
+            else:
+                at = rng.randrange(len(data) + 1)
+                data[at:at] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 600)))
+        path.write_bytes(bytes(data))
+
+        def listing(f):
+            return [m if isinstance(m, TarDamage) else (m.name, bytes(m.data)) for m in iter_tar(f)]
+
+        streamed = listing(io.BytesIO(bytes(data)))
+        with MappedFile(str(path)) as f:
+            assert listing(f) == streamed, f"trial {trial}"
+
+
 def test_padding_passes_record_each_bad_sample_once_per_epoch(tmp_path):
     """A reader pads its budget by streaming its shards again and so meets its bad samples again: they are
     recorded once per epoch (as the Loader does for files), not once per meeting."""
