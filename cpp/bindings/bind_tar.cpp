@@ -56,15 +56,6 @@ void register_tar(py::module_& m) {
       "One 512-byte tar header at byte `offset` of its archive: (name, kind, size); None for the end block; "
       "a str saying why for a damaged header.");
   m.def(
-      "tar_index",
-      [](const py::buffer& data) {
-        const py::buffer_info info = contiguous_bytes(data);
-        return index_result(index_tar(static_cast<const std::uint8_t*>(info.ptr), static_cast<std::size_t>(info.size)));
-      },
-      py::arg("data"),
-      "Every header of the tar archive in `data`: ([(name, kind, data_offset, size)], damage), damage None or "
-      "why the headers stop early. A member cut short by the end of `data` is the last entry.");
-  m.def(
       "tar_index_file",
       [](int fd, std::uint64_t size) {
         TarIndex index;
@@ -75,8 +66,9 @@ void register_tar(py::module_& m) {
         return index_result(index);
       },
       py::arg("fd"), py::arg("size"),
-      "As tar_index for the first `size` bytes of the open file `fd`, its headers read with pread (no page of "
-      "a mapping touched per member).");
+      "Every header of the tar archive in the first `size` bytes of the open file `fd`, read with pread (no "
+      "page of a mapping touched per member): ([(name, kind, data_offset, size)], damage), damage None or why "
+      "the headers stop early. A member cut short by the end of the file is the last entry.");
 }
 
 }  // namespace fastimg::bind

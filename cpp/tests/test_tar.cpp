@@ -41,6 +41,16 @@ void add_member(std::vector<std::uint8_t>& tar, const std::string& name, const s
   tar.resize(tar.size() + (kTarBlock - bytes.size() % kTarBlock) % kTarBlock, 0);
 }
 
+// The index of `tar`, through a temporary file as the reader indexes a shard it maps.
+TarIndex index_of(const std::vector<std::uint8_t>& tar) {
+  std::FILE* f = std::tmpfile();
+  std::fwrite(tar.data(), 1, tar.size(), f);
+  std::fflush(f);
+  TarIndex index = index_tar_file(fileno(f), tar.size());
+  std::fclose(f);
+  return index;
+}
+
 TEST(Tar, IndexesMembersWithOffsetsNamesAndKinds) {
   std::vector<std::uint8_t> tar;
   add_member(tar, "0001.jpg", std::string(700, 'x'));
@@ -48,7 +58,7 @@ TEST(Tar, IndexesMembersWithOffsetsNamesAndKinds) {
   add_member(tar, "dir", "", '5');
   add_member(tar, "0002.jpg", "", '0', "a/b");
   tar.resize(tar.size() + 2 * kTarBlock, 0);  // end blocks
-  const TarIndex index = index_tar(tar.data(), tar.size());
+  const TarIndex index = index_of(tar);
   EXPECT_TRUE(index.damage.empty()) << index.damage;
   ASSERT_EQ(index.entries.size(), 4u);
   EXPECT_EQ(index.entries[0].header.name, "0001.jpg");
@@ -65,18 +75,18 @@ TEST(Tar, ReportsDamageWithItsOffset) {
   add_member(tar, "0001.jpg", "abc");
   add_member(tar, "0002.jpg", "def");
   tar[kTarBlock * 2 + 10] ^= 0x5A;  // second header's name: checksum no longer matches
-  TarIndex index = index_tar(tar.data(), tar.size());
+  TarIndex index = index_of(tar);
   ASSERT_EQ(index.entries.size(), 1u);
   EXPECT_EQ(index.damage, "corrupt tar header at byte 1024 (checksum mismatch)");
 
   tar.resize(kTarBlock * 2 + 100);  // the second header cut short
-  index = index_tar(tar.data(), tar.size());
+  index = index_of(tar);
   EXPECT_EQ(index.damage, "truncated tar: header at byte 1024 cut short");
 
   std::vector<std::uint8_t> cut;
   add_member(cut, "big.jpg", std::string(2000, 'y'));
   cut.resize(kTarBlock + 1000);  // the member's bytes cut short: its entry is the last, no damage text
-  index = index_tar(cut.data(), cut.size());
+  index = index_of(cut);
   ASSERT_EQ(index.entries.size(), 1u);
   EXPECT_EQ(index.entries[0].header.size, 2000u);
   EXPECT_TRUE(index.damage.empty());

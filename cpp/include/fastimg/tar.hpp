@@ -30,19 +30,16 @@ struct TarEntry {
   std::uint64_t data_offset = 0;  // where the member's bytes start
 };
 
-// Every header of the archive in [data, data + size), in order, up to the end blocks, the end of the data
-// or the first damage. A member whose bytes run past the end is the last entry (the reader sees it cut
-// short). `damage` is empty, or why the headers stop early, naming the byte offset.
 struct TarIndex {
   std::vector<TarEntry> entries;
   std::string damage;
 };
 
-TarIndex index_tar(const std::uint8_t* data, std::size_t size);
-
-// The same for the first `size` bytes of an open file, its headers read with pread: a shard about to be
-// mapped is indexed without faulting in one page per member (2-4 us each in a VM). A read error is
-// damage naming the offset and errno's text.
+// Every header of the archive in the first `size` bytes of the open file `fd`, in order, up to the end
+// blocks, the end of the data or the first damage, read with pread: a shard about to be mapped is indexed
+// without faulting in one page per member (2-4 us each in a VM). A member whose bytes run past the end is
+// the last entry (the reader sees it cut short). `damage` is empty, or why the headers stop early, naming
+// the byte offset (a read error: errno's text).
 TarIndex index_tar_file(int fd, std::uint64_t size);
 
 // The damage message of a header at `offset` with status `status` (not Ok or End).

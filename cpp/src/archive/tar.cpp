@@ -80,9 +80,24 @@ std::string tar_header_damage(TarHeaderStatus status, std::uint64_t offset) {
 
 namespace {
 
-// The index over any storage: read(offset, block) fills one header block, false on a read error.
-template <class ReadBlock>
-TarIndex index_headers(std::uint64_t size, ReadBlock read) {
+// One header block at `offset`; false (errno set) on a read error or a file that shrank under us.
+bool read_block(int fd, std::uint64_t offset, std::uint8_t* block) {
+  std::size_t got = 0;
+  while (got < kTarBlock) {
+    const ssize_t n = pread(fd, block + got, kTarBlock - got, static_cast<off_t>(offset + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n == 0) errno = EIO;
+      return false;
+    }
+    got += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+TarIndex index_tar_file(int fd, std::uint64_t size) {
   TarIndex index;
   std::uint64_t offset = 0;
   std::uint8_t block[kTarBlock];
@@ -91,7 +106,7 @@ TarIndex index_headers(std::uint64_t size, ReadBlock read) {
       index.damage = "truncated tar: header at byte " + std::to_string(offset) + " cut short";
       break;
     }
-    if (!read(offset, block)) {
+    if (!read_block(fd, offset, block)) {
       index.damage = "read failed at byte " + std::to_string(offset) + ": " + std::strerror(errno);
       break;
     }
@@ -110,31 +125,6 @@ TarIndex index_headers(std::uint64_t size, ReadBlock read) {
     offset += kTarBlock + member + (kTarBlock - member % kTarBlock) % kTarBlock;
   }
   return index;
-}
-
-}  // namespace
-
-TarIndex index_tar(const std::uint8_t* data, std::size_t size) {
-  return index_headers(size, [&](std::uint64_t offset, std::uint8_t* block) {
-    std::memcpy(block, data + offset, kTarBlock);
-    return true;
-  });
-}
-
-TarIndex index_tar_file(int fd, std::uint64_t size) {
-  return index_headers(size, [&](std::uint64_t offset, std::uint8_t* block) {
-    std::size_t got = 0;
-    while (got < kTarBlock) {
-      const ssize_t n = pread(fd, block + got, kTarBlock - got, static_cast<off_t>(offset + got));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        if (n == 0) errno = EIO;  // the file shrank under us
-        return false;
-      }
-      got += static_cast<std::size_t>(n);
-    }
-    return true;
-  });
 }
 
 }  // namespace fastimg

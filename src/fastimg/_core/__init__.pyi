@@ -9,7 +9,7 @@ import numpy.typing
 import typing
 import typing_extensions
 from . import _testing
-__all__: list[str] = ['CropMode', 'DEFAULT_MAX_BYTES', 'DEFAULT_MAX_PIXELS', 'DEFAULT_MAX_SCANS', 'DecodeError', 'DecodeLimits', 'DecodeOptions', 'Filter', 'Interpolation', 'Layout', 'OutputType', 'PixelFormat', 'ResizeMode', 'TransformSpec', 'build_info', 'crop', 'decode_images', 'encode_jpeg', 'get_num_threads', 'luminance', 'plan_item', 'random_crop_origins', 'read_files', 'resize', 'rgb_to_rgba', 'rgba_to_rgb', 'run_pipeline', 'set_num_threads', 'tar_header', 'tar_index', 'tar_index_file']
+__all__: list[str] = ['CropMode', 'DEFAULT_MAX_BYTES', 'DEFAULT_MAX_PIXELS', 'DEFAULT_MAX_SCANS', 'DecodeError', 'DecodeLimits', 'DecodeOptions', 'Filter', 'Interpolation', 'Layout', 'OutputType', 'PixelFormat', 'ResizeMode', 'TransformSpec', 'build_info', 'crop', 'decode_images', 'encode_jpeg', 'get_num_threads', 'luminance', 'plan_item', 'random_crop_origins', 'read_files', 'resize', 'rgb_to_rgba', 'rgba_to_rgb', 'run_pipeline', 'set_num_threads', 'tar_header', 'tar_index_file']
 class DecodeError(ValueError):
     """
     Raised for content that cannot be decoded (empty, truncated, corrupt, not an image, an unsupported variant, over a safety limit); a ValueError. The message names the source and the reason; load_batch also sets the attributes index and source.
@@ -565,13 +565,9 @@ def tar_header(block: typing_extensions.Buffer, offset: typing.SupportsInt | typ
     """
     One 512-byte tar header at byte `offset` of its archive: (name, kind, size); None for the end block; a str saying why for a damaged header.
     """
-def tar_index(data: typing_extensions.Buffer) -> tuple:
-    """
-    Every header of the tar archive in `data`: ([(name, kind, data_offset, size)], damage), damage None or why the headers stop early. A member cut short by the end of `data` is the last entry.
-    """
 def tar_index_file(fd: typing.SupportsInt | typing.SupportsIndex, size: typing.SupportsInt | typing.SupportsIndex) -> tuple:
     """
-    As tar_index for the first `size` bytes of the open file `fd`, its headers read with pread (no page of a mapping touched per member).
+    Every header of the tar archive in the first `size` bytes of the open file `fd`, read with pread (no page of a mapping touched per member): ([(name, kind, data_offset, size)], damage), damage None or why the headers stop early. A member cut short by the end of the file is the last entry.
     """
 DEFAULT_MAX_BYTES: int = 1073741824
 DEFAULT_MAX_PIXELS: int = 268435456
