@@ -148,34 +148,24 @@ def test_rewriting_shards_leaves_a_running_reader_its_old_files(image_folder, tm
     assert not list(tmp_path.glob("*.partial"))
 
 
+def _writer(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "fastimg", "shards", *map(str, args)], capture_output=True, text=True, timeout=120
+    )
+
+
 def test_writer_cli_reencodes_and_reports_progress(image_folder, tmp_path):
     out = tmp_path / "cli"
-    run = subprocess.run(
-        [sys.executable, "-m", "fastimg", "shards", str(image_folder), str(out / "s-%03d.tar"), "--max-side", "32"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    run = _writer(image_folder, out / "s-%03d.tar", "--max-side", "32")
     assert run.returncode == 0, run.stderr
     assert "21/21 images" in run.stderr and "wrote 21 samples in 1 shards" in run.stderr
     with tarfile.open(out / "s-000.tar") as tf:
         images = [m for m in tf.getmembers() if m.name.endswith(".jpg")]
         decoded = fastimg.decode_images([tf.extractfile(m).read() for m in images])
     assert len(images) == 21 and all(max(a.shape[:2]) <= 32 for a in decoded)
-    quiet = subprocess.run(
-        [sys.executable, "-m", "fastimg", "shards", str(image_folder), str(tmp_path / "q-%03d.tar"), "--quiet"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    quiet = _writer(image_folder, tmp_path / "q-%03d.tar", "--quiet")
     assert quiet.returncode == 0 and quiet.stdout == quiet.stderr == ""  # errors only
     assert (tmp_path / "q-000.tar").exists()
-
-
-def _writer(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "fastimg", "shards", *map(str, args)], capture_output=True, text=True, timeout=120
-    )
 
 
 def test_writer_cli_reports_mistakes_in_one_line_and_names_undecodable_files(tmp_path):

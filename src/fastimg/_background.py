@@ -202,9 +202,9 @@ class Prefetcher:
         try:
             for item in self._source:
                 size = getattr(item, "nbytes", 0)  # samples (or what wraps them); errors hold nothing
-                with self._cond:
-                    blocked = self.held > 0 and self.held + size > self.max_bytes
-                if blocked and chunk:  # the consumer can only free budget by taking what is held here
+                # Read without the lock: only the consumer changes `held` meanwhile, and only downwards, so
+                # this never misses a wait. The consumer can free budget only by taking what is held here.
+                if chunk and self.held > 0 and self.held + size > self.max_bytes:
                     self._hand_over(chunk)
                     chunk = []
                 with self._cond:

@@ -121,8 +121,11 @@ def _shuffle(
     buffer: list[Sample] = []
     held = arrived = 0
     for item in items:
-        if isinstance(item, StreamError) or size <= 1:
-            yield item if isinstance(item, StreamError) else _ready(ds, item)
+        if isinstance(item, StreamError):
+            yield item
+            continue
+        if size <= 1:
+            yield _ready(ds, item)
             continue
         buffer.append(item)
         held += item.nbytes

@@ -189,24 +189,20 @@ def _name(tar: tarfile.TarFile) -> str:
 
 def main(args: Any) -> int:
     try:
-        counts = _write(args)
+        counts = write_shards(
+            args.src,
+            args.out_pattern,
+            max_size=parse_size(args.max_size),
+            max_count=args.max_count,
+            max_side=args.max_side,
+            quality=args.quality,
+            shuffle=not args.no_shuffle,
+            seed=args.seed,
+            progress=not args.quiet,
+        )
     except (OSError, ValueError) as exc:  # a missing SRC_DIR, a pattern without %d...: one line, not a traceback
         print(f"python -m fastimg shards: error: {exc}", file=sys.stderr)
         return 2
     if not args.quiet:
         print(f"wrote {sum(counts.values())} samples in {len(counts)} shards", file=sys.stderr)
     return 0
-
-
-def _write(args: Any) -> dict[str, int]:
-    return write_shards(
-        args.src,
-        args.out_pattern,
-        max_size=parse_size(args.max_size),
-        max_count=args.max_count,
-        max_side=args.max_side,
-        quality=args.quality,
-        shuffle=not args.no_shuffle,
-        seed=args.seed,
-        progress=not args.quiet,
-    )
