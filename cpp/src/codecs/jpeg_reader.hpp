@@ -58,7 +58,11 @@ class JpegReader {
   // Decodes at 1/denom the scaled rows [y0, y1) and at least the columns [x0, x1) (libjpeg widens them
   // to whole iMCUs) into `buffer`, converted to `mode`. Truncated or corrupt data that affects these
   // rows throws DecodeError; the decoder is ready for the next read_header() either way.
-  DecodedRegion decode(int denom, PixelFormat mode, int x0, int x1, int y0, int y1, std::vector<std::uint8_t>& buffer);
+  // Packed rows can be handed over as an image; Cached ones are placed so that libjpeg-turbo writes them
+  // through the cache, for a caller that reads them right away.
+  enum class RowLayout { Packed, Cached };
+  DecodedRegion decode(int denom, PixelFormat mode, int x0, int x1, int y0, int y1, std::vector<std::uint8_t>& buffer,
+                       RowLayout layout = RowLayout::Packed);
 
   // Decodes at 1/denom the Y, Cb and Cr planes (header().ycbcr must hold) covering at least the scaled
   // columns [x0, x1) and rows [y0, y1) of every plane's area, in whole iMCUs: rows above the region cost
