@@ -216,6 +216,34 @@ def test_skip_compacts_good_items_in_order(jpegs, tmp_path):
         fastimg.load_batch(sources, t, indices=[10, 11, 12, 13, 14])
 
 
+@pytest.mark.parametrize(
+    "indices", [[7, 8, 9], range(7, 10), np.array([7, 8, 9], np.int64), np.array([7, 8, 9], np.uint16), (7, 8, 9)]
+)
+def test_indices_as_list_range_array_or_tuple_agree(jpegs, indices):
+    t = Transform(32, crop="random_resized", hflip=0.5)
+    expected = fastimg.load_batch(jpegs[:3], t, indices=[7, 8, 9])
+    batch = fastimg.load_batch(jpegs[:3], t, indices=indices)
+    assert batch.indices.dtype == np.int64 and batch.indices.tolist() == [7, 8, 9]
+    np.testing.assert_array_equal(batch.images, expected.images)
+
+
+@pytest.mark.parametrize(
+    "indices, message",
+    [
+        (range(-1, 2), "non-negative integer, got -1"),
+        (range(1, -2, -1), "non-negative integer, got -1"),
+        (np.array([1, -2, 3]), "non-negative integer, got -2"),
+        (np.array([1.0, 2.0, 3.0]), "non-negative integer"),
+        ([1, True, 2], "non-negative integer, got True"),
+        ([1, 2], "3 sources but 2 indices"),
+        (range(4), "3 sources but 4 indices"),
+    ],
+)
+def test_bad_indices_are_refused(jpegs, indices, message):
+    with pytest.raises(ValueError, match=message):
+        fastimg.load_batch(jpegs[:3], Transform(32), indices=indices)
+
+
 def test_center_crop_without_resize_and_too_small_images(jpegs):
     t = Transform(300, crop="center")
     small = encode(photo_like(200, 400, seed=1), quality=90)

@@ -43,6 +43,26 @@ def check_int(value: Any, name: str) -> int:
     return int(value)
 
 
+def index_list_arg(indices: Any, count: int) -> list[int]:
+    """``indices`` as a list of ``count`` non-negative ints (default 0..count-1). Ranges and integer arrays are
+    checked whole: the per-item check costs ~0.4 us an item, a tenth of a 32-px image's whole pipeline."""
+    if indices is None:
+        return list(range(count))
+    if isinstance(indices, range):
+        if len(indices) and min(indices[0], indices[-1]) < 0:
+            raise ValueError(f"indices[] must be a non-negative integer, got {min(indices[0], indices[-1])}")
+        index_list = list(indices)
+    elif isinstance(indices, np.ndarray) and indices.ndim == 1 and indices.dtype.kind in "iu":
+        if indices.size and indices.min() < 0:
+            raise ValueError(f"indices[] must be a non-negative integer, got {int(indices.min())}")
+        index_list = indices.tolist()
+    else:
+        index_list = [i if type(i) is int and i >= 0 else check_int(i, "indices[]") for i in indices]
+    if len(index_list) != count:
+        raise ValueError(f"got {count} sources but {len(index_list)} indices")
+    return index_list
+
+
 def _output(out: Any, transform: Transform, count: int) -> np.ndarray:
     shape = transform.batch_shape(count)
     if out is None:
@@ -85,13 +105,9 @@ def load_batch(
     items = normalize_sources(sources)
     seed_v = check_int(seed, "seed") % (1 << 64)
     epoch_v = check_int(epoch, "epoch")
-    if indices is None:
-        index_list = list(range(len(items)))
-    else:
-        index_list = [check_int(i, "indices[]") for i in indices]
-        if len(index_list) != len(items):
-            raise ValueError(f"got {len(items)} sources but {len(index_list)} indices")
-    return run_batch(items, index_list, transform, seed_v, epoch_v, out, raise_errors, num_threads)
+    return run_batch(
+        items, index_list_arg(indices, len(items)), transform, seed_v, epoch_v, out, raise_errors, num_threads
+    )
 
 
 def run_batch(
@@ -127,7 +143,9 @@ def run_batch(
         read_back.update((pos, data) for pos, data in enumerate(files) if data is not None)
     if raise_errors:
         raise_first(items, index_list, failed)
-    kept = np.asarray([index_list[p] for p in good], dtype=np.int64)
+    kept = np.asarray(index_list, dtype=np.int64)
+    if len(good) != len(kept):
+        kept = kept[np.asarray(good, dtype=np.intp)]
     return Batch(
         array[: len(good)], kept, item_errors(items, index_list, failed), item_errors(items, index_list, warned)
     )
