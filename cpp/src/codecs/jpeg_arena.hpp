@@ -2,10 +2,10 @@
 // blocks, tables) come from one block of ours, laid out the same way for every image, in every thread
 // and every process.
 //
-// Why: libjpeg mallocs these afresh for every image, so where they land relative to one another (modulo
-// 4 KiB, which decides store/load aliasing in its SIMD kernels) depended on the heap's history. The same
-// decode then ran 3-5 % slower on ImageNet-sized files and up to 1.7x slower on 32-px files depending on,
-// say, the length of an environment variable, and a worker thread's speed differed from the caller's.
+// Why: libjpeg mallocs these afresh for every image (a dozen allocations for a 32-px file), and where they
+// land depends on the heap's history. One block is one allocation per decoder, at the same offsets for
+// every image: about 2 % on 32-px files. (The larger environment-dependent slowdown once blamed on this was
+// libjpeg-turbo's non-temporal stores to aligned output rows: see JpegReader::RowLayout.)
 #pragma once
 
 #include <cstddef>
