@@ -67,6 +67,7 @@ void register_transform(py::module_& m) {
         py::dict d;
         d["box"] = py::make_tuple(p.x0, p.y0, p.x1, p.y1);
         d["flip"] = p.flip;
+        d["height_first"] = p.height_first;
         d["brightness"] = p.brightness;
         d["contrast"] = p.contrast;
         d["saturation"] = p.saturation;

@@ -55,9 +55,17 @@ struct TransformSpec {
 struct ItemPlan {
   double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
   bool flip = false;
+  // exact mode: Pillow's resize of this item runs its vertical pass first (see pillow_height_first).
+  bool height_first = false;
   double brightness = 1.0, contrast = 1.0, saturation = 1.0;
   std::array<int, 3> jitter_order{0, 1, 2};  // 0 brightness, 1 contrast, 2 saturation
 };
+
+// Whether Pillow (13 and later) resizes in_w x in_h to out_w x out_h with its vertical pass first: when the
+// height shrinks by more than twice as many pixels as the width (found by probing Pillow 13.0; Pillow 12
+// and earlier always ran the horizontal pass first). The order decides how the passes' uint8 rounding
+// falls, so exact mode follows it.
+bool pillow_height_first(int in_w, int in_h, int out_w, int out_h);
 
 // Plans sample `index` of epoch `epoch` for a width x height (displayed) image. Depends on nothing else:
 // not on threads, batch position or history. Throws InvalidArgument when the image cannot be cropped.

@@ -58,6 +58,10 @@ void center_crop(double width, double height, int out_w, int out_h, ItemPlan& p)
 
 }  // namespace
 
+bool pillow_height_first(int in_w, int in_h, int out_w, int out_h) {
+  return out_h < in_h && in_h - out_h > 2 * (in_w - out_w);
+}
+
 ItemPlan plan_item(int width, int height, const TransformSpec& s, std::uint64_t seed, std::uint64_t epoch,
                    std::int64_t index) {
   ItemPlan p;
@@ -65,6 +69,8 @@ ItemPlan plan_item(int width, int height, const TransformSpec& s, std::uint64_t 
   if (s.crop == CropMode::RandomResized) {
     SampleRng rng(seed, stream_id(epoch, kStreamCrop), sample);
     random_resized_crop(width, height, s, rng, p);
+    p.height_first =
+        pillow_height_first(static_cast<int>(p.x1 - p.x0), static_cast<int>(p.y1 - p.y0), s.width, s.height);
   } else if (s.crop == CropMode::Center) {
     // Resize first (in real-valued source coordinates), then crop the resized image.
     int rw = width, rh = height;
@@ -84,6 +90,7 @@ ItemPlan plan_item(int width, int height, const TransformSpec& s, std::uint64_t 
     FASTIMG_CHECK(rw >= s.width && rh >= s.height, "image of ", width, "x", height, " is smaller than the ", s.width,
                   "x", s.height, " center crop");
     center_crop(rw, rh, s.width, s.height, p);
+    p.height_first = pillow_height_first(width, height, rw, rh);
     const double fx = static_cast<double>(width) / rw, fy = static_cast<double>(height) / rh;
     p.x0 *= fx;
     p.x1 *= fx;
@@ -92,6 +99,7 @@ ItemPlan plan_item(int width, int height, const TransformSpec& s, std::uint64_t 
   } else {
     p.x1 = width;
     p.y1 = height;
+    p.height_first = pillow_height_first(width, height, s.width, s.height);
   }
   if (s.hflip > 0) {
     SampleRng rng(seed, stream_id(epoch, kStreamFlip), sample);

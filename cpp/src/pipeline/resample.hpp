@@ -48,12 +48,12 @@ void resample_plane(const ConstImageView& src, const PlaneGrid& grid, double x0,
                     int out_width, int out_height, Filter filter, bool antialias, float* dst, ResampleScratch& scratch,
                     int lanes = 0);
 
-// Pillow's own arithmetic, for exact mode: fixed-point weights, the horizontal pass first into uint8 rows,
-// then the vertical one, each rounded and clipped as Pillow's ImagingResample does, so the output (whole
-// numbers 0..255, as floats) matches Pillow's resize of the same pixels. Scalar: slower than
-// resample_to_float. Same arguments and layout.
+// Pillow's own arithmetic, for exact mode: fixed-point weights, one pass into uint8 lines, then the other,
+// each rounded and clipped as Pillow's ImagingResample does, in Pillow's order (`height_first`: see
+// pillow_height_first), so the output (whole numbers 0..255, as floats) matches Pillow's resize of the same
+// pixels. Scalar: slower than resample_to_float. Same arguments and layout.
 void resample_like_pillow(const ConstImageView& src, double x0, double y0, double x1, double y1, int out_width,
-                          int out_height, Filter filter, bool antialias, float* dst);
+                          int out_height, Filter filter, bool antialias, bool height_first, float* dst);
 
 // How far (in source pixels, at a shrink of `scale`) the filter reads beyond an output pixel's centre.
 double filter_reach(Filter filter, bool antialias, double scale);

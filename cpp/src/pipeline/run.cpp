@@ -58,7 +58,7 @@ void resample_planar(detail::RegionDecoder& decoder, int factor, const Geometry&
 
 // Any other image: decode the region the filter reads as packed RGB and resample it into scratch.packed.
 void resample_packed(detail::RegionDecoder& decoder, int factor, const Geometry& g, const TransformSpec& spec,
-                     ItemScratch& scratch) {
+                     bool height_first, ItemScratch& scratch) {
   int reduced_w = 0, reduced_h = 0;
   decoder.reduced_size(factor, reduced_w, reduced_h);
   const double margin_x = detail::filter_reach(spec.filter, spec.antialias, (g.x1 - g.x0) / g.out_w) + 1.0;
@@ -85,7 +85,8 @@ void resample_packed(detail::RegionDecoder& decoder, int factor, const Geometry&
       view.height = std::min(view.height - cy, static_cast<int>(std::ceil(ry1)) - cy);
       bx0 -= cx, bx1 -= cx, by0 -= cy, by1 -= cy;
     }
-    detail::resample_like_pillow(view, bx0, by0, bx1, by1, g.out_w, g.out_h, spec.filter, spec.antialias, px);
+    detail::resample_like_pillow(view, bx0, by0, bx1, by1, g.out_w, g.out_h, spec.filter, spec.antialias, height_first,
+                                 px);
   } else {
     detail::resample_to_float(region.view, rx0, ry0, rx1, ry1, g.out_w, g.out_h, spec.filter, spec.antialias, px,
                               scratch.resample);
@@ -137,7 +138,9 @@ void run_item(const std::uint8_t* data, std::size_t size, const TransformSpec& s
     layout = detail::PixelLayout::YCbCr;
     pixels = scratch.planes.data();
   } else {
-    resample_packed(decoder, factor, g, spec, scratch);
+    // Pillow decides its pass order on the displayed image: across a quarter turn its vertical pass is ours
+    // along rows.
+    resample_packed(decoder, factor, g, spec, plan.height_first != swap, scratch);
     pixels = scratch.packed.data();
   }
   if (im.orientation != 1) {
