@@ -217,10 +217,15 @@ def test_skip_compacts_good_items_in_order(jpegs, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "indices", [[7, 8, 9], range(7, 10), np.array([7, 8, 9], np.int64), np.array([7, 8, 9], np.uint16), (7, 8, 9)]
+    "indices",
+    [[7, 8, 9], range(7, 10), np.array([7, 8, 9], np.int64), np.array([7, 8, 9], np.uint16), (7, 8, 9), "tensor"],
 )
 def test_indices_as_list_range_array_or_tuple_agree(jpegs, indices):
     t = Transform(32, crop="random_resized", hflip=0.5)
+    if isinstance(indices, str):
+        import torch
+
+        indices = torch.tensor([7, 8, 9])
     expected = fastimg.load_batch(jpegs[:3], t, indices=[7, 8, 9])
     batch = fastimg.load_batch(jpegs[:3], t, indices=indices)
     assert batch.indices.dtype == np.int64 and batch.indices.tolist() == [7, 8, 9]
@@ -228,20 +233,30 @@ def test_indices_as_list_range_array_or_tuple_agree(jpegs, indices):
 
 
 @pytest.mark.parametrize(
-    "indices, message",
+    "indices, error, message",
     [
-        (range(-1, 2), "non-negative integer, got -1"),
-        (range(1, -2, -1), "non-negative integer, got -1"),
-        (np.array([1, -2, 3]), "non-negative integer, got -2"),
-        (np.array([1.0, 2.0, 3.0]), "non-negative integer"),
-        ([1, True, 2], "non-negative integer, got True"),
-        ([1, 2], "3 sources but 2 indices"),
-        (range(4), "3 sources but 4 indices"),
+        (range(-1, 2), ValueError, r"indices\[0\] must be a non-negative integer below 2\*\*63, got -1"),
+        (range(1, -2, -1), ValueError, r"indices\[2\] .* got -1"),
+        (np.array([1, -2, 3]), ValueError, r"indices\[1\] .* got -2"),
+        (np.array([1, 2, 2**63], np.uint64), ValueError, r"indices\[2\] .* got 9223372036854775808"),
+        ([1, 2, 2**70], ValueError, r"indices\[2\] .* got 1180591620717411303424"),
+        ([1, True, 2], ValueError, r"indices\[1\] .* got True"),
+        ([1, 2.0, 3], ValueError, r"indices\[1\] .* got 2.0"),
+        (np.array([1.0, 2.0, 3.0]), TypeError, "one-dimensional integers, got float64"),
+        (np.zeros((3, 1), np.int64), TypeError, "one-dimensional integers, got int64 of shape"),
+        (7, TypeError, "a sequence of ints, one per source, got int"),
+        ([1, 2], ValueError, "3 sources but 2 indices"),
+        (range(4), ValueError, "3 sources but 4 indices"),
     ],
 )
-def test_bad_indices_are_refused(jpegs, indices, message):
-    with pytest.raises(ValueError, match=message):
+def test_bad_indices_are_refused_naming_the_position(jpegs, indices, error, message):
+    with pytest.raises(error, match=message):
         fastimg.load_batch(jpegs[:3], Transform(32), indices=indices)
+
+
+def test_epoch_past_64_bits_is_refused(jpegs):
+    with pytest.raises(ValueError, match=r"epoch must be below 2\*\*64"):
+        fastimg.load_batch(jpegs[:1], Transform(32), epoch=2**64)
 
 
 def test_center_crop_without_resize_and_too_small_images(jpegs):

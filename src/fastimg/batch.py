@@ -37,10 +37,20 @@ class Batch(_BatchFields):
         return self
 
 
-def check_int(value: Any, name: str) -> int:
+def check_int(value: Any, name: str, limit: Optional[int] = None) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
         raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    if limit is not None and int(value) >= limit:
+        raise ValueError(f"{name} must be below 2**{limit.bit_length() - 1}, got {value!r}")
     return int(value)
+
+
+# Sample indices travel as int64.
+_INDEX_LIMIT = 1 << 63
+
+
+def _bad_index(position: int, value: Any) -> ValueError:
+    return ValueError(f"indices[{position}] must be a non-negative integer below 2**63, got {value!r}")
 
 
 def index_list_arg(indices: Any, count: int) -> list[int]:
@@ -49,15 +59,28 @@ def index_list_arg(indices: Any, count: int) -> list[int]:
     if indices is None:
         return list(range(count))
     if isinstance(indices, range):
-        if len(indices) and min(indices[0], indices[-1]) < 0:
-            raise ValueError(f"indices[] must be a non-negative integer, got {min(indices[0], indices[-1])}")
+        for position in (0, len(indices) - 1) if len(indices) else ():
+            if not 0 <= indices[position] < _INDEX_LIMIT:
+                raise _bad_index(position, indices[position])
         index_list = list(indices)
-    elif isinstance(indices, np.ndarray) and indices.ndim == 1 and indices.dtype.kind in "iu":
-        if indices.size and indices.min() < 0:
-            raise ValueError(f"indices[] must be a non-negative integer, got {int(indices.min())}")
-        index_list = indices.tolist()
-    else:
-        index_list = [i if type(i) is int and i >= 0 else check_int(i, "indices[]") for i in indices]
+    elif isinstance(indices, (list, tuple)) or not hasattr(indices, "__array__"):
+        if not hasattr(indices, "__iter__") or isinstance(indices, (str, bytes)):
+            raise TypeError(f"indices must be a sequence of ints, one per source, got {type(indices).__name__}")
+        index_list = list(indices)
+        for position, i in enumerate(index_list):
+            if not (type(i) is int and 0 <= i < _INDEX_LIMIT):
+                if isinstance(i, bool) or not isinstance(i, numbers.Integral) or not 0 <= int(i) < _INDEX_LIMIT:
+                    raise _bad_index(position, i)
+                index_list[position] = int(i)
+    else:  # numpy arrays, torch tensors: checked as one array
+        array = np.asarray(indices)
+        if array.ndim != 1 or array.dtype.kind not in "iu":
+            raise TypeError(f"indices must be one-dimensional integers, got {array.dtype} of shape {array.shape}")
+        bad = (array < 0) | (array >= _INDEX_LIMIT) if array.dtype.kind == "u" else array < 0
+        if bad.any():
+            position = int(np.argmax(bad))
+            raise _bad_index(position, array[position].item())
+        index_list = array.tolist()
     if len(index_list) != count:
         raise ValueError(f"got {count} sources but {len(index_list)} indices")
     return index_list
@@ -104,7 +127,7 @@ def load_batch(
     raise_errors = on_error_arg(on_error)
     items = normalize_sources(sources)
     seed_v = check_int(seed, "seed") % (1 << 64)
-    epoch_v = check_int(epoch, "epoch")
+    epoch_v = check_int(epoch, "epoch", 1 << 64)
     return run_batch(
         items, index_list_arg(indices, len(items)), transform, seed_v, epoch_v, out, raise_errors, num_threads
     )

@@ -265,7 +265,7 @@ class ImageDataset(Dataset):
             idx,
             t,
             check_int(seed_v, "seed") % (1 << 64),
-            check_int(self.epoch if epoch is None else epoch, "epoch"),
+            check_int(self.epoch if epoch is None else epoch, "epoch", 1 << 64),
             out,
             on_error_arg(on_error),
             _in_worker_threads(num_threads if num_threads is not None else self.num_threads),

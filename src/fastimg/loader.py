@@ -85,7 +85,7 @@ class Loader(IterableDataset):
     - ``prefetch``: batches kept ready ahead (0: made on demand in the calling thread).
     - ``num_threads``: native threads per batch (default: ``fastimg.get_num_threads()``).
     - ``pin_memory``: batches in page-locked memory; ``device``: e.g. ``"cuda"``, copied there on a side
-      stream (both warn once and are ignored where torch has no CUDA).
+      stream (where torch has no CUDA both are ignored, with one warning per process for whichever came first).
     - ``memory_format``: ``torch.channels_last`` for NHWC-strided NCHW tensors.
     - ``shard``: ``"auto"`` (torch.distributed rank / world size, or RANK/WORLD_SIZE), None, or
       (rank, world_size); every rank gets the same number of batches.
