@@ -26,70 +26,86 @@ std::uint8_t clip8(std::int64_t v) {
   return static_cast<std::uint8_t>(v > 255 ? 255 : v);
 }
 
-// One pass of Pillow's 8-bit resampling along one axis of a C-channel uint8 image: output position o of
-// line l (channel c) is sum_t in(l, start[o] + t, c) * k[o][t], rounded and clipped. `at(l, p)` gives
-// the first channel of input position p on line l; out_at(l, o) the output's.
+// Pillow's 8-bit passes. An axis: per output o, its first input `start[o]`, `count[o]` taps and weights
+// k[o * taps ...].
+struct Axis {
+  std::vector<int> start, count, k;
+  int taps;
+};
+
+// Across rows: out_row(r)[o * C + c] = sum_t in_row(r)[(start[o] + t) * C + c] * k[o][t], for `rows` rows.
 template <class In, class Out>
-void pillow_pass(int lines, int outputs, int channels, const std::vector<int>& start, const std::vector<int>& count,
-                 const std::vector<int>& k, int taps, In at, Out out_at) {
-  for (int l = 0; l < lines; ++l) {
-    for (int o = 0; o < outputs; ++o) {
-      const int* w = &k[static_cast<std::size_t>(o) * taps];
-      std::uint8_t* out = out_at(l, o);
+void horizontal_pass(int rows, int outputs, int channels, const Axis& a, In in_row, Out out_row) {
+  for (int r = 0; r < rows; ++r) {
+    const std::uint8_t* in = in_row(r);
+    std::uint8_t* out = out_row(r);
+    for (int o = 0; o < outputs; ++o, out += channels) {
+      const int* w = &a.k[static_cast<std::size_t>(o) * a.taps];
+      const std::uint8_t* p = in + static_cast<std::ptrdiff_t>(a.start[o]) * channels;
       for (int c = 0; c < channels; ++c) {
         std::int64_t ss = 1 << (kPrecisionBits - 1);
-        for (int t = 0; t < count[o]; ++t) ss += static_cast<std::int64_t>(at(l, start[o] + t)[c]) * w[t];
+        for (int t = 0; t < a.count[o]; ++t) ss += static_cast<std::int64_t>(p[t * channels + c]) * w[t];
         out[c] = clip8(ss);
       }
     }
   }
 }
 
+// Down columns: out_row(o)[e] = sum_t in_row(start[o] + t)[e] * k[o][t], for `elements` bytes per row.
+template <class In, class Out>
+void vertical_pass(int outputs, std::size_t elements, const Axis& a, In in_row, Out out_row) {
+  std::vector<std::int64_t> ss(elements);
+  for (int o = 0; o < outputs; ++o) {
+    const int* w = &a.k[static_cast<std::size_t>(o) * a.taps];
+    std::fill(ss.begin(), ss.end(), std::int64_t{1} << (kPrecisionBits - 1));
+    for (int t = 0; t < a.count[o]; ++t) {
+      const std::uint8_t* in = in_row(a.start[o] + t);
+      for (std::size_t e = 0; e < elements; ++e) ss[e] += static_cast<std::int64_t>(in[e]) * w[t];
+    }
+    std::uint8_t* out = out_row(o);
+    for (std::size_t e = 0; e < elements; ++e) out[e] = clip8(ss[e]);
+  }
+}
+
+Axis axis(double in0, double in1, int in_size, int out_size, Filter filter, bool antialias) {
+  Axis a;
+  std::vector<double> weights;
+  a.taps = coefficients(in0, in1, in_size, out_size, filter, antialias, a.start, a.count, weights);
+  a.k = fixed_point(weights);
+  return a;
+}
+
 }  // namespace
 
 void resample_like_pillow(const ConstImageView& src, double x0, double y0, double x1, double y1, int out_width,
                           int out_height, Filter filter, bool antialias, bool height_first, float* dst) {
-  std::vector<int> xs, xn, ys, yn;
-  std::vector<double> xw, yw;
-  const int xt = coefficients(x0, x1, src.width, out_width, filter, antialias, xs, xn, xw);
-  const int yt = coefficients(y0, y1, src.height, out_height, filter, antialias, ys, yn, yw);
-  const std::vector<int> kx = fixed_point(xw), ky = fixed_point(yw);
+  Axis ax = axis(x0, x1, src.width, out_width, filter, antialias);
+  Axis ay = axis(y0, y1, src.height, out_height, filter, antialias);
   const int c = src.channels;
-  // The source rows (columns) the vertical (horizontal) pass reads: the other pass computes only those.
-  const int row0 = ys.front(), col0 = xs.front();
-  int row1 = row0, col1 = col0;
-  for (int j = 0; j < out_height; ++j) row1 = std::max(row1, ys[j] + yn[j]);
-  for (int i = 0; i < out_width; ++i) col1 = std::max(col1, xs[i] + xn[i]);
   const std::size_t out_row = static_cast<std::size_t>(out_width) * c;
   std::vector<std::uint8_t> out(out_row * static_cast<std::size_t>(out_height));
-  auto out_at = [&](int j, int i) {
-    return &out[static_cast<std::size_t>(j) * out_row + static_cast<std::size_t>(i) * c];
-  };
-  if (!height_first) {  // Pillow's usual order: every row the vertical pass reads, resampled across first
+  auto out_at = [&](int j) { return &out[static_cast<std::size_t>(j) * out_row]; };
+  if (!height_first) {  // Pillow's usual order: the rows the vertical pass reads, resampled across first
+    const int row0 = ay.start.front();
+    int row1 = row0;
+    for (int j = 0; j < out_height; ++j) row1 = std::max(row1, ay.start[j] + ay.count[j]);
     std::vector<std::uint8_t> tmp(static_cast<std::size_t>(row1 - row0) * out_row);
-    pillow_pass(
-        row1 - row0, out_width, c, xs, xn, kx, xt,
-        [&](int r, int x) { return src.row(row0 + r) + static_cast<std::ptrdiff_t>(x) * c; },
-        [&](int r, int i) { return &tmp[static_cast<std::size_t>(r) * out_row + static_cast<std::size_t>(i) * c]; });
-    std::vector<int> ys_tmp(ys);
-    for (int& y : ys_tmp) y -= row0;
-    pillow_pass(
-        out_width, out_height, c, ys_tmp, yn, ky, yt,
-        [&](int i, int r) { return &tmp[static_cast<std::size_t>(r) * out_row + static_cast<std::size_t>(i) * c]; },
-        [&](int i, int j) { return out_at(j, i); });
-  } else {  // Pillow 13's order when the height shrinks much more: every column needed, resampled down first
+    auto tmp_at = [&](int r) { return &tmp[static_cast<std::size_t>(r - row0) * out_row]; };
+    horizontal_pass(
+        row1 - row0, out_width, c, ax, [&](int r) { return src.row(row0 + r); },
+        [&](int r) { return tmp_at(row0 + r); });
+    vertical_pass(out_height, out_row, ay, tmp_at, out_at);
+  } else {  // Pillow 13's order when the height shrinks much more: the columns needed, resampled down first
+    const int col0 = ax.start.front();
+    int col1 = col0;
+    for (int i = 0; i < out_width; ++i) col1 = std::max(col1, ax.start[i] + ax.count[i]);
+    for (int& x : ax.start) x -= col0;
     const std::size_t tmp_row = static_cast<std::size_t>(col1 - col0) * c;
     std::vector<std::uint8_t> tmp(static_cast<std::size_t>(out_height) * tmp_row);
-    pillow_pass(
-        col1 - col0, out_height, c, ys, yn, ky, yt,
-        [&](int x, int y) { return src.row(y) + static_cast<std::ptrdiff_t>(col0 + x) * c; },
-        [&](int x, int j) { return &tmp[static_cast<std::size_t>(j) * tmp_row + static_cast<std::size_t>(x) * c]; });
-    std::vector<int> xs_tmp(xs);
-    for (int& x : xs_tmp) x -= col0;
-    pillow_pass(
-        out_height, out_width, c, xs_tmp, xn, kx, xt,
-        [&](int j, int x) { return &tmp[static_cast<std::size_t>(j) * tmp_row + static_cast<std::size_t>(x) * c]; },
-        out_at);
+    auto tmp_at = [&](int j) { return &tmp[static_cast<std::size_t>(j) * tmp_row]; };
+    vertical_pass(
+        out_height, tmp_row, ay, [&](int y) { return src.row(y) + static_cast<std::ptrdiff_t>(col0) * c; }, tmp_at);
+    horizontal_pass(out_height, out_width, c, ax, tmp_at, out_at);
   }
   for (std::size_t i = 0; i < out.size(); ++i) dst[i] = out[i];
 }
