@@ -126,9 +126,10 @@ class Transform:
       ``InterpolationMode``; Pillow's filters. ``antialias=True`` (default) widens the filter when
       shrinking, as Pillow and torchvision do; ``False`` keeps it at its own width (faster, aliased).
     - ``exact``: torchvision's reference pixels: JPEGs are decoded at full size with the accurate IDCT
-      (no DCT-domain downscale), so output is within 1 level (0-255 units) of Pillow's decode + resize +
-      crop. The default decodes at a reduced scale when the crop allows it: faster, a few levels away on
-      large JPEGs (benchmarks/results/accuracy.md has the figures).
+      (no DCT-domain downscale) to RGB and resampled with Pillow's arithmetic, so output equals Pillow 13's
+      decode + resize + crop. The default decodes at a reduced scale when the crop allows it and resamples
+      colour JPEGs as YCbCr planes: faster, about half a level away on average, single pixels up to ~35
+      levels at saturated colour edges (benchmarks/results/accuracy.md has the figures).
     - ``strict``: True (default) refuses JPEGs with damage inside a scan; False delivers them as Pillow and
       OpenCV do and records each in ``Batch.warnings`` (truncated files stay errors).
     - ``apply_exif_orientation``: rotate/flip as the EXIF (or XMP) orientation says, for JPEG, PNG, WebP
