@@ -218,7 +218,16 @@ def test_skip_compacts_good_items_in_order(jpegs, tmp_path):
 
 @pytest.mark.parametrize(
     "indices",
-    [[7, 8, 9], range(7, 10), np.array([7, 8, 9], np.int64), np.array([7, 8, 9], np.uint16), (7, 8, 9), "tensor"],
+    [
+        [7, 8, 9],
+        range(7, 10),
+        np.array([7, 8, 9], np.int64),
+        np.array([7, 8, 9], np.uint16),
+        np.array([7, 8, 9], object),
+        (7, 8, 9),
+        (i for i in (7, 8, 9)),
+        "tensor",
+    ],
 )
 def test_indices_as_list_range_array_or_tuple_agree(jpegs, indices):
     t = Transform(32, crop="random_resized", hflip=0.5)

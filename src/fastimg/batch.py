@@ -63,7 +63,11 @@ def index_list_arg(indices: Any, count: int) -> list[int]:
             if not 0 <= indices[position] < _INDEX_LIMIT:
                 raise _bad_index(position, indices[position])
         index_list = list(indices)
-    elif isinstance(indices, (list, tuple)) or not hasattr(indices, "__array__"):
+    elif (
+        isinstance(indices, (list, tuple))
+        or not hasattr(indices, "__array__")
+        or getattr(indices, "dtype", None) == np.dtype(object)
+    ):
         if not hasattr(indices, "__iter__") or isinstance(indices, (str, bytes)):
             raise TypeError(f"indices must be a sequence of ints, one per source, got {type(indices).__name__}")
         index_list = list(indices)
@@ -74,6 +78,8 @@ def index_list_arg(indices: Any, count: int) -> list[int]:
                 index_list[position] = int(i)
     else:  # numpy arrays, torch tensors: checked as one array
         array = np.asarray(indices)
+        if array.size == 0 and array.ndim == 1:
+            array = array.astype(np.int64)
         if array.ndim != 1 or array.dtype.kind not in "iu":
             raise TypeError(f"indices must be one-dimensional integers, got {array.dtype} of shape {array.shape}")
         bad = (array < 0) | (array >= _INDEX_LIMIT) if array.dtype.kind == "u" else array < 0

@@ -126,14 +126,27 @@ bool c_scaled_size(State* s, int denom, int* width, int* height) {
   return true;
 }
 
+// libjpeg-turbo's SIMD colour converters write a row whose start is aligned to their vector size (16 bytes
+// for SSE2, 32 for AVX2) with non-temporal stores and end with an sfence: the pixels go to memory, not the
+// cache, and a resampler that reads them next waits on memory (32-px files: 23 against 16.7 us each).
+// Cached rows start 8 bytes into a cache line (kRowStart), so no vector size divides their address, and
+// lie an odd number of lines apart, so rows read together spread over the cache's sets.
+constexpr std::size_t kLine = 64, kRowStart = 8;
+
+std::size_t cached_stride(std::size_t row_bytes) {
+  const std::size_t lines = (row_bytes + kLine - 1) / kLine;
+  return (lines | 1) * kLine;
+}
+
 struct DecodeArgs {
   int denom;
   J_COLOR_SPACE space;
   int channels;
   int x0, x1, y0, y1;
-  std::uint8_t* buffer;  // at least (y1 - y0) * stride bytes
-  std::size_t stride;    // 0: packed rows, (cropped width) * channels apart
+  std::uint8_t* buffer;  // room for (y1 - y0) rows of the whole scaled width at cached_stride()
+  bool cached;           // rows laid out by cached_stride(), else packed
   bool fast_dct;
+  std::size_t stride;  // set by c_decode: bytes from one output row to the next
   int out_x0, out_width;
 };
 
@@ -154,7 +167,8 @@ bool c_decode(State* s, DecodeArgs* a) {
   a->out_x0 = static_cast<int>(xoffset);
   a->out_width = static_cast<int>(width);
   if (a->y0 > 0) jpeg_skip_scanlines(c, static_cast<JDIMENSION>(a->y0));
-  if (a->stride == 0) a->stride = static_cast<std::size_t>(width) * static_cast<std::size_t>(a->channels);
+  const std::size_t row_bytes = static_cast<std::size_t>(width) * static_cast<std::size_t>(a->channels);
+  a->stride = a->cached ? cached_stride(row_bytes) : row_bytes;
   const std::size_t stride = a->stride;
   while (c->output_scanline < static_cast<JDIMENSION>(a->y1)) {
     JSAMPROW row = a->buffer + static_cast<std::size_t>(c->output_scanline - static_cast<JDIMENSION>(a->y0)) * stride;
@@ -403,18 +417,14 @@ DecodedRegion JpegReader::decode(int denom, PixelFormat mode, int x0, int x1, in
   // CMYK is decoded after the RGB area so the conversion can run in place from back to front.
   const std::size_t rgb_bytes = rows * static_cast<std::size_t>(full_width) * static_cast<std::size_t>(out_channels);
   std::uint8_t* base = nullptr;
-  const bool cached = layout == RowLayout::Cached && !header_.cmyk && a.channels == out_channels;
-  if (cached) {
-    // libjpeg-turbo's SIMD colour converters write a row whose start is 32-byte aligned with
-    // non-temporal stores and end with an sfence: the pixels go to memory, not the cache, and the
-    // resampler that reads them next waits on memory (32-px files: 23 against 16.7 us each). Rows a
-    // whole number of cache lines apart, each starting 16 bytes into a line, are never aligned.
-    constexpr std::size_t kLine = 64, kInto = 16;
-    a.stride =
-        (static_cast<std::size_t>(full_width) * static_cast<std::size_t>(a.channels) + kLine - 1) / kLine * kLine;
-    buffer.resize(rows * a.stride + kLine + kInto);
+  a.cached = layout == RowLayout::Cached && !header_.cmyk && a.channels == out_channels;
+  if (a.cached) {
+    // Room for rows of the whole width: jpeg_crop_scanline may widen the region, never past it.
+    const std::size_t stride =
+        cached_stride(static_cast<std::size_t>(full_width) * static_cast<std::size_t>(a.channels));
+    buffer.resize(rows * stride + kLine + kRowStart);
     const auto start = reinterpret_cast<std::uintptr_t>(buffer.data());
-    base = buffer.data() + ((start + kLine - 1) / kLine * kLine - start) + kInto;
+    base = buffer.data() + ((start + kLine - 1) / kLine * kLine - start) + kRowStart;
     a.buffer = base;
   } else {
     buffer.resize(header_.cmyk ? rgb_bytes + raw_bytes : raw_bytes);
@@ -433,7 +443,7 @@ DecodedRegion JpegReader::decode(int denom, PixelFormat mode, int x0, int x1, in
   }
   DecodedRegion r;
   // Packed output is converted in place: its rows end up out_width * out_channels apart.
-  const std::size_t stride = cached ? a.stride : static_cast<std::size_t>(a.out_width) * out_channels;
+  const std::size_t stride = a.cached ? a.stride : static_cast<std::size_t>(a.out_width) * out_channels;
   r.view = {base, a.out_width, static_cast<int>(rows), out_channels, static_cast<std::ptrdiff_t>(stride)};
   r.x0 = a.out_x0;
   r.y0 = y0;
