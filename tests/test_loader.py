@@ -158,6 +158,22 @@ def test_skip_replaces_bad_samples_with_the_next_ones(folder_paths, tmp_path, ca
         run(Loader(ds, 4, shuffle=False, seed=0))
 
 
+def test_the_loader_takes_the_datasets_on_error_unless_given_its_own(folder_paths, tmp_path):
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"\xff\xd8 garbage")
+    paths = [*list(folder_paths)[:5], str(bad)]
+    skipping = ImageDataset(paths, list(range(len(paths))), T, on_error="skip")
+    loader = Loader(skipping, 3, shuffle=False, seed=0)  # inherits skip
+    assert [len(y) for _, y in run(loader)] == [3, 3]
+    assert [e.index for e in loader.errors] == [5]
+    with pytest.raises(fastimg.DecodeError, match=r"bad\.jpg"):
+        run(Loader(skipping, 3, shuffle=False, seed=0, on_error="raise"))
+    raising = ImageDataset(paths, list(range(len(paths))), T)
+    with pytest.raises(fastimg.DecodeError, match=r"bad\.jpg"):
+        run(Loader(raising, 3, shuffle=False, seed=0))
+    assert [len(y) for _, y in run(Loader(raising, 3, shuffle=False, seed=0, on_error="skip"))] == [3, 3]
+
+
 def test_every_sample_failing_is_an_error(tmp_path):
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"nope")

@@ -89,9 +89,9 @@ class Loader(IterableDataset):
     - ``memory_format``: ``torch.channels_last`` for NHWC-strided NCHW tensors.
     - ``shard``: ``"auto"`` (torch.distributed rank / world size, or RANK/WORLD_SIZE), None, or
       (rank, world_size); every rank gets the same number of batches.
-    - ``on_error``: ``"raise"`` (default) or ``"skip"``: a bad file is replaced by the next sample of the
-      epoch's order, so batches keep their size, and recorded (once per epoch) in ``errors`` and
-      ``errors_by_epoch``.
+    - ``on_error``: ``"raise"`` or ``"skip"`` (default: the dataset's, which defaults to ``"raise"``): under
+      skip a bad file is replaced by the next sample of the epoch's order, so batches keep their size, and
+      recorded (once per epoch) in ``errors`` and ``errors_by_epoch``.
     - ``batch_transform``: a function applied to each finished images tensor on the prefetch thread.
 
     Each pass (``iter``) advances the epoch unless ``set_epoch`` was called. ``len()`` is the number of
@@ -128,7 +128,7 @@ class Loader(IterableDataset):
         device: Any = None,
         memory_format: Optional[torch.memory_format] = None,
         shard: Any = "auto",
-        on_error: str = "raise",
+        on_error: Optional[str] = None,
         batch_transform: Optional[Callable[[torch.Tensor], torch.Tensor]] = None,
     ) -> None:
         if isinstance(dataset_or_sources, ImageDataset):
@@ -168,7 +168,7 @@ class Loader(IterableDataset):
         self.drop_last = bool(drop_last)
         self.prefetch = prefetch
         self.num_threads = num_threads
-        self.raise_errors = on_error_arg(on_error)
+        self.raise_errors = on_error_arg(self.dataset.on_error if on_error is None else on_error)
         self.batch_transform = batch_transform
         self.rank, self.world_size = shard_of(shard)
         self.device, self.pin_memory = accelerator(device, pin_memory)
