@@ -68,7 +68,7 @@ def test_exact_random_resized_crop_is_torchvisions_crop_then_resize(large_jpegs,
         pil = Image.open(io.BytesIO(data)).convert("RGB")
         for index in range(3):
             got = fastimg.load_batch([data], t, seed=5, indices=[index]).images[0].transpose(1, 2, 0) * 255
-            box = fastimg._core.plan_item(w, h, t._spec, 5, 0, index)["box"]
+            box = t.params(w, h, index, seed=5)["box"]
             ref = np.asarray(pil.crop(tuple(int(round(v)) for v in box)).resize((96, 96), resample))
             assert np.abs(got - ref).max() <= 1e-3
 
@@ -95,6 +95,7 @@ def test_exact_mode_is_pillow_exact_whichever_pass_pillow_runs_first(interpolati
         for index in range(4):
             plan = fastimg._core.plan_item(w, h, rrc._spec, 3, 0, index)
             orders.add(plan["height_first"])
+            assert rrc.params(w, h, index, seed=3)["box"] == plan["box"]
             ref = pil.crop(tuple(int(round(v)) for v in plan["box"])).resize((96, 96), resample)
             got = fastimg.load_batch([data], rrc, seed=3, indices=[index]).images[0]
             np.testing.assert_array_equal(got, np.asarray(ref), err_msg=f"{w}x{h} crop {plan['box']}")

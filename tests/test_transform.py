@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from imaging import encode, photo_like
 
 import fastimg
 from fastimg import Transform
@@ -69,3 +70,30 @@ def test_hflip_refuses_bools_and_says_what_to_write(value):
     with pytest.raises(TypeError, match=r"hflip=0\.5 flips at random.*hflip=1\.0 always flips"):
         Transform(32, hflip=value)
     assert Transform(32, hflip=0.5).hflip == 0.5 and Transform(32, hflip=1).hflip == 1.0
+
+
+def test_params_tell_what_a_sample_gets():
+    t = Transform(96, crop="random_resized", hflip=0.5, color_jitter=0.4)
+    p = t.params(500, 375, 7, seed=3, epoch=1)
+    assert set(p) == {"box", "flip", "brightness", "contrast", "saturation", "jitter_order"}
+    x0, y0, x1, y1 = p["box"]
+    assert 0 <= x0 < x1 <= 500 and 0 <= y0 < y1 <= 375 and sorted(p["jitter_order"]) == [0, 1, 2]
+    assert p == t.params(500, 375, 7, seed=3, epoch=1) != t.params(500, 375, 7, seed=3, epoch=2)
+    # the flip it reports is the one load_batch applies
+    img = photo_like(375, 500, seed=1)
+    data = encode(img, "PNG")
+    plain = t.replace(hflip=0.0, color_jitter=None, mean=None, std=None, dtype="uint8")
+    flips = [t.params(500, 375, i)["flip"] for i in range(8)]
+    assert True in flips and False in flips
+    got = fastimg.load_batch([data] * 8, t.replace(color_jitter=None, mean=None, std=None, dtype="uint8"))
+    unflipped = fastimg.load_batch([data] * 8, plain)
+    for i, flip in enumerate(flips):
+        expected = unflipped.images[i][..., ::-1] if flip else unflipped.images[i]
+        np.testing.assert_array_equal(got.images[i], expected)
+    # Resize(256) makes 500x375 into 341x256; CenterCrop(224) takes x 58..282, y 16..240 of that
+    fx, fy = 500 / 341, 375 / 256
+    box = Transform.imagenet_eval(224).params(500, 375, 0)["box"]
+    assert box == pytest.approx((58 * fx, 16 * fy, 282 * fx, 240 * fy))
+    for bad in ((0, 10, 0), (10, 10, -1)):
+        with pytest.raises(ValueError):
+            t.params(*bad)
