@@ -46,7 +46,13 @@ def check_int(value: Any, name: str, limit: Optional[int] = None) -> int:
 
 
 # Sample indices travel as int64.
-_INDEX_LIMIT = 1 << 63
+INDEX_LIMIT = 1 << 63
+
+
+def seed_and_epoch(seed: Any, epoch: Any) -> tuple[int, int]:
+    """The (seed, epoch) pair that keys every sample's randomness, as the core takes them: any
+    non-negative seed (reduced to 64 bits), an epoch below 2**64."""
+    return check_int(seed, "seed") % (1 << 64), check_int(epoch, "epoch", 1 << 64)
 
 
 def _bad_index(position: int, value: Any) -> ValueError:
@@ -60,7 +66,7 @@ def index_list_arg(indices: Any, count: int) -> list[int]:
         return list(range(count))
     if isinstance(indices, range):
         for position in (0, len(indices) - 1) if len(indices) else ():
-            if not 0 <= indices[position] < _INDEX_LIMIT:
+            if not 0 <= indices[position] < INDEX_LIMIT:
                 raise _bad_index(position, indices[position])
         index_list = list(indices)
     elif (
@@ -72,17 +78,19 @@ def index_list_arg(indices: Any, count: int) -> list[int]:
             raise TypeError(f"indices must be a sequence of ints, one per source, got {type(indices).__name__}")
         index_list = list(indices)
         for position, i in enumerate(index_list):
-            if not (type(i) is int and 0 <= i < _INDEX_LIMIT):
-                if isinstance(i, bool) or not isinstance(i, numbers.Integral) or not 0 <= int(i) < _INDEX_LIMIT:
+            if type(i) is not int:  # numpy integers and other Integrals (not bools) count as their value
+                if isinstance(i, bool) or not isinstance(i, numbers.Integral):
                     raise _bad_index(position, i)
                 index_list[position] = int(i)
+            if not 0 <= index_list[position] < INDEX_LIMIT:
+                raise _bad_index(position, i)
     else:  # numpy arrays, torch tensors: checked as one array
         array = np.asarray(indices)
         if array.size == 0 and array.ndim == 1:
             array = array.astype(np.int64)
         if array.ndim != 1 or array.dtype.kind not in "iu":
             raise TypeError(f"indices must be one-dimensional integers, got {array.dtype} of shape {array.shape}")
-        bad = (array < 0) | (array >= _INDEX_LIMIT) if array.dtype.kind == "u" else array < 0
+        bad = (array < 0) | (array >= INDEX_LIMIT) if array.dtype.kind == "u" else array < 0
         if bad.any():
             position = int(np.argmax(bad))
             raise _bad_index(position, array[position].item())
@@ -132,8 +140,7 @@ def load_batch(
         raise TypeError(f"transform must be a fastimg.Transform, got {type(transform).__name__}")
     raise_errors = on_error_arg(on_error)
     items = normalize_sources(sources)
-    seed_v = check_int(seed, "seed") % (1 << 64)
-    epoch_v = check_int(epoch, "epoch", 1 << 64)
+    seed_v, epoch_v = seed_and_epoch(seed, epoch)
     return run_batch(
         items, index_list_arg(indices, len(items)), transform, seed_v, epoch_v, out, raise_errors, num_threads
     )

@@ -16,7 +16,7 @@ from torch.utils.data._utils.collate import default_collate
 
 from ._sources import ItemError, normalize_sources, on_error_arg
 from ._torchvision import refuse_torchvision
-from .batch import Batch, check_int, run_batch
+from .batch import Batch, run_batch, seed_and_epoch
 from .cache import ByteCache, preload_files
 from .decode import decode_items, decode_options
 from .transforms import Transform
@@ -264,8 +264,7 @@ class ImageDataset(Dataset):
             self.encoded(idx),
             idx,
             t,
-            check_int(seed_v, "seed") % (1 << 64),
-            check_int(self.epoch if epoch is None else epoch, "epoch", 1 << 64),
+            *seed_and_epoch(seed_v, self.epoch if epoch is None else epoch),
             out,
             on_error_arg(on_error),
             _in_worker_threads(num_threads if num_threads is not None else self.num_threads),

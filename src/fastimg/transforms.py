@@ -362,13 +362,12 @@ class Transform:
         x1, y1), the source rectangle the output is resampled from (for RandomResizedCrop torchvision's
         crop box, as ``get_params`` would draw it); ``flip``; and the colour jitter factors ``brightness``,
         ``contrast``, ``saturation`` with ``jitter_order`` (0 brightness, 1 contrast, 2 saturation)."""
-        from .batch import check_int
+        from .batch import INDEX_LIMIT, check_int, seed_and_epoch
 
         w, h = check_int(width, "width", 65536), check_int(height, "height", 65536)
         if w == 0 or h == 0:
             raise ValueError(f"width and height must be positive, got {width} x {height}")
-        seed_v, epoch_v = check_int(seed, "seed") % (1 << 64), check_int(epoch, "epoch", 1 << 64)
-        plan = _core.plan_item(w, h, self._spec, seed_v, epoch_v, check_int(index, "index", 1 << 63))
+        plan = _core.plan_item(w, h, self._spec, *seed_and_epoch(seed, epoch), check_int(index, "index", INDEX_LIMIT))
         plan.pop("height_first")  # how exact mode orders its passes: not part of the sample's parameters
         return {**plan, "box": tuple(float(v) for v in plan["box"]), "jitter_order": list(plan["jitter_order"])}
 

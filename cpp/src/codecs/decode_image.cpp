@@ -22,7 +22,7 @@ DecodedImage decode_image(const std::uint8_t* data, std::size_t size, const Deco
   });
   int w = 0, h = 0;
   decoder.reduced_size(factor, w, h);
-  DecodedImage image = decoder.take(decoder.decode(factor, 0, w, 0, h, /*for_take=*/true));
+  DecodedImage image = decoder.take(decoder.decode(factor, 0, w, 0, h, detail::JpegReader::RowLayout::Packed));
 
   if (opened.orientation != 1) {
     DecodedImage turned;

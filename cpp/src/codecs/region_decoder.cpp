@@ -47,10 +47,9 @@ void RegionDecoder::reduced_size(int factor, int& width, int& height) {
   height = (opened_.height + factor - 1) / factor;
 }
 
-DecodedRegion RegionDecoder::decode(int factor, int x0, int x1, int y0, int y1, bool for_take) {
+DecodedRegion RegionDecoder::decode(int factor, int x0, int x1, int y0, int y1, JpegReader::RowLayout layout) {
   if (opened_.format == ImageFormat::Jpeg) {
-    return thread_jpeg_reader().decode(factor, mode_, x0, x1, y0, y1, buffer_,
-                                       for_take ? JpegReader::RowLayout::Packed : JpegReader::RowLayout::Cached);
+    return thread_jpeg_reader().decode(factor, mode_, x0, x1, y0, y1, buffer_, layout);
   }
   DecodedRegion r;
   ConstImageView full = whole_.view();

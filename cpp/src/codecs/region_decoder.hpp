@@ -39,10 +39,11 @@ class RegionDecoder {
     return 1;
   }
 
-  // Pixels covering at least the reduced-scale columns [x0, x1) and rows [y0, y1). `for_take`: the
-  // region goes to take() (packed rows, handed over without a copy); otherwise the caller reads it right
-  // away, and JPEG rows are laid out to be written through the cache.
-  DecodedRegion decode(int factor, int x0, int x1, int y0, int y1, bool for_take = false);
+  // Pixels covering at least the reduced-scale columns [x0, x1) and rows [y0, y1). JPEG rows are laid out
+  // as `layout` says: Packed for take() (handed over without a copy), Cached for a caller that reads them
+  // right away.
+  DecodedRegion decode(int factor, int x0, int x1, int y0, int y1,
+                       JpegReader::RowLayout layout = JpegReader::RowLayout::Cached);
 
   // A planar image's Y, Cb and Cr planes at 1/factor covering at least the reduced image's columns
   // [x0, x1) and rows [y0, y1) (JpegReader::decode_planes).
