@@ -119,9 +119,9 @@ def _collect(loader):
 
 
 def _worker_threads(_):
-    from fastimg.dataset import _in_worker_threads
+    from fastimg._threads import threads_in_worker
 
-    assert _in_worker_threads(None) == 1
+    assert threads_in_worker(None) == 1
 
 
 @pytest.mark.timeout(180)

@@ -4,6 +4,7 @@ import gc
 import logging
 import os
 import threading
+import time
 
 import pytest
 import torch
@@ -105,6 +106,19 @@ def test_state_dict_keys_match_the_shard_loader_and_old_keys_still_load(dataset)
     assert labels_of(run(a)) == labels_of(run(b))
 
 
+@pytest.mark.parametrize("prefetch", [0, 3])
+def test_len_of_an_iterator_counts_the_batches_not_yet_handed_out(dataset, prefetch):
+    loader = Loader(dataset, 4, seed=9, prefetch=prefetch)
+    it = iter(loader)
+    assert len(it) == len(loader) == 6
+    next(it)
+    time.sleep(0.2)  # the prefetch thread runs ahead meanwhile
+    assert len(it) == 5
+    resumed = Loader(dataset, 4, seed=9, prefetch=prefetch)
+    resumed.load_state_dict(loader.state_dict())
+    assert len(iter(resumed)) == 5  # a resumed pass starts at its batch
+
+
 def _epoch(dataset, epoch):
     loader = Loader(dataset, 4, seed=9)
     loader.set_epoch(epoch)
@@ -178,7 +192,7 @@ def test_every_sample_failing_is_an_error(tmp_path):
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"nope")
     loader = Loader(ImageDataset([str(bad)] * 3, transform=T), 2, on_error="skip", seed=0)
-    with pytest.raises(RuntimeError, match="every sample failed"):
+    with pytest.raises(RuntimeError, match="samples in a row failed to load, every sample within reach"):
         run(loader)
 
 

@@ -1,8 +1,8 @@
 // Bindings of encoding (the shard writer's re-encode).
 #include <pybind11/numpy.h>
 
-#include "../src/codecs/jpeg_writer.hpp"
 #include "array_views.hpp"
+#include "fastimg/encode.hpp"
 #include "native_call.hpp"
 
 namespace fastimg::bind {

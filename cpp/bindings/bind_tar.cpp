@@ -1,8 +1,9 @@
-// Bindings of the tar header parser for the shard reader (src/fastimg/_tar.py).
+// Bindings of the tar header parser for the shard reader (src/fastimg/shards/tar.py).
 
 #include <pybind11/pybind11.h>
 
 #include "fastimg/tar.hpp"
+#include "native_call.hpp"
 
 namespace py = pybind11;
 
@@ -60,7 +61,7 @@ void register_tar(py::module_& m) {
       [](int fd, std::uint64_t size) {
         TarIndex index;
         {
-          py::gil_scoped_release release;
+          NativeCall release;
           index = index_tar_file(fd, size);
         }
         return index_result(index);

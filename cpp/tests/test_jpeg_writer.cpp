@@ -2,8 +2,8 @@
 
 #include <cmath>
 
-#include "../src/codecs/jpeg_writer.hpp"
 #include "fastimg/decode.hpp"
+#include "fastimg/encode.hpp"
 #include "fastimg/errors.hpp"
 #include "test_images.hpp"
 

@@ -34,7 +34,7 @@ from .transforms import Transform
 if TYPE_CHECKING:
     from .dataset import ImageDataset, ImageFolder, LabeledBatch, collate
     from .loader import Loader, create_dataloader
-    from .shards import ShardDataset
+    from .shards import ShardBatch, ShardDataset, ShardLoader
 else:
     _TORCH_NAMES = {
         "ImageDataset": "dataset",
@@ -43,7 +43,9 @@ else:
         "collate": "dataset",
         "Loader": "loader",
         "create_dataloader": "loader",
+        "ShardBatch": "shards",
         "ShardDataset": "shards",
+        "ShardLoader": "shards",
     }
 
     def __getattr__(name: str) -> Any:
@@ -79,7 +81,9 @@ __all__ = [
     "ItemError",
     "LabeledBatch",
     "Loader",
+    "ShardBatch",
     "ShardDataset",
+    "ShardLoader",
     "Transform",
     "__version__",
     "batch_calculate_luminance",

@@ -1,5 +1,6 @@
 """`python -m fastimg info`: versions and capabilities to paste into a bug report. `python -m fastimg
-shards SRC_DIR OUT_PATTERN`: an ImageFolder tree to tar shards (see _shard_writer.py)."""
+shards SRC_DIR OUT_PATTERN`: an ImageFolder tree to tar shards (see shards/writer.py); `python -m fastimg
+shards index URLS...`: sample counts and offsets for shards written by other tools (shards/index.py)."""
 
 from __future__ import annotations
 
@@ -52,13 +53,30 @@ def info() -> dict[str, str]:
     return rows
 
 
+def index_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m fastimg shards index",
+        description="Write each shard's sample offsets (<shard>.idx) and index.json beside the first shard.",
+    )
+    parser.add_argument("urls", metavar="URL", nargs="+", help="shards: paths, fsspec URLs or brace patterns")
+    parser.add_argument("--quiet", action="store_true", help="errors only")
+    args = parser.parse_args(argv)
+    from .shards.index import index_command
+
+    return index_command(args.urls, quiet=args.quiet)
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:2] == ["shards", "index"]:
+        return index_main(argv[2:])
     parser = argparse.ArgumentParser(prog="python -m fastimg")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("info", help="versions, SIMD features, thread count")
     shards = commands.add_parser(
         "shards",
-        help="write an ImageFolder tree as WebDataset-style tar shards with an index.json of sample counts",
+        help="write an ImageFolder tree as WebDataset-style tar shards with an index of sample counts and offsets "
+        "(`shards index URLS...`: index shards written by other tools)",
     )
     shards.add_argument("src", metavar="SRC_DIR", help="root/<class>/<image> tree")
     shards.add_argument("out_pattern", metavar="OUT_PATTERN", help="shard names, e.g. out/train-%%06d.tar")
@@ -71,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     shards.add_argument("--quiet", action="store_true", help="no progress bar or summary: errors only")
     args = parser.parse_args(argv)
     if args.command == "shards":
-        from ._shard_writer import main as write_main
+        from .shards.writer import main as write_main
 
         return write_main(args)
     rows = info()

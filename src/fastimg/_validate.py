@@ -23,6 +23,43 @@ def as_int(value: Any) -> Optional[int]:
         return None
 
 
+def int_arg(value: Any, name: str, *, minimum: int = 0, limit: Optional[int] = None) -> int:
+    """``value`` as an int at least ``minimum`` and, when given, below ``limit`` (a power of two):
+    Python, numpy and 0-d torch integers are accepted, bools and floats are not. Raises ValueError
+    naming ``name`` and the value."""
+    result = as_int(value)
+    if result is None or result < minimum:
+        wanted = {0: "a non-negative integer", 1: "a positive integer"}.get(minimum, f"an integer >= {minimum}")
+        raise ValueError(f"{name} must be {wanted}, got {value!r}")
+    if limit is not None and result >= limit:
+        raise ValueError(f"{name} must be below 2**{limit.bit_length() - 1}, got {value!r}")
+    return result
+
+
+# Epochs travel to the core as uint64, sample indices as int64.
+EPOCH_LIMIT = 1 << 64
+INDEX_LIMIT = 1 << 63
+_SEED_MODULUS = 1 << 64
+
+
+def epoch_arg(value: Any, name: str = "epoch") -> int:
+    """An epoch: a non-negative integer below 2**64 (0-d torch integers included). Raises ValueError."""
+    return int_arg(value, name, limit=EPOCH_LIMIT)
+
+
+def seed_arg(value: Any, name: str = "seed") -> int:
+    """A seed as every route keys randomness with it: any non-negative integer, reduced modulo 2**64
+    (the core's seeds are 64-bit), so a seed past 2**63 gives the same pixels and order through
+    ``load_batch``, the datasets and the loaders. Raises ValueError for negatives and non-integers."""
+    return int_arg(value, name) % _SEED_MODULUS
+
+
+def seed_and_epoch(seed: Any, epoch: Any) -> tuple[int, int]:
+    """The (seed, epoch) pair that keys every sample's randomness, as the core takes them: ``seed_arg``
+    and ``epoch_arg``."""
+    return seed_arg(seed), epoch_arg(epoch)
+
+
 def _packed_rows(img: np.ndarray) -> bool:
     channels = img.shape[2] if img.ndim == 3 else 1
     inner_ok = img.ndim == 2 or img.strides[2] == 1

@@ -11,7 +11,7 @@ import numpy as np
 from . import _core
 from ._buffers import POOL
 from ._sources import ItemError, item_errors, normalize_sources, on_error_arg, raise_first
-from ._validate import threads_arg
+from ._validate import INDEX_LIMIT, seed_and_epoch, threads_arg
 from .transforms import Transform
 
 
@@ -35,24 +35,6 @@ class Batch(_BatchFields):
         self = super().__new__(cls, images, indices, errors)
         self.warnings = list(warnings)
         return self
-
-
-def check_int(value: Any, name: str, limit: Optional[int] = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
-    if limit is not None and int(value) >= limit:
-        raise ValueError(f"{name} must be below 2**{limit.bit_length() - 1}, got {value!r}")
-    return int(value)
-
-
-# Sample indices travel as int64.
-INDEX_LIMIT = 1 << 63
-
-
-def seed_and_epoch(seed: Any, epoch: Any) -> tuple[int, int]:
-    """The (seed, epoch) pair that keys every sample's randomness, as the core takes them: any
-    non-negative seed (reduced to 64 bits), an epoch below 2**64."""
-    return check_int(seed, "seed") % (1 << 64), check_int(epoch, "epoch", 1 << 64)
 
 
 def _bad_index(position: int, value: Any) -> ValueError:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import uuid
 from collections.abc import Sequence
@@ -11,34 +10,20 @@ from typing import Any, Callable, Optional, Union
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset, get_worker_info
+from torch.utils.data import Dataset
 from torch.utils.data._utils.collate import default_collate
 
+from ._folders import IMG_EXTENSIONS, find_classes, make_dataset
+from ._seeds import torch_seed
+from ._skip import RECORDS, record
 from ._sources import ItemError, normalize_sources, on_error_arg
+from ._threads import threads_in_worker
 from ._torchvision import refuse_torchvision
-from .batch import Batch, run_batch, seed_and_epoch
+from ._validate import epoch_arg, seed_and_epoch, seed_arg
+from .batch import Batch, run_batch
 from .cache import ByteCache, preload_files
 from .decode import decode_items, decode_options
 from .transforms import Transform
-
-IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
-
-logger = logging.getLogger("fastimg")
-
-# Skip records of each dataset (by its id) that reached this process: recorded here by the process that
-# decoded, and by the main process when a batch collated in a DataLoader worker arrives (unpickled).
-_RECORDS: dict[str, list[ItemError]] = {}
-_LOGGED: set[tuple[str, int]] = set()
-
-
-def _record(owner: str, errors: Sequence[ItemError], *, log: bool) -> None:
-    _RECORDS.setdefault(owner, []).extend(errors)
-    if not log:
-        return
-    for err in errors:
-        if (owner, err.index) not in _LOGGED:
-            _LOGGED.add((owner, err.index))
-            logger.warning("skipping sample %d (%s): %s", err.index, err.source, err.reason)
 
 
 class LabeledBatch(tuple):
@@ -47,22 +32,22 @@ class LabeledBatch(tuple):
     with the batch from DataLoader workers and are added to the dataset's ``errors`` in the main process."""
 
     errors: list[ItemError]
-    _owner: str
+    owner_id: str  # the id of the dataset whose records these are
 
     def __new__(cls, images: Any, labels: Any, errors: Sequence[ItemError] = (), owner: str = "") -> LabeledBatch:
         self = super().__new__(cls, (images, labels))
         self.errors = list(errors)
-        self._owner = owner
+        self.owner_id = owner
         return self
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_arrived, (self[0], self[1], self.errors, self._owner))
+        return (_arrived, (self[0], self[1], self.errors, self.owner_id))
 
 
 def _arrived(images: Any, labels: Any, errors: list[ItemError], owner: str) -> LabeledBatch:
     """Unpickling a batch from another process (a DataLoader worker): its records join this process's."""
     if errors and owner:
-        _record(owner, errors, log=False)
+        record(owner, errors, log=False)
     return LabeledBatch(images, labels, errors, owner)
 
 
@@ -90,17 +75,6 @@ def collate(samples: Any) -> Any:
         images, labels = default_collate(list(samples)) if len(samples) else (torch.empty(0), torch.empty(0))
         return LabeledBatch(images, labels, samples.errors, samples.owner)
     return default_collate(samples)
-
-
-def _in_worker_threads(num_threads: Optional[int]) -> Optional[int]:
-    # Inside a DataLoader worker the workers already use the cores: one native thread each.
-    return 1 if num_threads is None and get_worker_info() is not None else num_threads
-
-
-def _torch_seed() -> int:
-    """A seed drawn from torch's default generator: fresh per call, reproducible under torch.manual_seed,
-    and per worker and epoch inside a DataLoader (which seeds each worker's generator)."""
-    return int(torch.empty((), dtype=torch.int64).random_().item())
 
 
 _SKIP_HINT = (
@@ -162,9 +136,7 @@ class ImageDataset(Dataset):
             raise TypeError(f"target_transform must be callable or None, got {type(target_transform).__name__}")
         self.transform = transform
         self.target_transform = target_transform
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-            raise ValueError(f"seed must be None or a non-negative integer, got {seed!r}")
-        self.seed: Optional[int] = None if seed is None else int(seed)
+        self.seed: Optional[int] = None if seed is None else seed_arg(seed)
         self.on_error = "raise" if on_error_arg(on_error) else "skip"
         # In shared memory, so set_epoch in the main process reaches DataLoader workers (fork, spawn,
         # persistent): each holds a copy of the dataset but they all read this one counter.
@@ -186,20 +158,20 @@ class ImageDataset(Dataset):
     @property
     def epoch(self) -> int:
         """The epoch set by ``set_epoch`` (0 until then)."""
-        return int(self._epoch[0])
+        return int(self._epoch[0]) % (1 << 64)  # kept as int64: epochs past 2**63 wrap to negatives there
 
     def set_epoch(self, epoch: int) -> None:
-        """Sets the epoch that keys the augmentations when the dataset has an explicit ``seed``; seen by
-        every DataLoader worker, persistent ones included. Without a seed, every epoch is fresh anyway."""
-        if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
-            raise ValueError(f"epoch must be a non-negative integer, got {epoch!r}")
-        self._epoch[0] = int(epoch)
+        """Sets the epoch (a non-negative integer below 2**64) that keys the augmentations when the dataset
+        has an explicit ``seed``; seen by every DataLoader worker, persistent ones included. Without a seed,
+        every epoch is fresh anyway. Raises ValueError for anything else."""
+        value = epoch_arg(epoch)
+        self._epoch[0] = value - (1 << 64) if value >= 1 << 63 else value
 
     @property
     def errors(self) -> list[ItemError]:
         """The samples left out under ``on_error="skip"`` that reached this process, oldest first: those
         decoded here, and those of batches that DataLoader workers collated with ``fastimg.collate``."""
-        return _RECORDS.setdefault(self._id, [])
+        return RECORDS.setdefault(self._id, [])
 
     def encoded(self, indices: Sequence[int]) -> list[Any]:
         """What the native pipeline reads for these indices: bytes when preloaded or cached, paths
@@ -219,7 +191,7 @@ class ImageDataset(Dataset):
     ) -> list[Any]:
         """decode_images over these samples with the dataset's read options (transform=None)."""
         read_back: Optional[dict[int, bytes]] = {} if self.cache is not None else None
-        threads = _in_worker_threads(self.num_threads)
+        threads = threads_in_worker(self.num_threads)
         images = decode_items(
             self.encoded(indices),
             decode_options(),
@@ -258,7 +230,7 @@ class ImageDataset(Dataset):
         if not isinstance(t, Transform):
             raise TypeError(f"transform must be a fastimg.Transform, got {type(t).__name__}")
         idx = [int(i) for i in indices]
-        seed_v = seed if seed is not None else self.seed if self.seed is not None else _torch_seed()
+        seed_v = seed if seed is not None else self.seed if self.seed is not None else torch_seed()
         read_back: Optional[dict[int, bytes]] = {} if self.cache is not None else None
         batch = run_batch(
             self.encoded(idx),
@@ -267,7 +239,7 @@ class ImageDataset(Dataset):
             *seed_and_epoch(seed_v, self.epoch if epoch is None else epoch),
             out,
             on_error_arg(on_error),
-            _in_worker_threads(num_threads if num_threads is not None else self.num_threads),
+            threads_in_worker(num_threads if num_threads is not None else self.num_threads),
             direct_io=self.direct_io,
             read_back=read_back,
         )
@@ -320,7 +292,7 @@ class ImageDataset(Dataset):
             samples.images, samples.labels, samples.errors = images, labels, batch.errors
         samples.owner = self._id
         if samples.errors:
-            _record(self._id, samples.errors, log=True)
+            record(self._id, samples.errors, log=True)
         return samples
 
     def _decoded_samples(self, idx: list[int]) -> _BatchSamples:
@@ -331,51 +303,6 @@ class ImageDataset(Dataset):
         )
         samples.errors = [err._replace(index=idx[err.index]) for err in errors]
         return samples
-
-
-def find_classes(root: str) -> tuple[list[str], dict[str, int]]:
-    """torchvision's rule: every subdirectory of root is a class, sorted by name."""
-    classes = sorted(entry.name for entry in os.scandir(root) if entry.is_dir())
-    if not classes:
-        raise FileNotFoundError(f"Couldn't find any class folder in {root}.")
-    return classes, {name: i for i, name in enumerate(classes)}
-
-
-def make_dataset(
-    root: str,
-    class_to_idx: dict[str, int],
-    extensions: Optional[Sequence[str]] = IMG_EXTENSIONS,
-    is_valid_file: Optional[Callable[[str], bool]] = None,
-    allow_empty: bool = False,
-) -> list[tuple[str, int]]:
-    """torchvision's make_dataset: files under each class folder (recursively, symlinks followed, sorted),
-    kept by a case-insensitive extension match or by is_valid_file."""
-    if (extensions is None) == (is_valid_file is None):
-        raise ValueError("Both extensions and is_valid_file cannot be None or not None at the same time")
-    if is_valid_file is None:
-        exts = tuple(e.lower() for e in extensions)  # type: ignore[union-attr]
-
-        def is_valid_file(path: str) -> bool:
-            return path.lower().endswith(exts)
-
-    instances = []
-    available = set()
-    for target_class in sorted(class_to_idx):
-        class_index = class_to_idx[target_class]
-        target_dir = os.path.join(root, target_class)
-        for dirpath, _, filenames in sorted(os.walk(target_dir, followlinks=True)):
-            for name in sorted(filenames):
-                path = os.path.join(dirpath, name)
-                if is_valid_file(path):
-                    instances.append((path, class_index))
-                    available.add(target_class)
-    empty = set(class_to_idx) - available
-    if empty and not allow_empty:
-        msg = f"Found no valid file for the classes {', '.join(sorted(empty))}. "
-        if extensions is not None:
-            msg += f"Supported extensions are: {extensions if isinstance(extensions, str) else ', '.join(extensions)}"
-        raise FileNotFoundError(msg)
-    return instances
 
 
 class ImageFolder(ImageDataset):

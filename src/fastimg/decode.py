@@ -9,7 +9,7 @@ import numpy as np
 
 from . import _core
 from ._sources import DecodeWarning, ItemError, item_errors, normalize_sources, on_error_arg, raise_first
-from ._validate import threads_arg
+from ._validate import int_arg, threads_arg
 
 _MODES = {"RGB": _core.PixelFormat.RGB, "L": _core.PixelFormat.L, "RGBA": _core.PixelFormat.RGBA}
 
@@ -17,14 +17,6 @@ _MODES = {"RGB": _core.PixelFormat.RGB, "L": _core.PixelFormat.L, "RGBA": _core.
 DEFAULT_MAX_PIXELS: int = _core.DEFAULT_MAX_PIXELS
 DEFAULT_MAX_SCANS: int = _core.DEFAULT_MAX_SCANS
 DEFAULT_MAX_BYTES: int = _core.DEFAULT_MAX_BYTES
-
-
-def _positive_or_none(value: Any, name: str) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
-    return int(value)
 
 
 @overload
@@ -104,6 +96,10 @@ def decode_options(
     strict: bool = True,
 ) -> Any:
     """decode_images' arguments as the core's DecodeOptions, checked."""
+
+    def _limit(value: Any, name: str) -> int:  # None: no limit, which the core spells 0
+        return 0 if value is None else int_arg(value, name, minimum=1)
+
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {sorted(_MODES)}, got {mode!r}")
     min_w = min_h = 0
@@ -118,12 +114,12 @@ def decode_options(
         mode=_MODES[mode],
         min_width=min_w,
         min_height=min_h,
-        max_side=_positive_or_none(max_side, "max_side"),
+        max_side=_limit(max_side, "max_side"),
         apply_exif_orientation=bool(apply_exif_orientation),
         limits=_core.DecodeLimits(
-            max_pixels=_positive_or_none(max_pixels, "max_pixels"),
-            max_scans=_positive_or_none(max_scans, "max_scans"),
-            max_bytes=_positive_or_none(max_bytes, "max_bytes"),
+            max_pixels=_limit(max_pixels, "max_pixels"),
+            max_scans=_limit(max_scans, "max_scans"),
+            max_bytes=_limit(max_bytes, "max_bytes"),
             strict=bool(strict),
         ),
     )

@@ -4,13 +4,9 @@ CUDA copies on a side stream."""
 
 from __future__ import annotations
 
-import atexit
-import logging
-import queue
 import sys
-import threading
+import uuid
 import warnings
-import weakref
 from collections.abc import Iterator, Sequence
 from types import FrameType
 from typing import Any, Callable, Optional
@@ -19,15 +15,15 @@ import numpy as np
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
+from ._background import Background
 from ._buffers import batch_tensor
 from ._order import batch_count, epoch_order, shard_of
+from ._skip import RECORDS, EpochRecords, FailureStreak, record
 from ._sources import ItemError, on_error_arg
 from ._torchvision import refuse_torchvision
-from ._validate import as_int
+from ._validate import epoch_arg, int_arg, seed_arg
 from .dataset import ImageDataset
 from .transforms import Transform
-
-logger = logging.getLogger("fastimg")
 
 _warned_no_accelerator = False
 
@@ -103,12 +99,10 @@ class Loader(IterableDataset):
     (docs/shards.md)."""
 
     def __new__(cls, dataset_or_sources: Any = None, *args: Any, **kwargs: Any) -> Any:
-        from .shards import ShardDataset
-
-        if isinstance(dataset_or_sources, ShardDataset):
-            from ._shard_loader import ShardLoader
-
-            return ShardLoader(dataset_or_sources, *args, **kwargs)
+        # A ShardDataset exists only once its package is imported: a Loader over files never imports it.
+        shards = sys.modules.get(f"{__package__}.shards")
+        if shards is not None and isinstance(dataset_or_sources, shards.ShardDataset):
+            return super().__new__(shards.ShardLoader)  # a Loader subclass: Python then calls its __init__
         return super().__new__(cls)
 
     def __init__(
@@ -144,12 +138,7 @@ class Loader(IterableDataset):
                 raise ValueError("Loader needs a fastimg.Transform: pass transform= or give the dataset one")
         elif not isinstance(transform, Transform):
             raise TypeError(f"Loader(transform=...) must be a fastimg.Transform, got {type(transform).__name__}")
-        batch_size_v, prefetch_v = as_int(batch_size), as_int(prefetch)
-        if batch_size_v is None or batch_size_v < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        if prefetch_v is None or prefetch_v < 0:
-            raise ValueError(f"prefetch must be a non-negative integer, got {prefetch!r}")
-        batch_size, prefetch = batch_size_v, prefetch_v
+        batch_size, prefetch = int_arg(batch_size, "batch_size", minimum=1), int_arg(prefetch, "prefetch")
         if memory_format not in (None, torch.contiguous_format, torch.channels_last):
             raise ValueError(
                 f"memory_format must be None, torch.contiguous_format or torch.channels_last, got {memory_format!r}"
@@ -164,7 +153,7 @@ class Loader(IterableDataset):
         self.sampler = sampler
         if seed is None:
             seed = self.dataset.seed if self.dataset.seed is not None else torch.initial_seed()
-        self.seed = int(seed) % (1 << 63)
+        self.seed = seed_arg(seed)
         self.drop_last = bool(drop_last)
         self.prefetch = prefetch
         self.num_threads = num_threads
@@ -172,9 +161,11 @@ class Loader(IterableDataset):
         self.batch_transform = batch_transform
         self.rank, self.world_size = shard_of(shard)
         self.device, self.pin_memory = accelerator(device, pin_memory)
-        self.errors: list[ItemError] = []
+        self._id = uuid.uuid4().hex
+        # The samples left out under skip, oldest first (the skip policy's records of this loader).
+        self.errors: list[ItemError] = RECORDS.setdefault(self._id, [])
         self.errors_by_epoch: dict[int, list[ItemError]] = {}
-        self._logged: set[int] = set()
+        self._epoch_records: dict[int, EpochRecords] = {}
         self._next_epoch = 0
         self._explicit_epoch: Optional[int] = None
         self._resume: Optional[dict[str, int]] = None
@@ -182,12 +173,16 @@ class Loader(IterableDataset):
 
     # -- epochs and sizes -------------------------------------------------------------------------------
     def set_epoch(self, epoch: int) -> None:
-        """Makes the next pass epoch ``epoch`` (a non-negative integer): its order and augmentations.
-        Passes after it continue from there. Call it on every rank in distributed training."""
-        epoch_v = as_int(epoch)
-        if epoch_v is None or epoch_v < 0:
-            raise ValueError(f"epoch must be a non-negative integer, got {epoch!r}")
+        """Makes the next pass epoch ``epoch`` (a non-negative integer below 2**64): its order and
+        augmentations. Passes after it continue from there. Call it on every rank in distributed training.
+        After ``load_state_dict``, setting the state's own epoch keeps its position within that epoch.
+        Raises ValueError for anything but such an integer."""
+        epoch_v = epoch_arg(epoch)
         self._explicit_epoch = epoch_v
+        if self._resume is not None and self._resume["epoch"] == epoch_v:
+            self._position = dict(self._resume)
+        else:
+            self._position = {"epoch": epoch_v, "batches": 0, "cursor": 0}
 
     def _order(self, epoch: int) -> np.ndarray:
         return epoch_order(
@@ -210,8 +205,11 @@ class Loader(IterableDataset):
         return batch_count(per_rank, self.batch_size, self.drop_last)
 
     def state_dict(self) -> dict[str, int]:
-        """Where iteration stands: the epoch and the batches already handed out (and, under skip, the
-        position in the epoch's order). Pass to load_state_dict to continue from the next batch."""
+        """Where iteration stands, as the next sample to deliver: ``epoch``, ``batches`` already handed out
+        in it, ``cursor`` (the position in the epoch's order; under skip it runs ahead of the batches) and
+        ``seed``. Once an epoch's last batch is handed out the state names the next epoch's start
+        (``batches`` 0); before a pass, the epoch ``set_epoch`` chose. Pass it to ``load_state_dict`` to
+        continue from there."""
         return {
             "epoch": self._position["epoch"],
             "batches": self._position["batches"],
@@ -221,13 +219,18 @@ class Loader(IterableDataset):
 
     def load_state_dict(self, state: dict[str, int]) -> None:
         """Resumes from ``state`` (from ``state_dict``): the next pass continues that epoch from the
-        batch after the last one handed out. Raises ValueError when the state has another seed."""
-        if int(state.get("seed", self.seed)) != self.seed:
+        batch after the last one handed out; a state saved by an earlier version after an epoch's last batch
+        continues at the next epoch's start. Raises ValueError when the state has another seed."""
+        if "seed" in state and seed_arg(state["seed"], "state_dict seed") != self.seed:
             raise ValueError(f"state_dict was made with seed {state['seed']}, this loader has seed {self.seed}")
         # "batches", as ShardLoader and ShardDataset name it; "batch" in states saved by earlier versions.
-        batches = state["batches"] if "batches" in state else state["batch"]
-        self._resume = {"epoch": int(state["epoch"]), "batches": int(batches), "cursor": int(state["cursor"])}
-        self._explicit_epoch = int(state["epoch"])
+        batches = int_arg(state["batches"] if "batches" in state else state["batch"], "state_dict batches")
+        epoch = epoch_arg(state["epoch"], "state_dict epoch")
+        cursor = int_arg(state["cursor"], "state_dict cursor")
+        if batches and batches >= len(self):  # earlier versions named the end of the epoch just finished
+            epoch, batches, cursor = epoch + 1, 0, 0
+        self._resume = {"epoch": epoch, "batches": batches, "cursor": cursor}
+        self._explicit_epoch = epoch
         self._position = dict(self._resume)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -254,109 +257,38 @@ class Loader(IterableDataset):
         return _LoaderIterator(self, producer)
 
     def _record(self, epoch: int, errors: list[ItemError]) -> None:
-        this_epoch = self.errors_by_epoch.setdefault(epoch, [])
-        for err in errors:
-            # A bad sample met again when the order wraps to fill the last batches is recorded once.
-            if any(e.index == err.index for e in this_epoch):
-                continue
-            self.errors.append(err)
-            this_epoch.append(err)
-            if err.index not in self._logged:
-                self._logged.add(err.index)
-                logger.warning("skipping sample %d (%s): %s", err.index, err.source, err.reason)
+        # A bad sample met again when the order wraps to fill the last batches is recorded once an epoch.
+        new = self._epoch_records.setdefault(epoch, EpochRecords()).add(errors)
+        self.errors_by_epoch.setdefault(epoch, []).extend(new)
+        record(self._id, new, log=True)
 
 
-class _Background:
-    """Runs ``_items()`` (a generator) on a daemon thread ``prefetch`` items ahead, or on demand in the
-    caller's thread when prefetch is 0. Holds no reference to its consumer, so an abandoned iterator is
-    collected and stops it; at interpreter exit every running one is stopped and joined (``_running``)."""
-
-    _END = object()
-
-    def __init__(self, prefetch: int, name: str) -> None:
-        self.stop = threading.Event()
-        self.queue: queue.Queue = queue.Queue(maxsize=max(1, prefetch))
-        self.thread: Optional[threading.Thread] = None
-        self._sync: Optional[Iterator[Any]] = None
-        if prefetch > 0:
-            self.thread = threading.Thread(target=self._run, name=name, daemon=True)
-            _running.add(self)
-
-    def _items(self) -> Iterator[Any]:
-        raise NotImplementedError
-
-    def _run(self) -> None:
-        try:
-            for item in self._items():
-                if self.stop.is_set():
-                    return
-                self._put(item)
-            self._put(self._END)
-        except BaseException as exc:  # handed to the consumer, re-raised there
-            self._put(_Failure(exc))
-
-    def _put(self, item: Any) -> None:
-        while not self.stop.is_set():
-            try:
-                self.queue.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    def next(self) -> Any:
-        """The next item, ``_END`` after the last, or a ``_Failure`` carrying what the items raised."""
-        if self.thread is None:  # prefetch=0: synchronous
-            if self._sync is None:
-                self._sync = self._items()
-            return next(self._sync, self._END)
-        while True:
-            try:
-                return self.queue.get(timeout=0.5)
-            except queue.Empty:
-                if not self.thread.is_alive() and self.queue.empty():
-                    return self._END
-
-    def take(self) -> Any:
-        """The next item. At the end, or when making the items failed, stops the thread and raises
-        StopIteration or the items' exception."""
-        item = self.next()
-        if item is self._END:
-            self.close()
-            raise StopIteration
-        if isinstance(item, _Failure):
-            self.close()
-            raise item.exc
-        return item
-
-    def close(self) -> None:
-        self.stop.set()
-        if self.thread is not None and self.thread is not threading.current_thread():
-            while self.thread.is_alive():
-                try:
-                    self.queue.get_nowait()  # unblock a producer waiting on a full queue
-                except queue.Empty:
-                    self.thread.join(timeout=0.05)
-
-
-class _Producer(_Background):
-    """Makes the epoch's batches in order (``make``), on the background thread when prefetch > 0."""
+class _Producer:
+    """Makes the epoch's batches in order (``make``), on a Background thread when prefetch > 0 (in the
+    consumer's thread on demand otherwise)."""
 
     def __init__(self, loader: Loader, epoch: int, order: np.ndarray, start_batch: int, cursor: int) -> None:
         self.loader = loader
         self.epoch = epoch
         self.order = order
-        self.batch = start_batch
+        self.start_batch = self.batch = start_batch
         self.cursor = cursor if cursor else start_batch * loader.batch_size
         self.batches = batch_count(len(order), loader.batch_size, loader.drop_last)
-        super().__init__(loader.prefetch, "fastimg-prefetch")
-        if self.thread is not None:
-            self.thread.start()
+        # Skipping gives up once every sample of the order failed in a row (it wraps around the order).
+        self.failures = FailureStreak(len(order))
+        self.background = Background(self._items(), max_items=loader.prefetch, name="fastimg-prefetch")
 
     def _items(self) -> Iterator[Any]:
-        while self.batch < self.batches and not self.stop.is_set():
+        while self.batch < self.batches:
             item = self.make(self.batch)
             self.batch += 1
             yield item
+
+    def take(self) -> Any:
+        return next(self.background)
+
+    def close(self) -> None:
+        self.background.close()
 
     def _batch_size(self, b: int) -> int:
         size = self.loader.batch_size
@@ -398,7 +330,6 @@ class _Producer(_Background):
         loader = self.loader
         kept: list[np.ndarray] = []
         filled = 0
-        consumed_without_success = 0
         n = len(self.order)
         while filled < count:
             need = count - filled
@@ -416,27 +347,8 @@ class _Producer(_Background):
             loader._record(self.epoch, batch.errors)
             kept.append(batch.indices)
             filled += len(batch.indices)
-            consumed_without_success = 0 if len(batch.indices) else consumed_without_success + need
-            if consumed_without_success >= n:
-                raise RuntimeError(f"every sample failed to load (last error: {batch.errors[-1]})")
+            self.failures.update(len(batch.indices), len(batch.errors), batch.errors[-1] if batch.errors else None)
         return np.concatenate(kept)
-
-
-# Producers whose thread may still run. At interpreter exit their threads are stopped and joined before
-# finalization begins: a daemon thread still inside torch or fastimg native code when the interpreter
-# finalizes would abort the process (see cpp/bindings/native_call.hpp).
-_running: weakref.WeakSet[_Background] = weakref.WeakSet()
-
-
-@atexit.register
-def _stop_producers() -> None:
-    for producer in list(_running):
-        producer.close()
-
-
-class _Failure:
-    def __init__(self, exc: BaseException) -> None:
-        self.exc = exc
 
 
 _side_streams: dict[Any, Any] = {}
@@ -479,17 +391,24 @@ class _LoaderIterator:
     def __init__(self, loader: Loader, producer: _Producer) -> None:
         self._loader = loader
         self._producer = producer
+        self._delivered = producer.start_batch  # batches of the epoch handed out (the producer runs ahead)
 
     def __iter__(self) -> _LoaderIterator:
         return self
 
     def __len__(self) -> int:
-        return self._producer.batches - self._producer.batch
+        return self._producer.batches - self._delivered
 
     def __next__(self) -> tuple[torch.Tensor, torch.Tensor]:
-        images, labels, batches_done, cursor, event = self._producer.take()
+        producer = self._producer
+        images, labels, batches_done, cursor, event = producer.take()
         arrive(images, labels, event, self._loader.device)
-        self._loader._position = {"epoch": self._producer.epoch, "batches": batches_done, "cursor": cursor}
+        self._delivered = batches_done
+        # The state names the next sample to deliver: after the epoch's last batch, the next epoch's start.
+        if batches_done >= producer.batches:
+            self._loader._position = {"epoch": producer.epoch + 1, "batches": 0, "cursor": 0}
+        else:
+            self._loader._position = {"epoch": producer.epoch, "batches": batches_done, "cursor": cursor}
         return images, labels
 
     def close(self) -> None:

@@ -14,7 +14,7 @@ from typing import Any, Literal, Optional, Union, overload
 import numpy as np
 
 from . import _core
-from ._validate import Size, box_list, check_fits, image_list, size_list, swapped_hint, threads_arg
+from ._validate import Size, as_int, box_list, check_fits, image_list, seed_arg, size_list, swapped_hint, threads_arg
 
 _INTERPOLATIONS = {
     "nearest": _core.Interpolation.NEAREST,
@@ -202,20 +202,21 @@ def batch_random_crop_images(
 ) -> Any:
     """Crops ``sizes[i]`` = (width, height) at a uniformly random position. The position of image i
     depends only on (``seed``, i): the same seed gives the same crops whatever the thread count.
-    ``seed=None`` draws one from Python's ``random`` module (so ``random.seed`` makes it reproducible).
+    ``seed=None`` draws one from Python's ``random`` module (so ``random.seed`` makes it reproducible);
+    a seed is a non-negative integer, reduced modulo 2**64 as every fastimg seed is.
     ``images``: a list of uint8 (H, W) / (H, W, C) arrays (C in 1, 3, 4) or one (B, H, W, C) array.
     ``stack=True`` returns one (B, h, w, C) array (ValueError if output shapes differ), else a list.
     ``num_threads``: native threads (default: ``fastimg.get_num_threads()``).
-    Raises TypeError for non-uint8 or non-array input and ValueError for bad shapes or sizes, naming
-    the image index."""
+    Raises TypeError for non-uint8 or non-array input or a non-integer seed, and ValueError for bad shapes
+    or sizes, naming the image index, or a negative seed."""
     imgs = image_list(images)
     wanted = size_list(sizes, len(imgs))
     check_fits(imgs, wanted)
     if seed is None:
         seed = random.getrandbits(64)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+    elif as_int(seed) is None:
         raise TypeError(f"seed must be an integer or None, got {seed!r}")
-    origins = _core.random_crop_origins(imgs, wanted, int(seed) % (1 << 64))
+    origins = _core.random_crop_origins(imgs, wanted, seed_arg(seed))
     return _crop(imgs, origins, wanted, stack, num_threads)
 
 

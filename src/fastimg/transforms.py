@@ -12,7 +12,7 @@ import numpy as np
 from . import _core
 from ._torchvision import dtype_name as _dtype_name
 from ._torchvision import interpolation_name, transform_options
-from ._validate import as_int
+from ._validate import INDEX_LIMIT, as_int, int_arg, seed_and_epoch
 from .decode import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_MAX_SCANS
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -232,9 +232,10 @@ class Transform:
             )
         if not (isinstance(hflip, numbers.Real) and 0.0 <= float(hflip) <= 1.0):
             raise ValueError(f"hflip must be a probability in [0, 1], got {hflip!r}")
-        for name, value in (("max_pixels", max_pixels), ("max_scans", max_scans), ("max_bytes", max_bytes)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        max_pixels, max_scans, max_bytes = (
+            int_arg(value, name, minimum=1)
+            for name, value in (("max_pixels", max_pixels), ("max_scans", max_scans), ("max_bytes", max_bytes))
+        )
 
         spec = _core.TransformSpec()
         spec.height, spec.width = out_h, out_w
@@ -362,12 +363,11 @@ class Transform:
         x1, y1), the source rectangle the output is resampled from (for RandomResizedCrop torchvision's
         crop box, as ``get_params`` would draw it); ``flip``; and the colour jitter factors ``brightness``,
         ``contrast``, ``saturation`` with ``jitter_order`` (0 brightness, 1 contrast, 2 saturation)."""
-        from .batch import INDEX_LIMIT, check_int, seed_and_epoch
-
-        w, h = check_int(width, "width", 65536), check_int(height, "height", 65536)
-        if w == 0 or h == 0:
-            raise ValueError(f"width and height must be positive, got {width} x {height}")
-        plan = _core.plan_item(w, h, self._spec, *seed_and_epoch(seed, epoch), check_int(index, "index", INDEX_LIMIT))
+        w = int_arg(width, "width", minimum=1, limit=1 << 16)
+        h = int_arg(height, "height", minimum=1, limit=1 << 16)
+        plan = _core.plan_item(
+            w, h, self._spec, *seed_and_epoch(seed, epoch), int_arg(index, "index", limit=INDEX_LIMIT)
+        )
         plan.pop("height_first")  # how exact mode orders its passes: not part of the sample's parameters
         return {**plan, "box": tuple(float(v) for v in plan["box"]), "jitter_order": list(plan["jitter_order"])}
 

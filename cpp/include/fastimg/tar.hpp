@@ -1,4 +1,4 @@
-// Tar headers (POSIX ustar, GNU, pax, old v7), parsed for the shard reader (src/fastimg/_tar.py), which
+// Tar headers (POSIX ustar, GNU, pax, old v7), parsed for the shard reader (src/fastimg/shards/tar.py), which
 // keeps the member logic (GNU long names, pax paths, which kinds are files). Never throws on content: a
 // bad header is a status with its reason.
 #pragma once

@@ -1,4 +1,4 @@
-#include "jpeg_writer.hpp"
+#include "fastimg/encode.hpp"
 
 // clang-format off
 #include <cstdio>

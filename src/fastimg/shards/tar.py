@@ -1,7 +1,8 @@
-"""A streaming tar reader over any binary file object (a local file, an fsspec stream): one pass, no seeks,
-so object storage streams it as it arrives. Reads POSIX ustar, GNU (long names ``L``) and pax (``path``
-records) headers, skips everything that is not a regular file, and reports damage instead of raising:
-a truncated archive or a corrupt header ends the stream with a ``TarDamage`` record."""
+"""Tar members: a reader over any binary file object (a local file, an fsspec stream, a gzip stream) or a
+mapped local file, from the start or over a byte range (a run of samples found by their offsets). Reads
+POSIX ustar, GNU (long names ``L``) and pax (``path`` records) headers, skips everything that is not a
+regular file, and reports damage instead of raising: a truncated archive, a corrupt header or an archive
+without its end-of-archive block ends the members with a ``TarDamage`` record."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import stat
 from collections.abc import Iterator
 from typing import Any, BinaryIO, Callable, NamedTuple, Optional, Union
 
-from . import _core
+from .. import _core
 
 BLOCK = 512
 # Members at least this large are read into buffers from `take` (see iter_tar) when one is given.
@@ -20,11 +21,14 @@ _REGULAR = ("0", "\0", "7")  # regular file, old-style regular file, contiguous 
 
 
 class TarMember(NamedTuple):
-    """A regular file of the archive: its path inside the archive and its bytes (a memoryview over a
-    recycled buffer for large members when iter_tar was given one)."""
+    """A regular file of the archive: its path inside the archive, its bytes (a memoryview over a
+    recycled buffer for large members when iter_tar was given one), the offset of its first header block
+    (a GNU long name or pax header before it included) and the offset just past its padded data."""
 
     name: str
     data: Union[bytes, memoryview]
+    offset: int
+    end: int
 
 
 class TarDamage(NamedTuple):
@@ -111,16 +115,22 @@ def _pax_path(data: bytes) -> Union[str, None]:
     return path
 
 
+_Header = tuple[str, str, int, Union[bytes, memoryview], int]  # name, kind, size, payload, header offset
+_NO_END = "no end-of-archive block: the shard ends after byte {} (cut short?)"
+
+
 def _stream_headers(
-    f: BinaryIO, take: Optional[Callable[[int], bytearray]]
-) -> Iterator[Union[tuple[str, str, int, Union[bytes, memoryview]], TarDamage]]:
-    """(name, kind, size, payload) per header of a stream, each payload read whole (shorter than size where
-    the stream ends inside it); a damaged header ends it with a TarDamage."""
-    offset = 0
-    while True:
+    f: BinaryIO, take: Optional[Callable[[int], bytearray]], start: int, end: Optional[int]
+) -> Iterator[Union[_Header, TarDamage]]:
+    """(name, kind, size, payload, offset) per header of a stream positioned at byte ``start``, each payload
+    read whole (shorter than size where the stream ends inside it), up to byte ``end`` or the end-of-archive
+    block; a damaged header, or a stream that ends before either, ends it with a TarDamage."""
+    offset = start
+    while end is None or offset < end:
         header = _read_exact(f, BLOCK)
         if not header:
-            return  # end of stream without the zero blocks: tolerated, as tarfile does
+            yield TarDamage(_NO_END.format(offset) if offset else "empty shard (0 bytes)")
+            return
         if len(header) < BLOCK:
             yield TarDamage(f"truncated tar: header at byte {offset} cut short")
             return
@@ -138,41 +148,61 @@ def _stream_headers(
             payload = payload[: _readinto_exact(f, payload)]
         else:
             payload = _read_exact(f, size)
+        at = offset
         offset += BLOCK + len(payload)
         pad = -size % BLOCK
         if pad and len(payload) == size:
             offset += len(_read_exact(f, pad))
-        yield name, kind, size, payload
+        yield name, kind, size, payload, at
 
 
-def _mapped_headers(f: MappedFile) -> Iterator[Union[tuple[str, str, int, memoryview], TarDamage]]:
+def _mapped_headers(f: MappedFile, start: int, end: Optional[int]) -> Iterator[Union[_Header, TarDamage]]:
     """As _stream_headers for a mapped shard: every header parsed in one native call, payloads are views."""
     data = f.data
     entries, damage = f.index
-    for name, kind, start, size in entries:
-        yield name, kind, size, data[start : start + size]
+    last = 0
+    for name, kind, at, size in entries:
+        last = at + size + (-size % BLOCK)
+        if at - BLOCK < start:
+            continue
+        if end is not None and at - BLOCK >= end:
+            return
+        yield name, kind, size, data[at : at + size], at - BLOCK
     if damage is not None:
         yield TarDamage(damage)
+    elif end is None and last + BLOCK > len(data):  # the headers ran to the end of the file: no end block
+        yield TarDamage(_NO_END.format(min(last, len(data))) if len(data) else "empty shard (0 bytes)")
 
 
 def iter_tar(
-    f: Union[BinaryIO, MappedFile], take: Optional[Callable[[int], bytearray]] = None
+    f: Union[BinaryIO, MappedFile],
+    take: Optional[Callable[[int], bytearray]] = None,
+    *,
+    start: int = 0,
+    end: Optional[int] = None,
 ) -> Iterator[Union[TarMember, TarDamage]]:
     """Yields each regular file of the archive in ``f`` as a TarMember, in archive order. Ends at the
-    end-of-archive blocks or the end of the stream; a header that fails its checksum, or a member cut
-    short, ends it with one TarDamage record (never an exception for bad content; read errors of ``f``
-    itself propagate). ``take(size)``: a buffer of at least ``size`` bytes to read a large regular member
-    into (its TarMember.data is then a memoryview of it), so the caller can recycle buffers instead of
-    faulting in fresh pages for every member. Members of a MappedFile are views of its mapping. Headers
-    are parsed natively (cpp/src/archive/tar.cpp), 40x faster than in Python."""
+    end-of-archive block, or at byte ``end`` when given (a stream ``f`` must then be positioned at byte
+    ``start``, the first header of the range; a MappedFile is indexed whole and filtered). A header that
+    fails its checksum, a member cut short, or an archive read to its end without its end-of-archive block
+    ends it with one TarDamage record (never an exception for bad content; read errors of ``f`` itself
+    propagate). ``take(size)``: a buffer of at least ``size`` bytes to read a large regular member into
+    (its TarMember.data is then a memoryview of it), so the caller can recycle buffers instead of faulting
+    in fresh pages for every member. Members of a MappedFile are views of its mapping. Headers are parsed
+    natively (cpp/src/archive/tar.cpp), 40x faster than in Python."""
     long_name = None
     pax_name = None
-    headers = _mapped_headers(f) if isinstance(f, MappedFile) else _stream_headers(f, take)
+    first = None  # offset of the first header of the member in progress (its long name or pax header)
+    if isinstance(f, MappedFile):
+        headers = _mapped_headers(f, start, end)
+    else:
+        headers = _stream_headers(f, take, start, end)
     for item in headers:
         if isinstance(item, TarDamage):
             yield item
             return
-        name, kind, size, payload = item
+        name, kind, size, payload, at = item
+        first = at if first is None else first
         if len(payload) < size:
             name = long_name or pax_name or name
             yield TarDamage(f"truncated tar: member {name!r} has {len(payload)} of {size} bytes")
@@ -184,8 +214,8 @@ def iter_tar(
             pax_name = _pax_path(bytes(payload)) or pax_name
             continue
         if kind in _REGULAR:
-            yield TarMember(long_name or pax_name or name, payload)
-        long_name = pax_name = None  # directories, links, global headers...: nothing to deliver
+            yield TarMember(long_name or pax_name or name, payload, first, at + BLOCK + size + (-size % BLOCK))
+        long_name = pax_name = first = None  # directories, links, global headers...: nothing to deliver
 
 
 def split_key(name: str) -> tuple[str, str]:

@@ -1,8 +1,8 @@
 """`python -m fastimg shards SRC_DIR OUT_PATTERN`: an ImageFolder tree to WebDataset-style tar shards
-(``<key>.jpg`` + ``<key>.cls`` + ``<key>.json`` per sample) and the index.json of sample counts that
-ShardDataset reads. Files are copied unchanged unless ``--max-side`` makes them smaller: those are
-decoded at reduced size (DCT scaling, then an antialiased area resize) and re-encoded by the core's
-libjpeg-turbo encoder."""
+(``<key>.jpg`` + ``<key>.cls`` + ``<key>.json`` per sample), a sidecar of sample offsets per shard and
+the index.json of sample counts that ShardDataset reads. Files are copied unchanged unless
+``--max-side`` makes them smaller: those are decoded at reduced size (DCT scaling, then an antialiased
+area resize) and re-encoded by the core's libjpeg-turbo encoder."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from typing import Any, Optional, TextIO
 
 import numpy as np
 
-from ._shard_plan import INDEX_FORMAT, INDEX_NAME
+from .._folders import find_classes, make_dataset
+from .._threads import get_num_threads
+from .index import OFFSETS_SUFFIX, offsets_doc, write_index
 
 _UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "KIB": 2**10, "MIB": 2**20}
 _UNITS.update({"GIB": 2**30, "TIB": 2**40, "K": 2**10, "M": 2**20, "G": 2**30})
@@ -74,9 +76,9 @@ def _ext(path: str) -> str:
 
 def _prepare(paths: list[str], max_side: Optional[int], quality: int, pool: Any) -> list[tuple[str, bytes]]:
     """(extension, bytes) per file: unchanged, or shrunk to max_side and re-encoded as JPEG."""
-    from . import _core
-    from .cache import read_files
-    from .decode import decode_images
+    from .. import _core
+    from ..cache import read_files
+    from ..decode import decode_images
 
     raw = read_files(paths)
     if max_side is None:
@@ -101,6 +103,68 @@ def _prepare(paths: list[str], max_side: Optional[int], quality: int, pool: Any)
     return out
 
 
+class _Shards:
+    """The shards being written: each filled to its share of what is left, so shards come out even (240
+    samples of at most 64 a shard are 4 x 60, not 64/64/64/48), within ``max_size`` and ``max_count``. Each
+    sample's offset is kept for the shard's sidecar."""
+
+    def __init__(self, pattern: str, total: int, est_bytes: int, max_size: int, max_count: Optional[int]) -> None:
+        self.pattern, self.max_size, self.max_count = pattern, max_size, max_count
+        self.left, self.left_bytes = total, est_bytes
+        self.tar: Optional[tarfile.TarFile] = None
+        self.size = self.target = 0
+        self.counts: dict[str, int] = {}
+        self.sizes: list[int] = []
+        self.offsets: list[int] = []
+
+    def _start(self) -> None:
+        self.finish()
+        shards = max(1, -(-self.left_bytes // max(1, self.max_size - 1024)))
+        if self.max_count:
+            shards = max(shards, -(-self.left // self.max_count))
+        self.target = -(-self.left // shards)
+        path = shard_path(self.pattern, len(self.counts)) + _PARTIAL
+        self.tar = tarfile.open(path, "w", format=tarfile.USTAR_FORMAT)  # noqa: SIM115 (open across samples)
+        self.counts[_name(self.tar)] = 0
+        self.size = 0
+        self.offsets = []
+
+    def add(self, members: list[tuple[str, bytes]], estimate: int) -> int:
+        need = sum(512 + -(-len(d) // 512) * 512 for _, d in members)
+        held = self.counts[_name(self.tar)] if self.tar is not None else 0
+        # a sample larger than max_size gets a shard of its own
+        if self.tar is None or (held and (held >= self.target or self.size + need + 1024 > self.max_size)):
+            self._start()
+        assert self.tar is not None
+        self.offsets.append(self.tar.offset)
+        for name, payload in members:
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime, info.mode = len(payload), 0, 0o644
+            self.tar.addfile(info, io.BytesIO(payload))
+        self.size += need
+        self.counts[_name(self.tar)] += 1
+        self.left -= 1
+        self.left_bytes = max(0, self.left_bytes - estimate)
+        return need
+
+    def finish(self) -> None:
+        if self.tar is None:
+            return
+        end = self.tar.offset
+        path = _finish(self.tar)
+        self.sizes.append(os.path.getsize(path))
+        with open(path + OFFSETS_SUFFIX, "wb") as f:
+            f.write(offsets_doc([*self.offsets, end], self.sizes[-1]))
+        self.tar = None
+
+
+def _estimate(path: str) -> int:
+    try:
+        return os.path.getsize(path) + 3 * 1024
+    except OSError:
+        return 4096
+
+
 def write_shards(
     src: str,
     pattern: str,
@@ -114,25 +178,18 @@ def write_shards(
     progress: bool = True,
 ) -> dict[str, int]:
     """Writes the images of the ImageFolder tree ``src`` into shards named by ``pattern``, each at most
-    ``max_size`` bytes (a larger single sample gets a shard of its own) and ``max_count`` samples, in an
-    order shuffled by ``seed`` (so a shuffle buffer mixes classes). Writes index.json beside the shards.
-    Returns {shard file name: samples}."""
-    from .dataset import find_classes, make_dataset
-
+    ``max_size`` bytes (a larger single sample gets a shard of its own) and ``max_count`` samples, filled
+    evenly, in an order shuffled by ``seed`` (so a shuffle buffer mixes classes). Writes each shard's
+    sample offsets (``<shard>.idx``) and index.json beside the shards. Returns {shard file name: samples}."""
     classes, class_to_idx = find_classes(src)
     samples = make_dataset(src, class_to_idx)
     if shuffle:
         samples = [samples[i] for i in np.random.default_rng(seed).permutation(len(samples))]
-    first = shard_path(pattern, 0)
-    out_dir = os.path.dirname(first) or "."
-    os.makedirs(out_dir, exist_ok=True)
-    counts: dict[str, int] = {}
+    os.makedirs(os.path.dirname(shard_path(pattern, 0)) or ".", exist_ok=True)
+    estimates = [_estimate(p) for p, _ in samples]
+    shards = _Shards(pattern, len(samples), sum(estimates), max_size, max_count)
     bar = _Progress(len(samples)) if progress else None
-    tar: Optional[tarfile.TarFile] = None
-    size = written = 0
     total_bytes = 0
-    from ._threads import get_num_threads
-
     with ThreadPoolExecutor(max(1, get_num_threads())) as pool:
         for start in range(0, len(samples), 64):
             chunk = samples[start : start + 64]
@@ -141,35 +198,17 @@ def write_shards(
                 key = f"{start + k:09d}"
                 meta = json.dumps({"label": label, "class": classes[label], "path": os.path.relpath(path, src)})
                 members = [(f"{key}.{ext}", data), (f"{key}.cls", str(label).encode()), (f"{key}.json", meta.encode())]
-                need = sum(512 + -(-len(d) // 512) * 512 for _, d in members)
-                full = tar is not None and (size + need + 1024 > max_size or counts[_name(tar)] == max_count)
-                if tar is None or full:
-                    if tar is not None:
-                        _finish(tar)
-                    tar = tarfile.open(shard_path(pattern, len(counts)) + _PARTIAL, "w", format=tarfile.USTAR_FORMAT)  # noqa: SIM115 (open across samples)
-                    counts[_name(tar)] = 0
-                    size = 0
-                for name, payload in members:
-                    info = tarfile.TarInfo(name)
-                    info.size, info.mtime, info.mode = len(payload), 0, 0o644
-                    tar.addfile(info, io.BytesIO(payload))
-                size += need
-                total_bytes += need
-                counts[_name(tar)] += 1
-                written += 1
+                total_bytes += shards.add(members, estimates[start + k])
             if bar is not None:
-                bar.update(written, len(counts), total_bytes)
-    if tar is not None:
-        _finish(tar)
-    index = {"format": INDEX_FORMAT, "samples": written, "classes": classes, "shards": counts}
-    index_path = os.path.join(out_dir, INDEX_NAME)
-    with open(index_path + _PARTIAL, "w") as f:
-        json.dump(index, f, indent=1)
-    os.replace(index_path + _PARTIAL, index_path)
+                bar.update(start + len(chunk), len(shards.counts), total_bytes)
+    shards.finish()
+    urls = [os.path.join(os.path.dirname(shard_path(pattern, 0)) or ".", name) for name in shards.counts]
+    if urls:
+        write_index(urls, list(shards.counts.values()), shards.sizes, classes=classes)
     if bar is not None:
-        bar.update(written, len(counts), total_bytes, force=True)
+        bar.update(len(samples), len(shards.counts), total_bytes, force=True)
         bar.close()
-    return counts
+    return shards.counts
 
 
 # Shards are written under a temporary name and renamed into place when complete: a job reading (mapping)
@@ -177,10 +216,11 @@ def write_shards(
 _PARTIAL = ".partial"
 
 
-def _finish(tar: tarfile.TarFile) -> None:
+def _finish(tar: tarfile.TarFile) -> str:
     tar.close()
     path = str(tar.name)
     os.replace(path, path[: -len(_PARTIAL)])
+    return path[: -len(_PARTIAL)]
 
 
 def _name(tar: tarfile.TarFile) -> str:
