@@ -105,7 +105,7 @@ def reader_plan(rs: ReaderSettings, st: ReaderState) -> tuple[ReaderPlan, int, i
             "or pass ShardDataset(length=N)"
         )
     kwargs: dict[str, Any] = dict(
-        seed=rs.seed if rs.seed is not None else st.stream_seed or 0,
+        seed=rs.seed if rs.seed is not None else 0,  # the same on every rank: one partition of the epoch
         epoch=st.epoch,
         shuffle=rs.shuffle_shards,
         rank=rs.rank,
