@@ -214,58 +214,23 @@ class Transform:
         max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         out_h, out_w = _hw(size, "size")
-        if crop not in _CROPS:
-            raise ValueError(f"crop must be None, 'center' or 'random_resized', got {crop!r}")
-        dtype_name = _dtype_name(dtype)
-        if dtype_name not in _DTYPES:
-            raise ValueError(f"dtype must be one of {sorted(_DTYPES)} (or the numpy/torch dtype), got {dtype!r}")
-        if layout not in _LAYOUTS:
-            raise ValueError(f"layout must be 'NCHW' or 'NHWC', got {layout!r}")
-        interpolation = interpolation_name(interpolation)
-        if exact and fast_dct:
-            raise ValueError("exact=True decodes with the accurate IDCT: drop fast_dct=True")
-        if isinstance(hflip, (bool, np.bool_)):
-            # True reads as "flip at random" to a torchvision user, but a probability of 1 always flips.
-            raise TypeError(
-                f"hflip is a probability, got {hflip!r}: hflip=0.5 flips at random (torchvision's "
-                "RandomHorizontalFlip()), hflip=1.0 always flips, hflip=0.0 never"
-            )
-        if not (isinstance(hflip, numbers.Real) and 0.0 <= float(hflip) <= 1.0):
-            raise ValueError(f"hflip must be a probability in [0, 1], got {hflip!r}")
-        max_pixels, max_scans, max_bytes = (
-            int_arg(value, name, minimum=1)
+        dtype_name, interpolation = _check_choices(crop, dtype, layout, interpolation, exact, fast_dct)
+        _check_hflip(hflip)
+        limits = {
+            name: int_arg(value, name, minimum=1)
             for name, value in (("max_pixels", max_pixels), ("max_scans", max_scans), ("max_bytes", max_bytes))
+        }
+        flags = dict(
+            antialias=bool(antialias),
+            exact=bool(exact),
+            strict=bool(strict),
+            apply_exif_orientation=bool(apply_exif_orientation),
+            fast_dct=bool(fast_dct),
         )
-
         spec = _core.TransformSpec()
         spec.height, spec.width = out_h, out_w
         spec.crop = _CROPS[crop]
-        resize_value: Optional[Union[int, tuple[int, int]]] = None
-        if resize is not None:
-            if crop == "random_resized":
-                raise ValueError("resize cannot be combined with crop='random_resized', which resizes by itself")
-            if as_int(resize) is not None:
-                resize = as_int(resize)
-                assert resize is not None
-                if resize <= 0:
-                    raise ValueError(f"resize must be positive, got {resize!r}")
-                if crop is None:
-                    raise ValueError(
-                        "resize=N (shorter side) without a crop gives images of different shapes; "
-                        "add crop='center' or give size only to stretch"
-                    )
-                if resize < max(out_h, out_w):
-                    raise ValueError(f"resize={resize} is smaller than the {out_h}x{out_w} crop")
-                spec.resize, spec.resize_short = _core.ResizeMode.SHORTER_SIDE, int(resize)
-                resize_value = int(resize)
-            else:
-                rh, rw = _hw(resize, "resize")
-                if crop is None and (rh, rw) != (out_h, out_w):
-                    raise ValueError(f"resize={resize!r} without a crop must equal size {out_h, out_w}")
-                if rh < out_h or rw < out_w:
-                    raise ValueError(f"resize={resize!r} is smaller than the {out_h}x{out_w} crop")
-                spec.resize, spec.resize_height, spec.resize_width = _core.ResizeMode.EXACT, rh, rw
-                resize_value = (rh, rw)
+        resize_value = _resize_into(spec, resize, crop, out_h, out_w)
         scale_range = _range(scale, "scale", 0.0, 1.0)
         ratio_range = _range(ratio, "ratio", 0.0, None)
         spec.scale_min, spec.scale_max = scale_range
@@ -273,31 +238,14 @@ class Transform:
         spec.hflip = float(hflip)
         jitter = _jitter(color_jitter)
         spec.brightness, spec.contrast, spec.saturation = jitter
-
-        if dtype_name == "uint8":
-            for name, value in (("mean", mean), ("std", std)):
-                if not (value is None or _named(value, "imagenet")):
-                    raise ValueError(f"dtype='uint8' stores raw 0-255 pixels: {name} must be None, got {value!r}")
-            mean_v, std_v = None, None
-        else:
-            mean_v = IMAGENET_MEAN if _named(mean, "imagenet") else None if mean is None else _triple(mean, "mean")
-            std_v = IMAGENET_STD if _named(std, "imagenet") else None if std is None else _triple(std, "std")
-            if std_v is not None and any(v <= 0 for v in std_v):
-                raise ValueError(f"std must be positive, got {std!r}")
+        mean_v, std_v = _mean_std(dtype_name, mean, std)
         spec.mean = list(mean_v) if mean_v is not None else [0.0, 0.0, 0.0]
         spec.std = list(std_v) if std_v is not None else [1.0, 1.0, 1.0]
-        spec.dtype = _DTYPES[dtype_name]
-        spec.layout = _LAYOUTS[layout]
-        spec.filter = _FILTERS[interpolation]
-        spec.antialias = bool(antialias)
-        spec.exact = bool(exact)
-        spec.apply_exif_orientation = bool(apply_exif_orientation)
-        spec.fast_dct = bool(fast_dct)
-        spec.limits = _core.DecodeLimits(
-            max_pixels=int(max_pixels), max_scans=int(max_scans), max_bytes=int(max_bytes), strict=bool(strict)
-        )
+        spec.dtype, spec.layout, spec.filter = _DTYPES[dtype_name], _LAYOUTS[layout], _FILTERS[interpolation]
+        for flag in ("antialias", "exact", "apply_exif_orientation", "fast_dct"):
+            setattr(spec, flag, flags[flag])
+        spec.limits = _core.DecodeLimits(**limits, strict=flags["strict"])
         spec.validate()
-
         values = dict(
             size=(out_h, out_w),
             resize=resize_value,
@@ -311,14 +259,8 @@ class Transform:
             dtype=dtype_name,
             layout=layout,
             interpolation=interpolation,
-            antialias=bool(antialias),
-            exact=bool(exact),
-            strict=bool(strict),
-            apply_exif_orientation=bool(apply_exif_orientation),
-            fast_dct=bool(fast_dct),
-            max_pixels=int(max_pixels),
-            max_scans=int(max_scans),
-            max_bytes=int(max_bytes),
+            **flags,
+            **limits,
             _spec=spec,
         )
         for key, value in values.items():
@@ -406,3 +348,76 @@ class Transform:
 
 def _rebuild(size: tuple[int, int], fields: dict[str, Any]) -> Transform:
     return Transform(size, **fields)
+
+
+def _check_hflip(hflip: Any) -> None:
+    if isinstance(hflip, (bool, np.bool_)):
+        # True reads as "flip at random" to a torchvision user, but a probability of 1 always flips.
+        raise TypeError(
+            f"hflip is a probability, got {hflip!r}: hflip=0.5 flips at random (torchvision's "
+            "RandomHorizontalFlip()), hflip=1.0 always flips, hflip=0.0 never"
+        )
+    if not (isinstance(hflip, numbers.Real) and 0.0 <= float(hflip) <= 1.0):
+        raise ValueError(f"hflip must be a probability in [0, 1], got {hflip!r}")
+
+
+def _resize_into(spec: Any, resize: Any, crop: Optional[str], out_h: int, out_w: int) -> Any:
+    """Checks ``resize`` against the crop and output size and sets it on ``spec``; returns its value as
+    the Transform keeps it (an int for the shorter side, (h, w) for an exact size, or None)."""
+    if resize is None:
+        return None
+    if crop == "random_resized":
+        raise ValueError("resize cannot be combined with crop='random_resized', which resizes by itself")
+    if as_int(resize) is not None:
+        resize = as_int(resize)
+        assert resize is not None
+        if resize <= 0:
+            raise ValueError(f"resize must be positive, got {resize!r}")
+        if crop is None:
+            raise ValueError(
+                "resize=N (shorter side) without a crop gives images of different shapes; "
+                "add crop='center' or give size only to stretch"
+            )
+        if resize < max(out_h, out_w):
+            raise ValueError(f"resize={resize} is smaller than the {out_h}x{out_w} crop")
+        spec.resize, spec.resize_short = _core.ResizeMode.SHORTER_SIDE, int(resize)
+        return int(resize)
+    else:
+        rh, rw = _hw(resize, "resize")
+        if crop is None and (rh, rw) != (out_h, out_w):
+            raise ValueError(f"resize={resize!r} without a crop must equal size {out_h, out_w}")
+        if rh < out_h or rw < out_w:
+            raise ValueError(f"resize={resize!r} is smaller than the {out_h}x{out_w} crop")
+        spec.resize, spec.resize_height, spec.resize_width = _core.ResizeMode.EXACT, rh, rw
+        return (rh, rw)
+
+
+def _mean_std(dtype_name: str, mean: Any, std: Any) -> tuple[Any, Any]:
+    """The normalisation as (mean, std) triples or None; uint8 output takes neither."""
+    if dtype_name == "uint8":
+        for name, value in (("mean", mean), ("std", std)):
+            if not (value is None or _named(value, "imagenet")):
+                raise ValueError(f"dtype='uint8' stores raw 0-255 pixels: {name} must be None, got {value!r}")
+        mean_v, std_v = None, None
+    else:
+        mean_v = IMAGENET_MEAN if _named(mean, "imagenet") else None if mean is None else _triple(mean, "mean")
+        std_v = IMAGENET_STD if _named(std, "imagenet") else None if std is None else _triple(std, "std")
+        if std_v is not None and any(v <= 0 for v in std_v):
+            raise ValueError(f"std must be positive, got {std!r}")
+    return mean_v, std_v
+
+
+def _check_choices(
+    crop: Any, dtype: Any, layout: Any, interpolation: Any, exact: Any, fast_dct: Any
+) -> tuple[str, str]:
+    """The named options checked: the dtype's and the interpolation's names."""
+    if crop not in _CROPS:
+        raise ValueError(f"crop must be None, 'center' or 'random_resized', got {crop!r}")
+    dtype_name = _dtype_name(dtype)
+    if dtype_name not in _DTYPES:
+        raise ValueError(f"dtype must be one of {sorted(_DTYPES)} (or the numpy/torch dtype), got {dtype!r}")
+    if layout not in _LAYOUTS:
+        raise ValueError(f"layout must be 'NCHW' or 'NHWC', got {layout!r}")
+    if exact and fast_dct:
+        raise ValueError("exact=True decodes with the accurate IDCT: drop fast_dct=True")
+    return dtype_name, interpolation_name(interpolation)

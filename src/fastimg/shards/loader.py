@@ -29,8 +29,9 @@ class ShardLoader(Loader):
     else ``torch.initial_seed()``), ``shard``, ``on_error`` and ``num_threads`` override the dataset's;
     ``prefetch``, ``pin_memory``, ``device`` and ``batch_transform`` mean what they mean for ``Loader``.
     ``shuffle``, ``sampler``, ``labels``, ``memory_format`` and ``drop_last`` belong to the dataset for a
-    stream and are refused here (TypeError, from ``**unsupported``). ``len()``, ``set_epoch``, ``state_dict`` (the next sample to
-    deliver: after an epoch's last batch, the next epoch's start) and ``load_state_dict`` as for Loader."""
+    stream and are refused here (TypeError, from ``**unsupported``). ``len()``, ``set_epoch``,
+    ``state_dict`` (the next sample to deliver: after an epoch's last batch, the next epoch's start) and
+    ``load_state_dict`` as for Loader."""
 
     def __init__(
         self,
