@@ -245,3 +245,48 @@ def test_writer_fills_shards_evenly_and_writes_offsets(tmp_path):
     ds = fastimg.ShardDataset(str(tmp_path / "out" / "w-{000..002}.tar"), T, batch_size=5, seed=0)
     dl = torch.utils.data.DataLoader(ds, batch_size=None, num_workers=2)
     assert len(labels_of(dl)) == 23 and len(dl) == 5
+
+
+def test_shards_from_webdataset_and_gnu_tar_are_indexed_and_read_exactly(tmp_path):
+    """Shards written by the webdataset package and by GNU tar (with its ./ directory entry): indexed by
+    `shards index`, read exactly once per epoch through DataLoader workers, the same keys and labels as
+    webdataset's own reader gives."""
+    import gc
+    import os
+    import warnings
+
+    import webdataset as wds
+
+    (tmp_path / "wds").mkdir()
+    with wds.ShardWriter(str(tmp_path / "wds" / "w-%04d.tar"), maxcount=7, verbose=0) as sink:
+        for k in range(20):
+            sink.write({"__key__": f"{k:05d}", "jpg": jpeg(k), "cls": k})
+    gnu = tmp_path / "gnu"
+    for s in range(2):
+        src = tmp_path / f"files{s}"
+        src.mkdir()
+        for k in range(100 + 9 * s, 109 + 9 * s):
+            (src / f"{k:05d}.jpg").write_bytes(jpeg(k))
+            (src / f"{k:05d}.cls").write_text(str(k))
+        gnu.mkdir(exist_ok=True)
+        subprocess.run(["tar", "cf", str(gnu / f"g-{s}.tar"), "--sort=name", "-C", str(src), "."], check=True)
+    for folder, pattern, expected in (
+        ("wds", "w-{0000..0002}.tar", set(range(20))),
+        ("gnu", "g-{0..1}.tar", set(range(100, 118))),
+    ):
+        urls = str(tmp_path / folder / pattern)
+        run = subprocess.run([sys.executable, "-m", "fastimg", "shards", "index", urls], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        ds = fastimg.ShardDataset(urls, T, batch_size=4, seed=0, shuffle_buffer=5)
+        for epoch in range(2):
+            ds.set_epoch(epoch)
+            got = labels_of(torch.utils.data.DataLoader(ds, batch_size=None, num_workers=2))
+            assert sorted(got) == sorted(expected)
+        ours = {(k.lstrip("./"), int(y)) for b in ds for k, y in zip(b.keys, b[1].tolist())}
+        with warnings.catch_warnings():  # webdataset leaves its shard files to the garbage collector
+            warnings.simplefilter("ignore", ResourceWarning)
+            reference = wds.WebDataset(urls, shardshuffle=False, empty_check=False).to_tuple("__key__", "cls")
+            theirs = {(os.path.basename(str(k)), int(y)) for k, y in reference}
+            del reference
+            gc.collect()
+        assert ours == theirs
