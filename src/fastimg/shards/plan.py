@@ -31,6 +31,20 @@ class Unit(NamedTuple):
     offset: int
 
 
+class Layout(NamedTuple):
+    """Who reads an epoch: ``seed`` and ``epoch`` key the shard order (``shuffle``), this ``rank`` of
+    ``world``, its DataLoader ``workers``, and the batches they deliver."""
+
+    seed: int
+    epoch: int
+    shuffle: bool
+    rank: int
+    world: int
+    workers: int
+    batch_size: int
+    drop_last: bool
+
+
 class ReaderPlan(NamedTuple):
     """A reader's epoch: ``segments`` (exact: exactly these samples, in this order before shuffling) or
     ``units`` (streamed up to the budget); ``samples`` it delivers (None: all it streams) in ``batches``."""
@@ -80,28 +94,17 @@ def _segments(order: list[int], counts: Sequence[int], start: int, stop: int) ->
     return out
 
 
-def exact_plans(
-    counts: Sequence[int],
-    *,
-    seed: int,
-    epoch: int,
-    shuffle: bool,
-    rank: int,
-    world: int,
-    workers: int,
-    batch_size: int,
-    drop_last: bool,
-) -> list[ReaderPlan]:
+def exact_plans(counts: Sequence[int], lay: Layout) -> list[ReaderPlan]:
     """The plans of every worker of this rank: each rank takes an equal contiguous range of the epoch's
     sequence, each worker a contiguous run of whole batches of it. One rank delivers every sample once;
     W ranks at most W-1 repeats (none with drop_last, which drops the sequence's tail instead)."""
-    order = shard_order(len(counts), seed, epoch, shuffle)
-    per_rank = rank_samples(sum(counts), world, batch_size, drop_last)
-    begin = rank * per_rank
+    order = shard_order(len(counts), lay.seed, lay.epoch, lay.shuffle)
+    per_rank = rank_samples(sum(counts), lay.world, lay.batch_size, lay.drop_last)
+    begin = lay.rank * per_rank
     plans = []
-    for first, samples in _batch_split(per_rank, batch_size, workers):
+    for first, samples in _batch_split(per_rank, lay.batch_size, lay.workers):
         segments = _segments(order, counts, begin + first, begin + first + samples)
-        plans.append(ReaderPlan(segments, None, samples, -(-samples // batch_size)))
+        plans.append(ReaderPlan(segments, None, samples, -(-samples // lay.batch_size)))
     return plans
 
 
@@ -119,30 +122,18 @@ def _split(units: list[Unit], weights: list[float], parts: int) -> list[list[Uni
     return [[Unit(u.shard, u.stride * parts, u.offset + u.stride * p) for u in units] for p in range(parts)]
 
 
-def budget_plans(
-    n: int,
-    total: Optional[float],
-    *,
-    seed: int,
-    epoch: int,
-    shuffle: bool,
-    rank: int,
-    world: int,
-    workers: int,
-    batch_size: int,
-    drop_last: bool,
-) -> list[ReaderPlan]:
+def budget_plans(n: int, total: Optional[float], lay: Layout) -> list[ReaderPlan]:
     """Without per-shard counts: whole shards (or residues) dealt to ranks and workers; each reader delivers
     its share of ``total`` samples (an estimate from ``length=``, or an epoch length), padding by streaming
     its shards again or stopping early; with ``total`` None, everything it streams."""
-    order = shard_order(n, seed, epoch, shuffle)
-    mine = _split([Unit(i, 1, 0) for i in order], [1.0] * n, world)[rank]
-    by_worker = _split(mine, [1.0 / u.stride for u in mine], workers)
+    order = shard_order(n, lay.seed, lay.epoch, lay.shuffle)
+    mine = _split([Unit(i, 1, 0) for i in order], [1.0] * n, lay.world)[lay.rank]
+    by_worker = _split(mine, [1.0 / u.stride for u in mine], lay.workers)
     if total is None:
         return [ReaderPlan(None, units, None, None) for units in by_worker]
-    budget = rank_samples(round(total), world, batch_size, drop_last)
-    shares = _batch_split(budget, batch_size, workers)
-    return [ReaderPlan(None, units, s, -(-s // batch_size)) for units, (_, s) in zip(by_worker, shares)]
+    budget = rank_samples(round(total), lay.world, lay.batch_size, lay.drop_last)
+    shares = _batch_split(budget, lay.batch_size, lay.workers)
+    return [ReaderPlan(None, units, s, -(-s // lay.batch_size)) for units, (_, s) in zip(by_worker, shares)]
 
 
 def round_robin(batches: list[int], taken: int) -> tuple[list[int], int]:

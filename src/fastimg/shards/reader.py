@@ -19,7 +19,7 @@ from .._threads import threads_in_worker
 from ..batch import load_batch
 from ..dataset import LabeledBatch
 from ..transforms import Transform
-from .plan import ReaderPlan, budget_plans, exact_plans, round_robin
+from .plan import Layout, ReaderPlan, budget_plans, exact_plans, round_robin
 from .samples import MemberBuffers, StreamError
 from .stream import ReaderStats, Ready, StreamSettings, reader_items
 
@@ -104,7 +104,7 @@ def reader_plan(rs: ReaderSettings, st: ReaderState) -> tuple[ReaderPlan, int, i
             "with `python -m fastimg shards` or index them with `python -m fastimg shards index` (index.json), "
             "or pass ShardDataset(length=N)"
         )
-    kwargs: dict[str, Any] = dict(
+    lay = Layout(
         seed=rs.seed if rs.seed is not None else 0,  # the same on every rank: one partition of the epoch
         epoch=st.epoch,
         shuffle=rs.shuffle_shards,
@@ -115,9 +115,9 @@ def reader_plan(rs: ReaderSettings, st: ReaderState) -> tuple[ReaderPlan, int, i
         drop_last=rs.drop_last,
     )
     if counts is not None and not rs.resampled:
-        plans = exact_plans(counts, **kwargs)
+        plans = exact_plans(counts, lay)
     else:
-        plans = budget_plans(len(rs.stream.urls), rs.total, **kwargs)
+        plans = budget_plans(len(rs.stream.urls), rs.total, lay)
     if st.resume_batches < 0:
         return plans[st.worker], st.worker, 0, 0
     if st.workers == 1:
