@@ -4,48 +4,32 @@ lower is better; a goal is a ceiling. Method: docs/benchmarks.md#floor."""
 
 from __future__ import annotations
 
-import gc
 import os
 import time
 from pathlib import Path
 from typing import Any, Callable
 
+import report
 from pipeline_data import ImageSet, image_sets
-from report import (
-    finish_machine_info,
-    goal_status,
-    goal_text,
-    goals_section,
-    header,
-    machine_info,
-    markdown_table,
-    ratio_text,
-    write_results,
-)
+from timing import Plan, measure
 from turbojpeg_floor import TurboJpeg
 
 import fastimg
 
 PACKAGES = ["fastimg", "numpy"]
 # (set, workload) -> the most fastimg may cost per image, as a multiple of the YUV decode.
-GOALS = {
-    ("imagenet", "resize"): 1.15,
-    ("imagenet", "eval"): 1.15,
-    ("imagenet", "rrc"): 1.05,
-    ("cheap", "resize"): 1.35,
-    ("cheap", "eval"): 1.35,
-    ("cheap", "rrc"): 1.25,
-}
+GOALS = {("imagenet", "resize"): 1.15, ("imagenet", "eval"): 1.15, ("imagenet", "rrc"): 1.05}
+GOALS.update({("cheap", "resize"): 1.35, ("cheap", "eval"): 1.35, ("cheap", "rrc"): 1.25})
 TINY_GOAL = 1.5  # 32-px files: fastimg from paths vs read + RGB decode
 SET_LABELS = {"imagenet": "camera-like (~4 bits/pixel)", "cheap": "cheap (~1 bit/pixel)", "tiny": "32x32"}
+WORKLOADS = {"resize": "Resize to 224x224 + flip", "eval": "Resize(256) + CenterCrop(224) + flip"}
+WORKLOADS["rrc"] = "RandomResizedCrop(224) + flip"
 
 
-def transforms(size: int) -> dict[str, fastimg.Transform]:
-    return {
-        "resize": fastimg.Transform(size, hflip=0.5),
-        "eval": fastimg.Transform(size, resize=256 if size > 32 else None, crop="center", hflip=0.5),
-        "rrc": fastimg.Transform(size, crop="random_resized", hflip=0.5),
-    }
+def load_all(batches: list[tuple[list[str], range]], t: fastimg.Transform) -> None:
+    """fastimg from paths on one thread, batch by batch (each batch dropped at once)."""
+    for paths, indices in batches:
+        fastimg.load_batch(paths, t, indices=indices, num_threads=1)
 
 
 def read_all(paths: list[str], buffer: bytearray) -> None:
@@ -58,130 +42,78 @@ def read_all(paths: list[str], buffer: bytearray) -> None:
             os.close(fd)
 
 
-def best_cpu(calls: dict[str, Callable[[], Any]], rounds: int, budget_s: float) -> dict[str, float]:
-    """Best CPU seconds per call over interleaved rounds (one untimed warm-up each)."""
-    for call in calls.values():
-        call()
-    best = {name: float("inf") for name in calls}
-    names = list(calls)
-    start = time.perf_counter()
-    gc.disable()
-    try:
-        for r in range(rounds):
-            for name in names[r % len(names) :] + names[: r % len(names)]:
-                t0 = time.process_time()
-                calls[name]()
-                best[name] = min(best[name], time.process_time() - t0)
-            if r >= 2 and time.perf_counter() - start > budget_s:
-                break
-    finally:
-        gc.enable()
-    return best
-
-
-def measure_set(image_set: ImageSet, tj: TurboJpeg, rounds: int, budget_s: float) -> dict[str, float]:
-    paths = image_set.paths
+def measure_set(image_set: ImageSet, tj: TurboJpeg, plan: Plan) -> dict[str, float]:
+    """CPU seconds per image of each call: best of interleaved rounds (timing.measure on process time)."""
+    paths, tiny = image_set.paths, image_set.name == "tiny"
     datas = [Path(p).read_bytes() for p in paths]
-    yuv = [tj.prepare(d, yuv=True) for d in datas]
-    rgb = [tj.prepare(d, yuv=False) for d in datas]
-    tiny = image_set.name == "tiny"
-    batch = 256 if tiny else 64
+    yuv, rgb = [tj.prepare(d, yuv=True) for d in datas], [tj.prepare(d, yuv=False) for d in datas]
+    batch, buffer = 256 if tiny else 64, bytearray(max(len(d) for d in datas) + 1)
+    # fastimg reads the files itself; the ImageNet-sized floors decode from memory, so the read is shown
+    # beside them (for 32-px files the floor includes it).
     calls: dict[str, Callable[[], Any]] = {
         "tj_yuv": lambda: [tj.decode_yuv(x) for x in yuv],
         "tj_rgb": lambda: [tj.decode_rgb(x) for x in rgb],
+        "read": lambda: read_all(paths, buffer),
     }
-    # fastimg reads the files itself; the ImageNet-sized floors decode from memory, so the read is shown
-    # beside them (for 32-px files the floor includes it).
-    buffer = bytearray(max(len(d) for d in datas) + 1)
-    calls["read"] = lambda: read_all(paths, buffer)
-    for name, t in transforms(32 if tiny else 224).items():
-        if tiny and name != "resize":
-            continue
-
-        def run(t: fastimg.Transform = t) -> None:
-            for i in range(0, len(paths), batch):
-                fastimg.load_batch(
-                    paths[i : i + batch], t, indices=range(i, i + len(paths[i : i + batch])), num_threads=1
-                )
-
-        calls[name] = run
-    best = best_cpu(calls, rounds, budget_s)
-    per_image = {name: seconds / len(paths) for name, seconds in best.items()}
+    batches = [(paths[i : i + batch], range(i, min(i + batch, len(paths)))) for i in range(0, len(paths), batch)]
+    transforms = {"resize": fastimg.Transform(32 if tiny else 224, hflip=0.5)}  # 32-px files: the stretch only
+    if not tiny:
+        transforms["eval"] = fastimg.Transform(224, resize=256, crop="center", hflip=0.5)
+        transforms["rrc"] = fastimg.Transform(224, crop="random_resized", hflip=0.5)
+    calls.update({name: (lambda t=t: load_all(batches, t)) for name, t in transforms.items()})
+    times, _ = measure(calls, plan, clock=time.process_time)
+    per_image = {name: min(seconds) / len(paths) for name, seconds in times.items()}
     if tiny:  # tiny decodes take microseconds: leave out what each ctypes call itself costs
-        overhead = tj.call_overhead_s()
-        per_image["ctypes_overhead"] = overhead
-        for name in ("tj_yuv", "tj_rgb"):
-            per_image[name] -= overhead
+        per_image["ctypes_overhead"] = overhead = tj.call_overhead_s()
+        per_image["tj_yuv"] -= overhead
+        per_image["tj_rgb"] -= overhead
     return per_image
 
 
 def rows_for(set_name: str, per_image: dict[str, float]) -> list[dict[str, Any]]:
-    if set_name == "tiny":
+    tiny, read = set_name == "tiny", per_image["read"]
+    if tiny:
         works = {"resize": "32x32 stretch + flip, from paths, batch 256"}
-        floor_name, floor = "read (open/read/close) + RGB decode", per_image["tj_rgb"] + per_image["read"]
-        other_name, other = "read + YUV decode", per_image["tj_yuv"] + per_image["read"]
+        floor_name, floor = "read (open/read/close) + RGB decode", per_image["tj_rgb"] + read
+        other_name, other = "read + YUV decode", per_image["tj_yuv"] + read
     else:
-        works = {
-            "resize": "Resize to 224x224 + flip",
-            "eval": "Resize(256) + CenterCrop(224) + flip",
-            "rrc": "RandomResizedCrop(224) + flip",
-        }
-        floor_name, floor = "YUV decode", per_image["tj_yuv"]
-        other_name, other = "RGB decode", per_image["tj_rgb"]
+        works = WORKLOADS
+        floor_name, floor, other_name, other = "YUV decode", per_image["tj_yuv"], "RGB decode", per_image["tj_rgb"]
     rows = []
     for work, label in works.items():
-        value = per_image[work] / floor
-        goal = TINY_GOAL if set_name == "tiny" else GOALS[(set_name, work)]
-        rows.append(
-            {
-                "set": set_name,
-                "workload": label,
-                "fastimg_us": per_image[work] * 1e6,
-                "floor": floor_name,
-                "floor_us": floor * 1e6,
-                "ratio": value,
-                "goal": goal,
-                "status": goal_status(value, goal, at_most=True),
-                "other_floor": other_name,
-                "other_floor_us": other * 1e6,
-                "ratio_other_floor": per_image[work] / other,
-                "read_us": per_image["read"] * 1e6,
-            }
-        )
+        value, goal = per_image[work] / floor, TINY_GOAL if tiny else GOALS[(set_name, work)]
+        row = {"set": set_name, "workload": label, "fastimg_us": per_image[work] * 1e6, "floor": floor_name}
+        row.update(floor_us=floor * 1e6, ratio=value, goal=goal, status=report.goal_status(value, goal, at_most=True))
+        row.update(other_floor=other_name, other_floor_us=other * 1e6, ratio_other_floor=per_image[work] / other)
+        rows.append({**row, "read_us": read * 1e6})
     return rows
 
 
 def render(rows: list[dict[str, Any]], sets: dict[str, ImageSet], info: dict[str, Any], quick: bool) -> str:
-    lines = header("fastimg against the JPEG decode floor", info, quick, "floor")
+    lines = report.header("fastimg against the JPEG decode floor", info, quick, "floor")
     lines += [*[f"- {SET_LABELS[name]}: {s.describe()}" for name, s in sets.items()], ""]
-    table = [
-        [
-            SET_LABELS[r["set"]],
-            r["workload"],
-            f"{r['fastimg_us']:.1f}",
-            r["floor"],
-            f"{r['floor_us']:.1f}",
-            ratio_text(r["ratio"], at_most=True),
-            goal_text(r["goal"], r["status"], at_most=True),
-            r["other_floor"],
-            f"{r['other_floor_us']:.1f}",
-            ratio_text(r["ratio_other_floor"]),
-        ]
-        for r in rows
-    ]
+    table = []
+    for r in rows:
+        ratio, goal = (
+            report.ratio_text(r["ratio"], at_most=True),
+            report.goal_text(r["goal"], r["status"], at_most=True),
+        )
+        cells = [f"{r['fastimg_us']:.1f}", r["floor"], f"{r['floor_us']:.1f}", ratio, goal, r["other_floor"]]
+        other = [f"{r['other_floor_us']:.1f}", report.ratio_text(r["ratio_other_floor"])]
+        table.append([SET_LABELS[r["set"]], r["workload"], *cells, *other])
     columns = ["set", "workload", "fastimg us/image", "floor", "floor us/image", "x floor", "goal"]
-    lines += [markdown_table([*columns, "other reference", "us/image", "x other"], table), ""]
+    lines += [report.markdown_table([*columns, "other reference", "us/image", "x other"], table), ""]
     reads = {r["set"]: r["read_us"] for r in rows if r["set"] != "tiny"}
     if reads:
+        read = ", ".join(f"{SET_LABELS[name]} {us:.1f} us/image" for name, us in reads.items())
         lines += [
             "fastimg's figures include reading each file (open/read/close, from the page cache); the "
-            "ImageNet-sized floors decode from memory. The read alone: "
-            + ", ".join(f"{SET_LABELS[name]} {us:.1f} us/image" for name, us in reads.items())
-            + ".",
+            f"ImageNet-sized floors decode from memory. The read alone: {read}.",
             "",
         ]
-    goals = [{**r, "what": f"{SET_LABELS[r['set']]}: {r['workload']}", "at_most": True} for r in rows]
-    lines += goals_section(goals)
+    lines += report.goals_section(
+        [{**r, "what": f"{SET_LABELS[r['set']]}: {r['workload']}", "at_most": True} for r in rows]
+    )
     return "\n".join(lines).rstrip()
 
 
@@ -192,20 +124,18 @@ def run(quick: bool = False) -> None:
     sets = {name: all_sets[name] for name in ("imagenet", "cheap", "tiny")}
     if quick:
         sets = {name: s.subset(16 if name != "tiny" else 64) for name, s in sets.items()}
-    info = machine_info(PACKAGES)
+    info = report.machine_info(PACKAGES)
+    plan = Plan(max_rounds=1 if quick else 1000, min_rounds=3, budget_s=0.0 if quick else 20.0)
     tj = TurboJpeg()
     rows: list[dict[str, Any]] = []
     try:
         for name, image_set in sets.items():
             t = time.perf_counter()
-            per_image = measure_set(image_set, tj, rounds=1 if quick else 1000, budget_s=0.0 if quick else 20.0)
-            rows += rows_for(name, per_image)
+            rows += rows_for(name, measure_set(image_set, tj, plan))
             print(f"  {name}: {time.perf_counter() - t:.1f} s", flush=True)
     finally:
         tj.close()
-    finish_machine_info(info)
-    markdown = render(rows, sets, info, quick)
-    print()
-    print(markdown)
-    for path in write_results("floor", markdown, {"section": "floor", "quick": quick, "machine": info, "rows": rows}):
-        print(f"wrote {path}")
+    report.finish_machine_info(info)
+    report.publish(
+        "floor", render(rows, sets, info, quick), {"section": "floor", "quick": quick, "machine": info, "rows": rows}
+    )

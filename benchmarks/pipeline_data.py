@@ -1,14 +1,10 @@
 """JPEG sets for the decode-pipeline benchmark, generated once into benchmarks/data/pipeline/ (git-ignored)
-and regenerated when absent or when STAMP changes.
-
-Smooth synthetic images decode several times faster than photographs (few non-zero DCT coefficients, short
-Huffman codes) and would flatter every figure, so the content aims at a camera's entropy, about 4 bits per
-pixel at quality 90-95 (the `cheap` set: about 1 bit per pixel, smoother and at quality 70-80): a coarse
-colour field, anti-aliased shapes (edges), multi-scale band-limited texture whose strength varies over the
-image, and sensor-like grain everywhere. Fixed seed, numpy/cv2
-vectorised; the fine texture and grain come from pre-generated tiles laid at random offsets (a 1031-px
-period is invisible to an 8x8 DCT), which keeps the 4096-px images cheap to make.
-"""
+and regenerated when absent or when STAMP changes. Smooth synthetic images decode several times faster than
+photographs and would flatter every figure, so the content aims at a camera's entropy (about 4 bits per pixel
+at quality 90-95; the `cheap` set about 1): a coarse colour field, anti-aliased shapes, multi-scale
+band-limited texture whose strength varies over the image, and sensor-like grain, from a fixed seed. The fine
+texture and grain are pre-generated tiles laid at random offsets (a 1031-px period is invisible to an 8x8 DCT),
+which keeps the 4096-px images cheap to make."""
 
 from __future__ import annotations
 
@@ -18,6 +14,7 @@ import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -34,18 +31,8 @@ CHEAP = ((6.0, 0.8, 0.05), (70, 80))
 
 TILE = 1031  # prime, so texture tiles never line up with 8x8 blocks
 # ImageNet-like (width, height) with rough frequencies; shorter sides 300-500.
-IMAGENET_SIZES = [
-    ((500, 375), 35),
-    ((375, 500), 15),
-    ((500, 333), 15),
-    ((333, 500), 5),
-    ((400, 400), 5),
-    ((500, 500), 5),
-    ((640, 480), 5),
-    ((450, 300), 5),
-    ((480, 360), 5),
-    ((500, 400), 5),
-]
+IMAGENET_SIZES = [((500, 375), 35), ((375, 500), 15), ((500, 333), 15), ((333, 500), 5), ((400, 400), 5)]
+IMAGENET_SIZES += [((500, 500), 5), ((640, 480), 5), ((450, 300), 5), ((480, 360), 5), ((500, 400), 5)]
 LARGE_LONG_SIDES = [2048, 2560, 3000, 3264, 4000, 4096]
 LARGE_RATIOS = [4 / 3, 3 / 2, 16 / 9, 1.0]
 
@@ -59,13 +46,13 @@ class SetSpec:
     sizes: str = ""  # which size list: "tiny", "imagenet" or "large" (default: the set's name)
     content: tuple = CAMERA
 
+    def progressive(self, i: int) -> bool:
+        """Whether the i-th file is progressive."""
+        return bool(self.progressive_every and i % self.progressive_every == self.progressive_every - 1)
 
-SETS = {
-    "tiny": SetSpec("tiny", 256, "4:2:0", 0),
-    "imagenet": SetSpec("imagenet", 128, "4:2:0", 8),
-    "large": SetSpec("large", 16, "4:2:0", 0),
-    "cheap": SetSpec("cheap", 128, "4:2:0", 8, sizes="imagenet", content=CHEAP),
-}
+
+_SPECS = [SetSpec("tiny", 256, "4:2:0", 0), SetSpec("imagenet", 128, "4:2:0", 8), SetSpec("large", 16, "4:2:0", 0)]
+SETS = {s.name: s for s in [*_SPECS, SetSpec("cheap", 128, "4:2:0", 8, sizes="imagenet", content=CHEAP)]}
 
 
 @dataclass
@@ -90,9 +77,13 @@ class ImageSet:
         )
 
     def subset(self, count: int) -> ImageSet:
-        return ImageSet(
-            self.name, self.paths[:count], self.sizes[:count], self.file_bytes[:count], self.progressive[:count]
-        )
+        return ImageSet(self.name, *(v[:count] for v in (self.paths, self.sizes, self.file_bytes, self.progressive)))
+
+    @classmethod
+    def from_manifest(cls, name: str, paths: list[str], files: list[dict], **extra: Any) -> Any:
+        """The set of the manifest's file entries (width, height, bytes, progressive)."""
+        sizes = [(f["width"], f["height"]) for f in files]
+        return cls(name, paths, sizes, [f["bytes"] for f in files], [f["progressive"] for f in files], **extra)
 
 
 def _up(a: np.ndarray, w: int, h: int, interp: int = cv2.INTER_CUBIC) -> np.ndarray:
@@ -109,12 +100,11 @@ def _periodic_field(rng: np.random.Generator, cell: float) -> np.ndarray:
     return _up(f, side, side)[:TILE, :TILE]
 
 
-def _tiles(rng: np.random.Generator, texture: tuple = CAMERA[0]) -> tuple[np.ndarray, np.ndarray]:
+def make_tiles(rng: np.random.Generator, texture: tuple = CAMERA[0]) -> tuple[np.ndarray, np.ndarray]:
     fine_amp, grain, _ = texture
     texture = sum(_periodic_field(rng, cell) * (amp * fine_amp) for cell, amp in ((5.0, 1.0), (2.5, 1.0), (1.4, 0.8)))
-    grain_tile = rng.standard_normal((TILE, TILE, 1), np.float32) * grain + rng.standard_normal(
-        (TILE, TILE, 3), np.float32
-    ) * (grain * 0.4)
+    luma = rng.standard_normal((TILE, TILE, 1), np.float32) * grain
+    grain_tile = luma + rng.standard_normal((TILE, TILE, 3), np.float32) * (grain * 0.4)
     return texture.astype(np.float32), grain_tile
 
 
@@ -167,7 +157,7 @@ def synth_image(
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def _sizes(name: str, count: int, rng: np.random.Generator) -> list[tuple[int, int]]:
+def image_sizes(name: str, count: int, rng: np.random.Generator) -> list[tuple[int, int]]:
     if name == "tiny":
         return [(32, 32)] * count
     if name == "imagenet":
@@ -182,49 +172,51 @@ def _sizes(name: str, count: int, rng: np.random.Generator) -> list[tuple[int, i
     return out
 
 
+def write_jpeg(path: Path, img: np.ndarray, quality: int, subsampling: str, progressive: bool) -> int:
+    """Encodes img with Pillow into path; returns the file's size in bytes."""
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, "JPEG", quality=quality, subsampling=subsampling, progressive=progressive)
+    path.write_bytes(buf.getvalue())
+    return buf.tell()
+
+
+def load_manifest(folder: Path, **expected: Any) -> tuple[list[str], list[dict]] | None:
+    """(paths, file entries) of folder/manifest.json, or None when it is missing, its keys differ from
+    `expected` (stamp, spec) or a file is missing or of another size: the set must be generated again."""
+    try:
+        meta = json.loads((folder / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if any(meta.get(key) != value for key, value in expected.items()):
+        return None
+    files = meta["files"]
+    paths = [str(folder / f["file"]) for f in files]
+    if any(not Path(p).is_file() or Path(p).stat().st_size != f["bytes"] for p, f in zip(paths, files)):
+        return None
+    return paths, files
+
+
 def _generate(spec: SetSpec, rng: np.random.Generator, tiles: tuple[np.ndarray, np.ndarray]) -> None:
     texture, (q_lo, q_hi) = spec.content
     folder = DATA_DIR / spec.name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     manifest = []
-    for i, (w, h) in enumerate(_sizes(spec.sizes or spec.name, spec.count, rng)):
-        quality = int(rng.integers(q_lo, q_hi + 1))
-        progressive = bool(spec.progressive_every and i % spec.progressive_every == spec.progressive_every - 1)
-        buf = io.BytesIO()
-        Image.fromarray(synth_image(rng, tiles, w, h, texture[2])).save(
-            buf, "JPEG", quality=quality, subsampling=spec.subsampling, progressive=progressive
-        )
-        name = f"{i:04d}.jpg"
-        (folder / name).write_bytes(buf.getvalue())
-        manifest.append(
-            {"file": name, "width": w, "height": h, "bytes": buf.tell(), "quality": quality, "progressive": progressive}
-        )
+    for i, (w, h) in enumerate(image_sizes(spec.sizes or spec.name, spec.count, rng)):
+        quality, name, progressive = int(rng.integers(q_lo, q_hi + 1)), f"{i:04d}.jpg", spec.progressive(i)
+        img = synth_image(rng, tiles, w, h, texture[2])
+        entry = {"file": name, "width": w, "height": h}
+        entry["bytes"] = write_jpeg(folder / name, img, quality, spec.subsampling, progressive)
+        manifest.append({**entry, "quality": quality, "progressive": progressive})
     (folder / "manifest.json").write_text(json.dumps({"stamp": STAMP, "spec": asdict(spec), "files": manifest}))
 
 
 def _load(spec: SetSpec) -> ImageSet | None:
-    path = DATA_DIR / spec.name / "manifest.json"
-    try:
-        meta = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    if meta.get("stamp") != STAMP or meta.get("spec") != json.loads(json.dumps(asdict(spec))):
-        return None
-    files = meta["files"]
-    paths = [str(DATA_DIR / spec.name / f["file"]) for f in files]
-    if any(not Path(p).is_file() or Path(p).stat().st_size != f["bytes"] for p, f in zip(paths, files)):
-        return None
-    return ImageSet(
-        spec.name,
-        paths,
-        [(f["width"], f["height"]) for f in files],
-        [f["bytes"] for f in files],
-        [f["progressive"] for f in files],
-    )
+    found = load_manifest(DATA_DIR / spec.name, stamp=STAMP, spec=json.loads(json.dumps(asdict(spec))))
+    return None if found is None else ImageSet.from_manifest(spec.name, *found)
 
 
-def image_sets(verbose: bool = True) -> dict[str, ImageSet]:
+def image_sets() -> dict[str, ImageSet]:
     """Every set, generating the missing or stale ones first."""
     out: dict[str, ImageSet] = {}
     tiles: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
@@ -234,16 +226,10 @@ def image_sets(verbose: bool = True) -> dict[str, ImageSet]:
             t0 = time.perf_counter()
             texture = spec.content[0]
             if texture not in tiles:
-                tiles[texture] = _tiles(np.random.default_rng(SEED), texture)
+                tiles[texture] = make_tiles(np.random.default_rng(SEED), texture)
             _generate(spec, np.random.default_rng([SEED, index]), tiles[texture])
             loaded = _load(spec)
             assert loaded is not None, f"generated set {spec.name} does not load back"
-            if verbose:
-                print(f"  generated {spec.name} in {time.perf_counter() - t0:.1f} s", flush=True)
+            print(f"  generated {spec.name} in {time.perf_counter() - t0:.1f} s", flush=True)
         out[spec.name] = loaded
     return out
-
-
-if __name__ == "__main__":
-    for image_set in image_sets().values():
-        print(image_set.describe())

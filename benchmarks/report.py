@@ -20,38 +20,27 @@ QUICK_NOTE = " (--quick: a smoke test, not for quoting)"
 
 def _cpu_model() -> str:
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        return next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or "unknown"
 
 
-def package_versions(names: list[str]) -> dict[str, str]:
-    out = {}
-    for name in names:
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = "not installed"
-    return out
+def _version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
 
 
 def machine_info(packages: list[str]) -> dict[str, Any]:
     import fastimg
 
-    return {
-        "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
-        "cpu": _cpu_model(),
-        "cpu_count": os.cpu_count(),
-        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-        "platform": platform.platform(),
-        "python": sys.version.split()[0],
-        "fastimg_threads": fastimg.get_num_threads(),
-        "versions": package_versions(packages),
-    }
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    info = {"date": time.strftime("%Y-%m-%d %H:%M:%S %z"), "cpu": _cpu_model(), "cpu_count": os.cpu_count()}
+    info.update(usable_cpus=cpus, load_average=load, platform=platform.platform(), python=sys.version.split()[0])
+    return {**info, "fastimg_threads": fastimg.get_num_threads(), "versions": {n: _version(n) for n in packages}}
 
 
 def finish_machine_info(info: dict[str, Any], started: float | None = None) -> None:
@@ -73,16 +62,9 @@ def header(title: str, info: dict[str, Any], quick: bool, section: str) -> list[
         facts.append(f"section wall time {info['wall_s']:.0f} s")
     versions = [f"{name} {v}" for name, v in info["versions"].items()]
     versions.append(f"fastimg threads {info['fastimg_threads']}")
-    return [
-        f"# {title}" + (QUICK_NOTE if quick else ""),
-        "",
-        " · ".join(facts),
-        "",
-        " · ".join(versions),
-        "",
-        f"Method and column meanings: [docs/benchmarks.md#{section}](../../docs/benchmarks.md#{section}).",
-        "",
-    ]
+    method = f"Method and column meanings: [docs/benchmarks.md#{section}](../../docs/benchmarks.md#{section})."
+    head = f"# {title}" + (QUICK_NOTE if quick else "")
+    return [head, "", " · ".join(facts), "", " · ".join(versions), "", method, ""]
 
 
 def fmt_ms(seconds: float) -> str:
@@ -142,9 +124,8 @@ def goals_section(goals: list[dict[str, Any]], *, list_all: bool = False) -> lis
         for g in shown:
             at_most = g.get("at_most", False)
             measured = "not measured" if math.isnan(g["ratio"]) else f"{ratio_text(g['ratio'], at_most=at_most)}x"
-            rows.append(
-                [g["status"], g["what"], measured, f"{'<=' if at_most else '>='} {g['goal']:g}x", g.get("note", "")]
-            )
+            target = f"{'<=' if at_most else '>='} {g['goal']:g}x"
+            rows.append([g["status"], g["what"], measured, target, g.get("note", "")])
         lines += [markdown_table(["status", "goal", "ratio", "target", "note"], rows), ""]
     return lines
 
@@ -153,20 +134,11 @@ def load_table(loads: list[tuple[str, dict[str, Any]]]) -> str:
     """Other processes' CPU and steal while each labelled stretch was timed (contention.CpuMeter results)."""
     rows = []
     for label, load in loads:
+        seconds = [f"{load[k]:.1f}" for k in ("wall_s", "own_cpu_s", "other_cpu_s", "steal_s") if k in load]
         if "other_cores" not in load:
-            rows.append([label, f"{load['wall_s']:.1f}", f"{load['own_cpu_s']:.1f}", "", "", "not measured", ""])
-            continue
-        rows.append(
-            [
-                label,
-                f"{load['wall_s']:.1f}",
-                f"{load['own_cpu_s']:.1f}",
-                f"{load['other_cpu_s']:.1f}",
-                f"{load['steal_s']:.1f}",
-                f"{load['other_cores']:.2f}",
-                "**SUSPECT: rerun**" if load["suspect"] else "",
-            ]
-        )
+            rows.append([label, *seconds, "", "", "not measured", ""])
+        else:
+            rows.append([label, *seconds, f"{load['other_cores']:.2f}", "**SUSPECT: rerun**" * load["suspect"]])
     columns = ["timed stretch", "wall s", "this benchmark CPU s", "other CPU s", "steal s", "other cores", ""]
     return markdown_table(columns, rows)
 
@@ -180,9 +152,39 @@ def markdown_table(columns: list[str], rows: list[list[str]]) -> str:
     return "\n".join([line(columns), "|" + "|".join("---" for _ in columns) + "|", *[line(row) for row in rows]])
 
 
+def timed_cells(r: dict[str, Any], baseline: str, goal: str) -> list[str]:
+    """The timing cells of an ops or pipeline row (timing.figures): best and median ms, rate, fastimg x (in
+    parentheses for a reference row), the goal cell, fastimg x of medians."""
+    is_base, speedup = r["adapter"] == baseline, ratio_text(r["fastimg_speedup"])
+    speedup = "—" if is_base else f"({speedup})" if r.get("reference") else speedup
+    median = "—" if is_base else ratio_text(r["fastimg_speedup_median"])
+    return [fmt_ms(r["best_s"]), fmt_ms(r["median_s"]), fmt_rate(r["items_per_s"]), speedup, goal, median]
+
+
+def speedup_goals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The goals of ops and pipeline rows (fastimg x against a goal), for goals_section."""
+    out = []
+    for r in [r for r in rows if r["goal"] is not None]:
+        load = r.get("machine_load", {})
+        note = f"timed under {load['other_cores']:.2f} cores of other load: rerun" if load.get("suspect") else ""
+        status, note = (r["status"], note) if "best_s" in r else ("n/a", r["na_reason"])
+        what, value = f"{r['workload']} vs {r['name']}", r.get("fastimg_speedup", math.nan)
+        out.append({"what": what, "ratio": value, "goal": r["goal"], "status": status, "note": note})
+    return out
+
+
 def write_results(section: str, markdown: str, data: dict[str, Any]) -> list[Path]:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     md, js = RESULTS_DIR / f"{section}.md", RESULTS_DIR / f"{section}.json"
     md.write_text(markdown + "\n")
     js.write_text(json.dumps(data, indent=1) + "\n")
     return [md, js]
+
+
+def publish(section: str, markdown: str, data: dict[str, Any]) -> list[Path]:
+    """Prints the report, writes results/<section>.md and .json and says where."""
+    print(f"\n{markdown}")
+    paths = write_results(section, markdown, data)
+    for path in paths:
+        print(f"wrote {path}")
+    return paths

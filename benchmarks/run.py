@@ -4,32 +4,18 @@
 
 Each section prints its report and writes benchmarks/results/<section>.md and .json; the reports are tables
 rendered by report.py from the run's data, the method is docs/benchmarks.md. To add a section, write a
-module with run(quick: bool), register it in SECTIONS and describe its method there.
+module bench_<section>.py with run(quick: bool), add it to SECTIONS and describe its method there.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import subprocess
 import sys
 import time
-from typing import Callable
 
-import bench_accuracy
-import bench_floor
-import bench_ops
-import bench_pipeline
-import bench_shards
-import bench_training
-
-SECTIONS: dict[str, Callable[[bool], None]] = {
-    "ops": bench_ops.run,
-    "pipeline": bench_pipeline.run,
-    "floor": bench_floor.run,
-    "training": bench_training.run,
-    "accuracy": bench_accuracy.run,
-    "shards": bench_shards.run,
-}
+SECTIONS = ["ops", "pipeline", "floor", "training", "accuracy", "shards"]  # module bench_<name> each
 
 
 def main() -> None:
@@ -40,7 +26,7 @@ def main() -> None:
     start = time.perf_counter()
     if args.section != "all":
         print(f"== {args.section}", flush=True)
-        SECTIONS[args.section](args.quick)
+        importlib.import_module(f"bench_{args.section}").run(args.quick)
         return
     # Each section in a process of its own, as when it runs alone: none inherits the threads, pools, heap
     # layout or memory an earlier one left (the training section measured 1.1 GB RSS and slower steps after

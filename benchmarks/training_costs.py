@@ -1,10 +1,7 @@
 """Where a loader's CPU time goes, per image, on one thread in this process (files in the page cache): the
-stages of the PyTorch + Pillow chain one by one, fastimg's whole native pipeline (one load_batch call per
-batch, num_threads=1), and libjpeg-turbo's full-size decode alone (simplejpeg, bytes in memory), for baseline
-and progressive JPEGs apart and mixed at the set's share. On a machine
-whose cores are all busy loading, images/s ~ cores / (CPU seconds per image), so the ratio of the two totals
-bounds the speed-up any number of equally shared cores can show. fastimg on its default thread count is
-timed too (wall time per image), for its thread scaling."""
+PyTorch + Pillow chain stage by stage, fastimg's whole native pipeline, libjpeg-turbo's full-size decode alone,
+and fastimg on its default thread count (wall time); baseline and progressive JPEGs apart and mixed at the
+set's share. Method: docs/benchmarks.md#training."""
 
 from __future__ import annotations
 
@@ -23,12 +20,13 @@ import fastimg
 
 
 def _best_per_image(fn: Callable[[], Any], count: int, repeats: int) -> float:
-    times = []
+    """Seconds per image of fn() (a pass over count images), best of the repeats: the cost without interference."""
+    best = float("inf")
     for _ in range(repeats):
         t0 = time.perf_counter()
         fn()
-        times.append(time.perf_counter() - t0)
-    return min(times) / count  # best of the repeats: the cost without interference
+        best = min(best, time.perf_counter() - t0)
+    return best / count
 
 
 def _group_costs(paths: list[str], repeats: int) -> dict[str, Any]:
@@ -89,18 +87,16 @@ def stage_costs(paths: list[str], progressive: list[bool], share: float, repeats
     """Stage costs for the baseline and the progressive JPEGs among `paths` apart (progressive files decode
     several times slower, in every library), and their mix at the set's progressive `share`."""
     groups = {
-        "baseline": [p for p, f in zip(paths, progressive) if not f],
-        "progressive": [p for p, f in zip(paths, progressive) if f],
+        name: [p for p, f in zip(paths, progressive) if f == want]
+        for name, want in (("baseline", False), ("progressive", True))
     }
     per = {name: _group_costs(group, repeats) for name, group in groups.items() if group}
     weights = {"baseline": 1.0 - share, "progressive": share} if len(per) == 2 else {next(iter(per)): 1.0}
     keys = [k for k, v in next(iter(per.values())).items() if isinstance(v, float)]
     out: dict[str, Any] = {k: sum(weights[g] * per[g][k] for g in per) for k in keys}
-    out["ratio"] = out["torch_chain"] / out["fastimg_1t"]
-    out["groups"], out["weights"] = per, weights
-    out["images"], out["repeats"] = sum(v["images"] for v in per.values()), repeats
-    out["fastimg_threads"] = next(iter(per.values()))["fastimg_threads"]
-    return out
+    out.update(ratio=out["torch_chain"] / out["fastimg_1t"], groups=per, weights=weights)
+    out.update(images=sum(v["images"] for v in per.values()), repeats=repeats)
+    return {**out, "fastimg_threads": next(iter(per.values()))["fastimg_threads"]}
 
 
 STAGE_NAMES = {

@@ -1,17 +1,14 @@
-"""The timed loops of the training benchmark: an epoch of steps with the data wait split out, and the search
-for the fastest simulated accelerator a loader keeps fed.
-
-Data wait = time blocked in next(iterator). Every run starts at an epoch boundary with the loader idle and
-covers whole epochs (a trial with a long step may stop early, abandoning the rest of its epoch). The first
-batch of an epoch (iter() + the first next()) waits for a pipeline that starts empty; on this 320-image set
-that is one step in ten, on ImageNet one in 40,000, so it is kept apart: "steady" figures leave each epoch's
-first step out, "incl. epoch starts" figures keep it."""
+"""The timed loops of the training benchmark: an epoch of steps with the data wait (time blocked in
+next(iterator)) split out, and the search for the fastest simulated accelerator a loader keeps fed. Every run
+starts at an epoch boundary with the loader idle and covers whole epochs (a trial with a long step may stop
+early, abandoning the rest of its epoch); "steady" figures leave each epoch's first step out (a pipeline
+starting empty), "incl. epoch starts" figures keep it (docs/benchmarks.md#training)."""
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Callable
 
 import torch
@@ -34,55 +31,25 @@ class EpochStats:
     step_times_s: list[float] = field(default_factory=list)  # steady steps, wait included
 
     def add(self, other: EpochStats) -> None:
-        for name in (
-            "steps",
-            "images",
-            "steady_steps",
-            "steady_images",
-            "steady_wait_s",
-            "steady_time_s",
-            "start_wait_s",
-            "wall_s",
-        ):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.step_times_s += other.step_times_s
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
     @property
     def wait_fraction(self) -> float:
-        return self.steady_wait_s / self.steady_time_s if self.steady_time_s else math.nan
-
-    @property
-    def wait_fraction_all(self) -> float:
-        return (self.steady_wait_s + self.start_wait_s) / self.wall_s if self.wall_s else math.nan
-
-    @property
-    def steps_per_s(self) -> float:
-        return self.steady_steps / self.steady_time_s if self.steady_time_s else math.nan
-
-    @property
-    def images_per_s(self) -> float:
-        return self.steady_images / self.steady_time_s if self.steady_time_s else math.nan
-
-    @property
-    def images_per_s_all(self) -> float:
-        return self.images / self.wall_s if self.wall_s else math.nan
+        return _per(self.steady_wait_s, self.steady_time_s)
 
     def summary(self) -> dict[str, Any]:
-        return {
-            "steps": self.steps,
-            "images": self.images,
-            "steady_steps": self.steady_steps,
-            "steady_wait_s": self.steady_wait_s,
-            "steady_time_s": self.steady_time_s,
-            "start_wait_s": self.start_wait_s,
-            "wall_s": self.wall_s,
-            "wait_fraction": self.wait_fraction,
-            "wait_fraction_incl_epoch_start": self.wait_fraction_all,
-            "steps_per_s": self.steps_per_s,
-            "images_per_s": self.images_per_s,
-            "images_per_s_incl_epoch_start": self.images_per_s_all,
-            "mean_step_s": (self.steady_time_s / self.steady_steps) if self.steady_steps else math.nan,
-        }
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("steady_images", "step_times_s")}
+        waits = _per(self.steady_wait_s + self.start_wait_s, self.wall_s)
+        out.update(wait_fraction=self.wait_fraction, wait_fraction_incl_epoch_start=waits)
+        out.update(steps_per_s=_per(self.steady_steps, self.steady_time_s))
+        out.update(images_per_s=_per(self.steady_images, self.steady_time_s))
+        out.update(images_per_s_incl_epoch_start=_per(self.images, self.wall_s))
+        return {**out, "mean_step_s": _per(self.steady_time_s, self.steady_steps)}
+
+
+def _per(a: float, b: float) -> float:
+    return a / b if b else math.nan
 
 
 Step = Callable[[torch.Tensor, torch.Tensor], Any]
@@ -118,9 +85,7 @@ def run_epoch(loader: TrainLoader, step: Step, max_steps: int | None = None) -> 
             stats.step_times_s.append(t2 - t0)
         first = False
         t0 = t2
-    close = getattr(it, "close", None)  # fastimg.Loader's iterator: stop its prefetch thread now
-    if close is not None:
-        close()
+    getattr(it, "close", lambda: None)()  # fastimg.Loader's iterator: stop its prefetch thread now
     del it
     stats.wall_s = time.perf_counter() - wall0
     return stats
@@ -144,13 +109,8 @@ class Trial:
         return self.stats.wait_fraction < WAIT_LIMIT
 
     def summary(self) -> dict[str, Any]:
-        return {
-            "sleep_s": self.sleep_s,
-            "epochs": self.epochs,
-            "passed": self.passed,
-            "machine_load": self.load,
-            **self.stats.summary(),
-        }
+        out = {"sleep_s": self.sleep_s, "epochs": self.epochs, "passed": self.passed, "machine_load": self.load}
+        return {**out, **self.stats.summary()}
 
 
 class StepRateSearch:
@@ -205,7 +165,6 @@ class StepRateSearch:
         sleep_s = self.next_sleep
         epochs, last_steps = self._epochs(sleep_s)
         meter = CpuMeter()
-        meter.start()
         stats = EpochStats()
         step = sleep_step(sleep_s)
         for e in range(epochs):
@@ -243,20 +202,11 @@ class StepRateSearch:
             self.next_sleep = min(b * 0.95, max(b * 0.7, predicted * 0.97))
 
     def result(self) -> dict[str, Any]:
-        hi = self.hi
-        out: dict[str, Any] = {
-            "trials": [t.summary() for t in self.trials],
-            "found": hi is not None,
-            "bracket_s": [self.lo.sleep_s if self.lo else None, hi.sleep_s if hi else None],
-            "search_wall_s": self.spent_s,
-        }
+        hi, lo = self.hi, self.lo
+        out: dict[str, Any] = {"trials": [t.summary() for t in self.trials], "found": hi is not None}
+        out.update(bracket_s=[lo.sleep_s if lo else None, hi.sleep_s if hi else None], search_wall_s=self.spent_s)
         if hi is not None:
-            out.update(
-                sleep_s=hi.sleep_s,
-                steps_per_s=hi.stats.steps_per_s,
-                images_per_s=hi.stats.images_per_s,
-                wait_fraction=hi.stats.wait_fraction,
-                wait_fraction_incl_epoch_start=hi.stats.wait_fraction_all,
-                machine_load=hi.load,
-            )
+            st = hi.stats.summary()
+            keys = ("steps_per_s", "images_per_s", "wait_fraction", "wait_fraction_incl_epoch_start")
+            out.update(sleep_s=hi.sleep_s, **{k: st[k] for k in keys}, machine_load=hi.load)
         return out

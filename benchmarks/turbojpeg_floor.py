@@ -27,21 +27,14 @@ def _load() -> ctypes.CDLL:
 class TurboJpeg:
     def __init__(self) -> None:
         lib = self._lib = _load()
-        lib.tjInitDecompress.restype = ctypes.c_void_p
-        lib.tjDestroy.argtypes = [ctypes.c_void_p]
-        lib.tjDecompressHeader3.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_ulong] + [
-            ctypes.POINTER(ctypes.c_int)
-        ] * 4
-        lib.tjBufSizeYUV2.argtypes = [ctypes.c_int] * 4
-        lib.tjBufSizeYUV2.restype = ctypes.c_ulong
-        lib.tjDecompressToYUV2.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_void_p] + [
-            ctypes.c_int
-        ] * 4
-        lib.tjDecompress2.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_void_p] + [
-            ctypes.c_int
-        ] * 5
-        lib.tjGetErrorStr2.argtypes = [ctypes.c_void_p]
-        lib.tjGetErrorStr2.restype = ctypes.c_char_p
+        handle, data, n, i = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_int
+        lib.tjInitDecompress.restype = handle
+        lib.tjDestroy.argtypes = [handle]
+        lib.tjDecompressHeader3.argtypes = [handle, data, n] + [ctypes.POINTER(i)] * 4
+        lib.tjBufSizeYUV2.argtypes, lib.tjBufSizeYUV2.restype = [i] * 4, n
+        lib.tjDecompressToYUV2.argtypes = [handle, data, n, ctypes.c_void_p] + [i] * 4
+        lib.tjDecompress2.argtypes = [handle, data, n, ctypes.c_void_p] + [i] * 5
+        lib.tjGetErrorStr2.argtypes, lib.tjGetErrorStr2.restype = [handle], ctypes.c_char_p
         self._handle = lib.tjInitDecompress()
         if not self._handle:
             raise OSError("tjInitDecompress failed")
@@ -52,34 +45,29 @@ class TurboJpeg:
             self._lib.tjDestroy(self._handle)
             self._handle = None
 
-    def header(self, data: bytes) -> tuple[int, int, int]:
-        """(width, height, subsampling code)."""
-        w, h, sub, cs = (ctypes.c_int() for _ in range(4))
-        if self._lib.tjDecompressHeader3(self._handle, data, len(data), w, h, sub, cs):
+    def _check(self, status: int) -> None:
+        if status:
             raise ValueError(self._lib.tjGetErrorStr2(self._handle).decode())
-        return w.value, h.value, sub.value
-
-    def _scratch(self, size: int) -> Any:
-        if self._buffer is None or len(self._buffer) < size:
-            self._buffer = ctypes.create_string_buffer(size)
-        return self._buffer
 
     def prepare(self, data: bytes, yuv: bool) -> tuple[bytes, int, int, int]:
-        """What one decode call needs, so a timed loop does no header parsing in Python."""
-        w, h, sub = self.header(data)
-        size = self._lib.tjBufSizeYUV2(w, 1, h, sub) if yuv else w * h * 3
-        self._scratch(size)
-        return data, len(data), w, h
+        """What one decode call needs, so a timed loop does no header parsing in Python; grows the shared
+        output buffer to fit."""
+        w, h, sub, cs = (ctypes.c_int() for _ in range(4))
+        self._check(self._lib.tjDecompressHeader3(self._handle, data, len(data), w, h, sub, cs))
+        size = self._lib.tjBufSizeYUV2(w, 1, h, sub) if yuv else w.value * h.value * 3
+        if self._buffer is None or len(self._buffer) < size:
+            self._buffer = ctypes.create_string_buffer(size)
+        return data, len(data), w.value, h.value
 
     def decode_yuv(self, item: tuple[bytes, int, int, int]) -> None:
         data, n, w, h = item
-        if self._lib.tjDecompressToYUV2(self._handle, data, n, self._buffer, w, 1, h, 0):
-            raise ValueError(self._lib.tjGetErrorStr2(self._handle).decode())
+        if self._lib.tjDecompressToYUV2(self._handle, data, n, self._buffer, w, 1, h, 0):  # no extra call if fine
+            self._check(1)
 
     def decode_rgb(self, item: tuple[bytes, int, int, int]) -> None:
         data, n, w, h = item
         if self._lib.tjDecompress2(self._handle, data, n, self._buffer, w, w * 3, h, _TJPF_RGB, 0):
-            raise ValueError(self._lib.tjGetErrorStr2(self._handle).decode())
+            self._check(1)
 
     def call_overhead_s(self, calls: int = 20000) -> float:
         """Seconds per ctypes call of the same shape that does no work (an invalid, empty buffer fails at

@@ -1,6 +1,6 @@
-"""The interface every decode-pipeline competitor implements: image files in, one float32 NCHW batch out
-(numpy array or torch tensor), ImageNet-normalised, as a PipeSpec says. A competitor that cannot do a
-workload says why in supports() and gets an n/a row."""
+"""The interface every decode-pipeline competitor implements (and the baseline, fastimg): image files in, one
+float32 NCHW batch out (numpy array or torch tensor), ImageNet-normalised, as a PipeSpec says. A competitor
+whose set-up or run fails gets an n/a row with the error."""
 
 from __future__ import annotations
 
@@ -10,24 +10,32 @@ from typing import Any
 
 import numpy as np
 
+import fastimg
+
 from .pipe_geometry import PipeSpec
 
 
 class PipelineAdapter:
     key = "base"  # stable id, used in the JSON and for goals
-    name = "base"  # shown in the table
-    note = ""  # how it does the work, printed under the table
+    title = "base"  # the name shown in the table; "{workers}" becomes the thread count
+    how = ""  # how it does the work, printed under the table; "{workers}" as in title
     reference = False  # a reference row (decode ceiling), not a competitor
+    workers = 1
+
+    @property
+    def name(self) -> str:
+        return self.title.format(workers=self.workers)
+
+    @property
+    def note(self) -> str:
+        return self.how.format(workers=self.workers)
 
     def setup(self, threads: int) -> None:
         """Called once before any workload (thread settings, pools)."""
+        self.workers = threads
 
     def teardown(self) -> None:
         """Called once after the section."""
-
-    def supports(self, spec: PipeSpec) -> str | None:
-        """None when the workload can be done like-for-like, else the reason it is left out."""
-        return None
 
     def start(self, paths: list[str], spec: PipeSpec, batch_size: int) -> None:
         """Per-workload set-up outside the timings (e.g. a DataLoader and its persistent workers)."""
@@ -41,10 +49,8 @@ class PipelineAdapter:
 
     def run_epoch(self, paths: list[str], spec: PipeSpec, batch_size: int, epoch: int) -> int:
         """One pass over paths in batches; returns the number of images delivered."""
-        done = 0
-        for start in range(0, len(paths), batch_size):
-            done += len(self.load_batch(paths[start : start + batch_size], spec, epoch, start))
-        return done
+        starts = range(0, len(paths), batch_size)
+        return sum(len(self.load_batch(paths[i : i + batch_size], spec, epoch, i)) for i in starts)
 
 
 class PooledAdapter(PipelineAdapter):
@@ -53,12 +59,10 @@ class PooledAdapter(PipelineAdapter):
     worker: few enough that pool overhead stays out of the 32-px workload, enough to balance images of
     different sizes."""
 
-    def __init__(self) -> None:
-        self.workers = 1
-        self._pool: ThreadPoolExecutor | None = None
+    _pool: ThreadPoolExecutor | None = None
 
     def setup(self, threads: int) -> None:
-        self.workers = threads
+        super().setup(threads)
         self._pool = ThreadPoolExecutor(threads, initializer=self.init_thread)
 
     def teardown(self) -> None:
@@ -88,17 +92,32 @@ class PooledAdapter(PipelineAdapter):
         return out
 
 
-class Cv2PooledAdapter(PooledAdapter):
-    """A pooled adapter that resizes with cv2: cv2's own threads are switched off in the caller and in
-    every pool thread, so the pool's workers are the only parallelism (no oversubscription)."""
+_CROPS = {"stretch": None, "center": "center", "random_resized": "random_resized"}
 
-    def setup(self, threads: int) -> None:
-        import cv2
 
-        cv2.setNumThreads(1)
-        super().setup(threads)
+def transform_for(spec: PipeSpec) -> fastimg.Transform:
+    return fastimg.Transform(
+        spec.size, resize=spec.resize, crop=_CROPS[spec.crop], scale=spec.scale, ratio=spec.ratio, hflip=spec.hflip
+    )
 
-    def init_thread(self) -> None:
-        import cv2
 
-        cv2.setNumThreads(1)
+class FastimgPipe(PipelineAdapter):
+    """fastimg.load_batch: the baseline of every ratio, at its default thread count or pinned to one thread."""
+
+    def __init__(self, num_threads: int | None = None) -> None:
+        self.num_threads = num_threads
+        self.key = "fastimg" if num_threads is None else f"fastimg_{num_threads}t"
+        self.title = "fastimg" if num_threads is None else f"fastimg, {num_threads} thread{'s' * (num_threads > 1)}"
+        filt = "antialiased" if transform_for(PipeSpec(224, "stretch")).antialias else "plain"
+        self.how = (
+            f"fastimg.load_batch(paths, Transform(...)) with the Transform defaults (bilinear, {filt}): reads, "
+            "decodes (DCT-scaled, region only), resamples and normalises in one native call per batch"
+            + ("" if num_threads is None else f", num_threads={num_threads}")
+            + "."
+        )
+        self._transforms: dict[PipeSpec, fastimg.Transform] = {}
+
+    def load_batch(self, paths: list[str], spec: PipeSpec, epoch: int = 0, first_index: int = 0) -> Any:
+        transform = self._transforms.get(spec) or self._transforms.setdefault(spec, transform_for(spec))
+        indices = range(first_index, first_index + len(paths))
+        return fastimg.load_batch(paths, transform, epoch=epoch, indices=indices, num_threads=self.num_threads).images

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import random
 import struct
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -39,22 +39,6 @@ class PipeSpec:
     hflip: float = 0.5
     scale: tuple[float, float] = (0.08, 1.0)
     ratio: tuple[float, float] = (3 / 4, 4 / 3)
-
-    @property
-    def deterministic(self) -> bool:
-        return self.crop != "random_resized" and self.hflip == 0.0
-
-    def without_flip(self) -> PipeSpec:
-        return replace(self, hflip=0.0)
-
-    def describe(self) -> str:
-        geometry = {
-            "stretch": f"Resize(({self.size}, {self.size}))",
-            "center": f"Resize({self.resize}) + CenterCrop({self.size})",
-            "random_resized": f"RandomResizedCrop({self.size})",
-        }[self.crop]
-        flip = f" + RandomHorizontalFlip({self.hflip:g})" if self.hflip else ""
-        return f"{geometry}{flip} + ToTensor + Normalize(ImageNet)"
 
 
 def resized_size(width: int, height: int, n: int) -> tuple[int, int]:
