@@ -290,3 +290,27 @@ def test_shards_from_webdataset_and_gnu_tar_are_indexed_and_read_exactly(tmp_pat
             del reference
             gc.collect()
         assert ours == theirs
+
+
+def test_truncated_gzip_shard_is_damage_named_and_recorded(tmp_path):
+    urls = shards_of(tmp_path, [6, 6], gz=True, index=None)
+    path = tmp_path / "s-0001.tar.gz"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(fastimg.DecodeError, match=r"s-0001\.tar\.gz"):
+        list(fastimg.ShardDataset(urls, T, batch_size=4, shuffle=False))
+    ds = fastimg.ShardDataset(urls, T, batch_size=4, shuffle=False, on_error="skip")
+    assert set(range(6)) <= set(labels_of(ds)) and [e.source for e in ds.errors] == [urls[1]]
+
+
+def test_train_and_val_shards_share_a_folder_and_its_index(tmp_path):
+    src = tmp_path / "src"
+    for k in range(10):
+        (src / f"c{k % 2}").mkdir(parents=True, exist_ok=True)
+        (src / f"c{k % 2}" / f"{k}.jpg").write_bytes(jpeg(k))
+    write_shards(str(src), str(tmp_path / "out" / "train-%03d.tar"), max_count=4, progress=False)
+    write_shards(str(src), str(tmp_path / "out" / "val-%03d.tar"), max_count=5, progress=False)
+    train = fastimg.ShardDataset(str(tmp_path / "out" / "train-{000..002}.tar"), T, batch_size=4, shard=(0, 2))
+    val = fastimg.ShardDataset(str(tmp_path / "out" / "val-{000..001}.tar"), T, batch_size=4)
+    assert len(train) == 2 and len(val) == 3
+    batch = next(iter(val))
+    assert batch.images is batch[0] and batch.labels is batch[1]

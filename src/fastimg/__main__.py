@@ -77,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         "shards",
         help="write an ImageFolder tree as WebDataset-style tar shards with an index of sample counts and offsets "
         "(`shards index URLS...`: index shards written by other tools)",
+        epilog="`python -m fastimg shards index URLS...` writes the index (counts, sizes, sample offsets) for "
+        "shards written by other tools; index.json is per folder and merged, so train and val shards can share one.",
     )
     shards.add_argument("src", metavar="SRC_DIR", help="root/<class>/<image> tree")
     shards.add_argument("out_pattern", metavar="OUT_PATTERN", help="shard names, e.g. out/train-%%06d.tar")

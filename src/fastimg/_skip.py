@@ -28,7 +28,10 @@ def record(owner: str, errors: Sequence[ItemError], *, log: bool) -> None:
         key = (owner, err.index, err.source)
         if key not in _LOGGED:
             _LOGGED.add(key)
-            logger.warning("skipping sample %d (%s): %s", err.index, err.source, err.reason)
+            if err.index < 0:  # damage to a whole source (a shard), not one sample
+                logger.warning("skipping the rest of %s: %s", err.source, err.reason)
+            else:
+                logger.warning("skipping sample %d (%s): %s", err.index, err.source, err.reason)
 
 
 class EpochRecords:

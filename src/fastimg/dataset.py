@@ -43,6 +43,16 @@ class LabeledBatch(tuple):
     def __reduce__(self) -> tuple[Any, ...]:
         return (_arrived, (self[0], self[1], self.errors, self.owner_id))
 
+    @property
+    def images(self) -> Any:
+        """The batch's images tensor (``batch[0]``)."""
+        return self[0]
+
+    @property
+    def labels(self) -> Any:
+        """The batch's labels (``batch[1]``)."""
+        return self[1]
+
 
 def _arrived(images: Any, labels: Any, errors: list[ItemError], owner: str) -> LabeledBatch:
     """Unpickling a batch from another process (a DataLoader worker): its records join this process's."""

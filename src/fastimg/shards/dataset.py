@@ -142,7 +142,7 @@ class ShardDataset(IterableDataset):
     def _warn_unindexed(self) -> None:
         if self.shard_counts is None:
             logger.warning(
-                "fastimg: no %s beside %s lists every shard: epochs are split by whole shards (not exactly "
+                "no %s beside %s lists every shard: epochs are split by whole shards (not exactly "
                 "per sample); index them with `%s <urls>`",
                 INDEX_NAME,
                 self.urls[0],
@@ -155,7 +155,7 @@ class ShardDataset(IterableDataset):
             missing = False  # reported as damage when read
         if missing:
             logger.warning(
-                "fastimg: %s has no sample offsets (%s.idx): readers stream past the samples before their "
+                "%s has no sample offsets (%s.idx): readers stream past the samples before their "
                 "share instead of seeking; add them with `%s <urls>`",
                 self.urls[0],
                 self.names[0],

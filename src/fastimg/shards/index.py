@@ -123,15 +123,23 @@ def write_index(
     classes: Optional[list[str]] = None,
     storage_options: Optional[dict[str, Any]] = None,
 ) -> str:
-    """Writes index.json beside the first shard (kept class names of an existing one); returns its URL."""
+    """Writes index.json beside the first shard, merged into the one there (so train and val shards can
+    share a folder: entries of other shards are kept, these replaced); returns its URL."""
     where = beside(urls[0], INDEX_NAME)
     names = [shard_name(u) for u in urls]
+    try:
+        old = parse_index(read_url(where, storage_options))
+    except (FileNotFoundError, ValueError):
+        old = {"shards": {}, "bytes": {}, "classes": None}
+    shards = {**old["shards"], **dict(zip(names, (int(c) for c in counts)))}
+    sizes_by_name = {n: s for n, s in old["bytes"].items() if n not in names}
+    sizes_by_name.update({n: int(s) for n, s in zip(names, sizes) if s >= 0})
     doc = {
         "format": INDEX_FORMAT,
-        "samples": int(sum(counts)),
-        "classes": classes,
-        "shards": dict(zip(names, (int(c) for c in counts))),
-        "bytes": {n: int(s) for n, s in zip(names, sizes) if s >= 0},
+        "samples": int(sum(shards.values())),
+        "classes": classes if classes is not None else old["classes"],
+        "shards": shards,
+        "bytes": sizes_by_name,
     }
     write_url(where, json.dumps(doc, indent=1).encode(), storage_options)
     return where
@@ -161,9 +169,7 @@ def index_command(patterns: list[str], storage_options: Optional[dict[str, Any]]
     for url, doc in zip(urls, sidecars):
         if doc is not None:
             write_url(url + OFFSETS_SUFFIX, doc, storage_options)
-    old = read_index(urls, storage_options)
-    classes = old.classes if old else None
-    where = write_index(urls, counts, sizes, classes=classes, storage_options=storage_options)
+    where = write_index(urls, counts, sizes, storage_options=storage_options)
     if not quiet:
         print(f"wrote {where}: {sum(counts)} samples in {len(urls)} shards", file=sys.stderr)
     return 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import os
 import threading
+import zlib
 from collections.abc import Iterator
 from typing import Any, BinaryIO, Callable, NamedTuple, Optional, Union
 
@@ -155,6 +156,8 @@ def read_samples(
         start, end = byte_range if byte_range is not None else (0, None)
         try:
             yield from _group(shard, url, _members(f, buffers.take if buffers else None, start, end), select, first)
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:  # a gzip'd shard cut short or corrupt: damage
+            yield StreamError(shard, url, f"damaged gzip stream: {exc}", None)
         except OSError as exc:
             yield StreamError(shard, url, f"read failed: {exc.strerror or exc}", exc.errno or 5)
 
