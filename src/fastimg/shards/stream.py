@@ -124,17 +124,6 @@ def buffer_order(n: int, size: int, rng: random.Random) -> list[int]:
     return out
 
 
-def _runs(ordinals: list[int]) -> list[tuple[int, int]]:
-    """Sorted ordinals as (first, stop) runs of consecutive ones."""
-    runs: list[tuple[int, int]] = []
-    for o in ordinals:
-        if runs and runs[-1][1] == o:
-            runs[-1] = (runs[-1][0], o + 1)
-        else:
-            runs.append((o, o + 1))
-    return runs
-
-
 def _read_ordinals(
     st: StreamSettings, shard: int, want: list[int], buffers: MemberBuffers
 ) -> Iterator[Union[StreamError, tuple[int, Optional[Sample]]]]:
@@ -155,15 +144,18 @@ def _read_ordinals(
         yield from ((o, None) for o in want)
         return
     common: dict[str, Any] = dict(expect_size=size, storage_options=st.storage_options, buffers=buffers)
-    if offsets is None:  # one pass from the start for all the wanted samples of this shard
-        reads = [(want, read_samples(shard, url, select=set(want).__contains__, **common))]
+    # One read per shard: with offsets the byte range from the first wanted sample to the last (a resumed
+    # reader's wanted samples are scattered where the shuffle buffer held them: reading past the others
+    # costs less than a request, or an index of the shard, per run); without, a pass from its start.
+    first, stop = want[0], want[-1] + 1
+    select = None if stop - first == len(want) else set(want).__contains__
+    if offsets is None:
+        samples = read_samples(shard, url, select=set(want).__contains__, **common)
     else:
-        reads = [
-            (list(range(a, b)), read_samples(shard, url, byte_range=(offsets[a], offsets[b]), first=a, **common))
-            for a, b in _runs(want)
-        ]
-    for wanted, samples in reads:
-        yield from _take_read(shard, url, expected, wanted, samples)
+        samples = read_samples(
+            shard, url, select=select, byte_range=(offsets[first], offsets[stop]), first=first, **common
+        )
+    yield from _take_read(shard, url, expected, want, samples)
 
 
 def _take_read(
