@@ -17,10 +17,11 @@ ctest: setup-test
 	$(VENV)/bin/cmake -S . -B $(CTEST_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DFASTIMG_BUILD_TESTS=ON \
 	  -DFASTIMG_BUILD_PYTHON=OFF -DFASTIMG_WERROR=ON -DCMAKE_MAKE_PROGRAM=$(CURDIR)/$(VENV)/bin/ninja
 	$(VENV)/bin/cmake --build $(CTEST_BUILD) -j $(JOBS)
-	$(VENV)/bin/ctest --test-dir $(CTEST_BUILD) --output-on-failure -j $(JOBS)
+	$(VENV)/bin/ctest --test-dir $(CTEST_BUILD) --output-on-failure -j $(JOBS) -LE '^bench$$'
 
 pytest: setup-test
 	$(PY) -m pytest tests
+	$(PY) -m pytest benchmarks --benchmark-disable -q
 
 # Style, types and the generated stub: each can fail the build.
 lint: setup-test
@@ -38,6 +39,7 @@ stress: setup-test
 
 bench: setup-bench
 	$(PY) benchmarks/run.py
+	$(PY) -m pytest benchmarks -q --benchmark-autosave --benchmark-max-time=0.5 --benchmark-columns=min,median,rounds
 
 clean:
 	rm -rf build .venv

@@ -3,6 +3,7 @@ trainingsample on named workloads, with the issue's speed goals next to each rat
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,7 +92,9 @@ def build_workloads(quick: bool) -> list[Workload]:
 def make_adapters() -> list[ops.OpsAdapter]:
     n = fastimg.get_num_threads()
     own = [ops.FastimgOps(), ops.FastimgOps(num_threads=1), ops.FastimgBilinearOnly()]
-    others = [ops.NumpyLoop(), ops.Cv2Ops(), ops.Cv2Ops(n), ops.PillowOps(), ops.TrainingSampleOps()]
+    others = [ops.NumpyLoop(), ops.Cv2Ops(), ops.Cv2Ops(n), ops.PillowOps()]
+    if importlib.util.find_spec("trainingsample") is not None:  # requirements/bench.txt
+        others.append(ops.TrainingSampleOps())
     return [*own, *others, ops.MemoryRead(1), ops.MemoryRead(n)]
 
 

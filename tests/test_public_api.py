@@ -38,7 +38,45 @@ BAD = {
     'print(fastimg.decode_images(["a"], on_error="skip")[0].shape)': 'Item "None"',
     "fastimg.Transform(224, hflip=0.5).sizes": 'has no attribute "sizes"',
     "fastimg.batch_resize_images([], (4, 4)).shape": 'has no attribute "shape"',
+    'fastimg.Transform(224, crop="centre")': '"crop" to "Transform" has incompatible type "Literal[\'centre\']"',
+    'fastimg.Transform(224, layout="nchw")': 'Argument "layout" to "Transform"',
+    'fastimg.Transform(224, interpolation="bilinar")': 'Argument "interpolation" to "Transform"',
+    'fastimg.batch_resize_images([], (4, 4), "bilinar")': 'No overload variant of "batch_resize_images"',
+    'fastimg.load_batch([], fastimg.Transform(224), on_error="skp")': 'Argument "on_error" to "load_batch"',
 }
+
+REVEAL_SETUP = """
+from typing import Literal, Optional
+
+import numpy as np
+import numpy.typing as npt
+import torch
+import fastimg
+
+paths = ["a.jpg"]
+image = np.zeros((8, 8, 3), np.uint8)
+transform = fastimg.Transform(224, crop="random_resized")
+batch = fastimg.LabeledBatch(torch.zeros(2, 3, 8, 8), torch.zeros(2))
+"""
+
+# expression -> the type mypy must reveal for it, written as an annotation: the snippet reveals both, and
+# the two must read the same (so the test does not spell out numpy's internal names for uint8)
+REVEALED = {
+    "fastimg.batch_resize_images([image], (4, 4))[0]": "npt.NDArray[np.uint8]",
+    "fastimg.batch_resize_images([image], (4, 4), stack=True)": "npt.NDArray[np.uint8]",
+    "fastimg.decode_images(paths)[0]": "npt.NDArray[np.uint8]",
+    'fastimg.decode_images(paths, on_error="skip")[0]': "Optional[npt.NDArray[np.uint8]]",
+    "fastimg.batch_calculate_luminance([image])": "npt.NDArray[np.float64]",
+    "transform.params(640, 480, 0)": "fastimg.transforms.TransformParams",
+    "transform.crop": 'Optional[Literal["center", "random_resized"]]',
+    "fastimg.collate(batch)": "fastimg.LabeledBatch",
+}
+
+# what mypy prints for Transform.params's TypedDict: the keys params() returns (mypy sorts them) and their types
+PARAMS_TYPE = (
+    "TypedDict(fastimg.transforms.TransformParams, {'box': tuple[float, float, float, float], 'brightness': float, "
+    "'contrast': float, 'flip': bool, 'jitter_order': list[int], 'saturation': float})"
+)
 
 CONFIG = """
 [mypy]
@@ -47,6 +85,12 @@ cache_dir = {cache}
 [mypy-torch.*]
 follow_imports = skip
 """
+
+
+@pytest.fixture(scope="module")
+def mypy_dir(tmp_path_factory):
+    """One folder (and mypy cache) for the module's mypy runs: the second run reuses the first's analysis."""
+    return tmp_path_factory.mktemp("mypy")
 
 
 def _mypy(tmp_path, name, code):
@@ -58,14 +102,42 @@ def _mypy(tmp_path, name, code):
 
 
 @pytest.mark.timeout(600)
-def test_mypy_strict_accepts_correct_code_and_reports_the_mistakes(tmp_path):
-    good = _mypy(tmp_path, "good.py", GOOD)
+def test_mypy_strict_accepts_correct_code_and_reports_the_mistakes(mypy_dir):
+    good = _mypy(mypy_dir, "good.py", GOOD)
     assert good.returncode == 0, good.stdout + good.stderr
-    bad = _mypy(tmp_path, "bad.py", "import fastimg\n" + "\n".join(BAD) + "\n")
+    bad = _mypy(mypy_dir, "bad.py", "import fastimg\n" + "\n".join(BAD) + "\n")
     assert bad.returncode == 1, bad.stdout + bad.stderr
-    reported = {int(row.split(":")[1]): row for row in bad.stdout.splitlines() if row.startswith("bad.py:")}
+    errors = [row for row in bad.stdout.splitlines() if row.startswith("bad.py:") and ": error: " in row]
+    reported = {int(row.split(":")[1]): row for row in errors}  # errors only: an overload's notes follow it
     for line, (_, message) in enumerate(BAD.items(), start=2):
         assert message in reported.get(line, ""), bad.stdout
+
+
+@pytest.mark.timeout(600)
+def test_mypy_reveals_the_precise_types(mypy_dir):
+    lines = [textwrap.dedent(REVEAL_SETUP).strip()]
+    for i, (expression, annotation) in enumerate(REVEALED.items()):
+        lines += [f"reveal_type({expression})", f"def _reference{i}(value: {annotation}) -> None:"]
+        lines += ["    reveal_type(value)"]
+    result = _mypy(mypy_dir, "reveal.py", "\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stdout + result.stderr
+    revealed = [row.split("Revealed type is ", 1)[1] for row in result.stdout.splitlines() if "Revealed type is" in row]
+    assert len(revealed) == 2 * len(REVEALED), result.stdout
+    for i, expression in enumerate(REVEALED):
+        actual, expected = revealed[2 * i], revealed[2 * i + 1]
+        assert actual == expected, (expression, actual, expected)
+    assert revealed[2 * list(REVEALED).index("transform.params(640, 480, 0)")] == f'"{PARAMS_TYPE}"'
+    assert revealed[2 * list(REVEALED).index("fastimg.collate(batch)")] == '"fastimg.dataset.LabeledBatch"'
+
+
+def test_params_returns_the_keys_its_typeddict_declares():
+    from fastimg.transforms import TransformParams
+
+    params = fastimg.Transform(32, crop="random_resized", hflip=0.5, color_jitter=0.2).params(64, 48, 3)
+    assert list(params) == list(TransformParams.__annotations__)
+    assert len(params["box"]) == 4 and all(type(v) is float for v in params["box"])
+    assert type(params["flip"]) is bool and all(type(v) is int for v in params["jitter_order"])
+    assert all(type(params[k]) is float for k in ("brightness", "contrast", "saturation"))
 
 
 def _public_callables():

@@ -10,7 +10,6 @@ from typing import Any, Callable
 
 import cv2
 import numpy as np
-import trainingsample
 from PIL import Image
 
 import fastimg
@@ -230,6 +229,12 @@ class PillowOps(OpsAdapter):
         return outs
 
 
+def trainingsample_module() -> Any:
+    import trainingsample  # requirements/bench.txt: imported when used, so the other adapters work without it
+
+    return trainingsample
+
+
 class TrainingSampleOps(OpsAdapter):
     """trainingsample (Rust). Its batch_resize_images / batch_resize_videos take no interpolation argument
     and are bilinear: byte-identical to cv2.INTER_LINEAR (checked on 300x400 -> 100x80, 2048 -> 512 and
@@ -242,18 +247,18 @@ class TrainingSampleOps(OpsAdapter):
     def resize(self, images: Images, size: Size, interpolation: str) -> Any:
         if interpolation != TS_INTERPOLATION:
             return NotImplemented
-        return trainingsample.batch_resize_images(images, [size] * len(images))
+        return trainingsample_module().batch_resize_images(images, [size] * len(images))
 
     def luminance(self, images: Images) -> Any:
-        return trainingsample.batch_calculate_luminance(images)
+        return trainingsample_module().batch_calculate_luminance(images)
 
     def center_crop(self, images: Images, size: Size) -> Any:
-        return trainingsample.batch_center_crop_images(images, [size] * len(images))
+        return trainingsample_module().batch_center_crop_images(images, [size] * len(images))
 
     def random_crop(self, images: Images, size: Size, seed: int) -> Any:
-        return trainingsample.batch_random_crop_images(images, [size] * len(images))
+        return trainingsample_module().batch_random_crop_images(images, [size] * len(images))
 
     def resize_videos(self, videos: list[np.ndarray], size: Size, interpolation: str) -> Any:
         if interpolation != TS_INTERPOLATION:
             return NotImplemented
-        return trainingsample.batch_resize_videos(videos, [size] * len(videos))
+        return trainingsample_module().batch_resize_videos(videos, [size] * len(videos))

@@ -12,6 +12,7 @@ from . import _core
 from ._buffers import POOL
 from ._sources import ItemError, item_errors, normalize_sources, on_error_arg, raise_first
 from ._validate import INDEX_LIMIT, seed_and_epoch, threads_arg
+from .decode import OnError
 from .transforms import Transform
 
 
@@ -107,7 +108,7 @@ def load_batch(
     epoch: int = 0,
     indices: Optional[Any] = None,
     out: Any = None,
-    on_error: str = "raise",
+    on_error: OnError = "raise",
     num_threads: Optional[int] = None,
 ) -> Batch:
     """Decodes and transforms every one of ``sources`` (paths, bytes-like objects or 1-D uint8 arrays)

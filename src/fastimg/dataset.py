@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Sequence
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional, Union, overload
 
 import numpy as np
 import torch
@@ -22,7 +22,7 @@ from ._torchvision import refuse_torchvision
 from ._validate import epoch_arg, seed_and_epoch, seed_arg
 from .batch import Batch, run_batch
 from .cache import ByteCache, preload_files
-from .decode import decode_items, decode_options
+from .decode import OnError, decode_items, decode_options
 from .transforms import Transform
 
 
@@ -71,6 +71,12 @@ class _BatchSamples(list):
     owner: str = ""
 
 
+@overload
+def collate(samples: LabeledBatch) -> LabeledBatch: ...
+@overload
+def collate(samples: _BatchSamples) -> LabeledBatch: ...
+@overload
+def collate(samples: Any) -> Any: ...
 def collate(samples: Any) -> Any:
     """A ``collate_fn`` for ``torch.utils.data.DataLoader``: a batch from ``ImageDataset.__getitems__``
     comes back as a ``LabeledBatch`` ``(images, labels)`` without the copy ``default_collate`` makes
@@ -129,7 +135,7 @@ class ImageDataset(Dataset):
         *,
         target_transform: Optional[Callable[[int], Any]] = None,
         seed: Optional[int] = None,
-        on_error: str = "raise",
+        on_error: OnError = "raise",
         cache_bytes: int = 0,
         preload: bool = False,
         direct_io: bool = False,
@@ -147,7 +153,7 @@ class ImageDataset(Dataset):
         self.transform = transform
         self.target_transform = target_transform
         self.seed: Optional[int] = None if seed is None else seed_arg(seed)
-        self.on_error = "raise" if on_error_arg(on_error) else "skip"
+        self.on_error: OnError = "raise" if on_error_arg(on_error) else "skip"
         # In shared memory, so set_epoch in the main process reaches DataLoader workers (fork, spawn,
         # persistent): each holds a copy of the dataset but they all read this one counter.
         self._epoch = torch.zeros(1, dtype=torch.int64).share_memory_()
@@ -227,7 +233,7 @@ class ImageDataset(Dataset):
         epoch: Optional[int] = None,
         seed: Optional[int] = None,
         out: Any = None,
-        on_error: str = "raise",
+        on_error: OnError = "raise",
         num_threads: Optional[int] = None,
     ) -> Batch:
         """One native call for a batch of ``indices`` (the building block of __getitems__ and Loader):
@@ -342,7 +348,7 @@ class ImageFolder(ImageDataset):
         extensions: Optional[Sequence[str]] = IMG_EXTENSIONS,
         loader: Any = None,
         seed: Optional[int] = None,
-        on_error: str = "raise",
+        on_error: OnError = "raise",
         cache_bytes: int = 0,
         preload: bool = False,
         direct_io: bool = False,

@@ -6,10 +6,15 @@ import warnings
 from typing import Any, Literal, Optional, overload
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _core
 from ._sources import DecodeWarning, ItemError, item_errors, normalize_sources, on_error_arg, raise_first
 from ._validate import int_arg, threads_arg
+
+OnError = Literal["raise", "skip"]
+"""``on_error``: "raise" stops at the first failure and raises it; "skip" leaves failed items out (records them)."""
+Mode = Literal["RGB", "L", "RGBA"]
 
 _MODES = {"RGB": _core.PixelFormat.RGB, "L": _core.PixelFormat.L, "RGBA": _core.PixelFormat.RGBA}
 
@@ -22,7 +27,7 @@ DEFAULT_MAX_BYTES: int = _core.DEFAULT_MAX_BYTES
 @overload
 def decode_images(
     sources: Any,
-    mode: str = ...,
+    mode: Mode = ...,
     *,
     max_side: Optional[int] = ...,
     min_size: Optional[tuple[int, int]] = ...,
@@ -34,32 +39,32 @@ def decode_images(
     max_bytes: int = ...,
     strict: bool = ...,
     errors: Optional[list[ItemError]] = ...,
-) -> list[np.ndarray]: ...
+) -> list[npt.NDArray[np.uint8]]: ...
 @overload
 def decode_images(
     sources: Any,
-    mode: str = ...,
+    mode: Mode = ...,
     *,
     max_side: Optional[int] = ...,
     min_size: Optional[tuple[int, int]] = ...,
     apply_exif_orientation: bool = ...,
     num_threads: Optional[int] = ...,
-    on_error: str,
+    on_error: Literal["skip"],
     max_pixels: int = ...,
     max_scans: int = ...,
     max_bytes: int = ...,
     strict: bool = ...,
     errors: Optional[list[ItemError]] = ...,
-) -> list[Optional[np.ndarray]]: ...
+) -> list[Optional[npt.NDArray[np.uint8]]]: ...
 def decode_images(
     sources: Any,
-    mode: str = "RGB",
+    mode: Mode = "RGB",
     *,
     max_side: Optional[int] = None,
     min_size: Optional[tuple[int, int]] = None,
     apply_exif_orientation: bool = False,
     num_threads: Optional[int] = None,
-    on_error: str = "raise",
+    on_error: OnError = "raise",
     max_pixels: int = DEFAULT_MAX_PIXELS,
     max_scans: int = DEFAULT_MAX_SCANS,
     max_bytes: int = DEFAULT_MAX_BYTES,

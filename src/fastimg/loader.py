@@ -23,6 +23,7 @@ from ._sources import ItemError, on_error_arg
 from ._torchvision import refuse_torchvision
 from ._validate import epoch_arg, int_arg, seed_arg
 from .dataset import ImageDataset
+from .decode import OnError
 from .transforms import Transform
 
 _warned_no_accelerator = False
@@ -122,7 +123,7 @@ class Loader(IterableDataset):
         device: Any = None,
         memory_format: Optional[torch.memory_format] = None,
         shard: Any = "auto",
-        on_error: Optional[str] = None,
+        on_error: Optional[OnError] = None,
         batch_transform: Optional[Callable[[torch.Tensor], torch.Tensor]] = None,
     ) -> None:
         if isinstance(dataset_or_sources, ImageDataset):

@@ -12,6 +12,7 @@ import random
 from typing import Any, Literal, Optional, Union, overload
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _core
 from ._validate import Size, as_int, box_list, check_fits, image_list, seed_arg, size_list, swapped_hint, threads_arg
@@ -31,7 +32,14 @@ _CV2_CODES = {0: "nearest", 1: "bilinear", 2: "bicubic", 3: "area", 4: "lanczos4
 
 INTER_NEAREST, INTER_LINEAR, INTER_CUBIC, INTER_AREA, INTER_LANCZOS4 = 0, 1, 2, 3, 4
 
-Images = Union[list[np.ndarray], np.ndarray]
+ImageArray = npt.NDArray[np.uint8]
+"""A uint8 image, (H, W) or (H, W, C), or a (B, H, W, C) batch of them: what every op takes and returns."""
+Images = Union[list[ImageArray], tuple[ImageArray, ...], ImageArray]
+"""A batch of images: a list (or tuple) of (H, W) / (H, W, C) arrays, or one (B, H, W, C) array."""
+InterpolationName = Literal["nearest", "bilinear", "linear", "bicubic", "cubic", "area", "lanczos4", "lanczos"]
+Interpolation = Optional[Union[InterpolationName, int, np.integer[Any]]]
+"""None (automatic), a name (any letter case at run time; the lower-case spelling for a type checker) or a
+cv2.INTER_* code 0-4 (INTER_NEAREST ... INTER_LANCZOS4)."""
 
 
 def _interpolation(value: Any) -> Any:
@@ -48,7 +56,7 @@ def _interpolation(value: Any) -> Any:
     )
 
 
-def _outputs(shapes: list[tuple[int, ...]], stack: bool) -> tuple[list[np.ndarray], Optional[np.ndarray]]:
+def _outputs(shapes: list[tuple[int, ...]], stack: bool) -> tuple[list[ImageArray], Optional[ImageArray]]:
     """Allocates outputs: one contiguous batch when every shape agrees, else one array each."""
     if shapes and all(s == shapes[0] for s in shapes):
         batch = np.empty((len(shapes), *shapes[0]), dtype=np.uint8)
@@ -58,7 +66,7 @@ def _outputs(shapes: list[tuple[int, ...]], stack: bool) -> tuple[list[np.ndarra
     return [np.empty(s, dtype=np.uint8) for s in shapes], None
 
 
-def _finish(outs: list[np.ndarray], batch: Optional[np.ndarray], stack: bool) -> Any:
+def _finish(outs: list[ImageArray], batch: Optional[ImageArray], stack: bool) -> Any:
     if stack:
         return batch if batch is not None else np.empty((0, 0, 0, 0), dtype=np.uint8)
     return outs
@@ -74,24 +82,24 @@ def _shape(img: np.ndarray, width: int, height: int, channels: Optional[int] = N
 def batch_resize_images(
     images: Images,
     sizes: Union[Size, list[Size]],
-    interpolation: Any = ...,
+    interpolation: Interpolation = ...,
     *,
     stack: Literal[False] = ...,
     num_threads: Optional[int] = ...,
-) -> list[np.ndarray]: ...
+) -> list[ImageArray]: ...
 @overload
 def batch_resize_images(
     images: Images,
     sizes: Union[Size, list[Size]],
-    interpolation: Any = ...,
+    interpolation: Interpolation = ...,
     *,
     stack: Literal[True],
     num_threads: Optional[int] = ...,
-) -> np.ndarray: ...
+) -> ImageArray: ...
 def batch_resize_images(
     images: Images,
     sizes: Union[Size, list[Size]],
-    interpolation: Any = None,
+    interpolation: Interpolation = None,
     *,
     stack: bool = False,
     num_threads: Optional[int] = None,
@@ -117,11 +125,11 @@ def batch_resize_images(
 @overload
 def batch_crop_images(
     images: Images, boxes: Any, *, stack: Literal[False] = ..., num_threads: Optional[int] = ...
-) -> list[np.ndarray]: ...
+) -> list[ImageArray]: ...
 @overload
 def batch_crop_images(
     images: Images, boxes: Any, *, stack: Literal[True], num_threads: Optional[int] = ...
-) -> np.ndarray: ...
+) -> ImageArray: ...
 def batch_crop_images(images: Images, boxes: Any, *, stack: bool = False, num_threads: Optional[int] = None) -> Any:
     """Crops ``boxes[i]`` = (x, y, width, height) out of each image (copies); ``boxes``: one box for all
     images or one per image. A box that does not fit is a ValueError (and says so when the box would fit
@@ -153,11 +161,11 @@ def _crop(
 @overload
 def batch_center_crop_images(
     images: Images, sizes: Union[Size, list[Size]], *, stack: Literal[False] = ..., num_threads: Optional[int] = ...
-) -> list[np.ndarray]: ...
+) -> list[ImageArray]: ...
 @overload
 def batch_center_crop_images(
     images: Images, sizes: Union[Size, list[Size]], *, stack: Literal[True], num_threads: Optional[int] = ...
-) -> np.ndarray: ...
+) -> ImageArray: ...
 def batch_center_crop_images(
     images: Images, sizes: Union[Size, list[Size]], *, stack: bool = False, num_threads: Optional[int] = None
 ) -> Any:
@@ -182,7 +190,7 @@ def batch_random_crop_images(
     *,
     stack: Literal[False] = ...,
     num_threads: Optional[int] = ...,
-) -> list[np.ndarray]: ...
+) -> list[ImageArray]: ...
 @overload
 def batch_random_crop_images(
     images: Images,
@@ -191,7 +199,7 @@ def batch_random_crop_images(
     *,
     stack: Literal[True],
     num_threads: Optional[int] = ...,
-) -> np.ndarray: ...
+) -> ImageArray: ...
 def batch_random_crop_images(
     images: Images,
     sizes: Union[Size, list[Size]],
@@ -220,19 +228,22 @@ def batch_random_crop_images(
     return _crop(imgs, origins, wanted, stack, num_threads)
 
 
-def batch_calculate_luminance(images: Images, *, num_threads: Optional[int] = None) -> np.ndarray:
+def batch_calculate_luminance(images: Images, *, num_threads: Optional[int] = None) -> npt.NDArray[np.float64]:
     """Mean Rec.601 luma (0.299 R + 0.587 G + 0.114 B) of each image in 0..255 units, as a float64 array
     of length B. Single-channel images give their mean; alpha is ignored. Exact 64-bit integer sums.
     ``images``: a list of uint8 (H, W) / (H, W, C) arrays or one (B, H, W, C) array; ``num_threads``:
     native threads. Raises TypeError/ValueError for bad input, naming the image index."""
     imgs = image_list(images)
-    result: np.ndarray = _core.luminance(imgs, threads_arg(num_threads))
-    return result
+    return _core.luminance(imgs, threads_arg(num_threads))
 
 
 def batch_resize_videos(
-    videos: Any, sizes: Union[Size, list[Size]], interpolation: Any = None, *, num_threads: Optional[int] = None
-) -> list[np.ndarray]:
+    videos: Any,
+    sizes: Union[Size, list[Size]],
+    interpolation: Interpolation = None,
+    *,
+    num_threads: Optional[int] = None,
+) -> list[ImageArray]:
     """Resizes every frame of each (T, H, W, C) video in ``videos`` (a list, or one (N, T, H, W, C) array)
     to ``sizes[i]`` = (width, height); returns one (T, h, w, C) array per video. ``interpolation``: as
     ``batch_resize_images``. All frames of all videos run in one parallel batch on ``num_threads``
@@ -244,9 +255,9 @@ def batch_resize_videos(
     if not isinstance(videos, (list, tuple)):
         raise TypeError(f"videos: expected a list of (T, H, W, C) arrays, got {type(videos).__name__}")
     wanted = size_list(sizes, len(videos))
-    frames: list[np.ndarray] = []
-    outs: list[np.ndarray] = []
-    results = []
+    frames: list[ImageArray] = []
+    outs: list[ImageArray] = []
+    results: list[ImageArray] = []
     for i, (video, (w, h)) in enumerate(zip(videos, wanted)):
         if not isinstance(video, np.ndarray) or video.ndim != 4:
             raise ValueError(
@@ -276,9 +287,9 @@ def _convert(
 @overload
 def batch_rgb_to_rgba(
     images: Images, *, stack: Literal[False] = ..., num_threads: Optional[int] = ...
-) -> list[np.ndarray]: ...
+) -> list[ImageArray]: ...
 @overload
-def batch_rgb_to_rgba(images: Images, *, stack: Literal[True], num_threads: Optional[int] = ...) -> np.ndarray: ...
+def batch_rgb_to_rgba(images: Images, *, stack: Literal[True], num_threads: Optional[int] = ...) -> ImageArray: ...
 def batch_rgb_to_rgba(images: Images, *, stack: bool = False, num_threads: Optional[int] = None) -> Any:
     """Adds an opaque (255) alpha channel to each (H, W, 3) image.
     ``images``: a list of uint8 (H, W) / (H, W, C) arrays (C in 1, 3, 4) or one (B, H, W, C) array.
@@ -292,9 +303,9 @@ def batch_rgb_to_rgba(images: Images, *, stack: bool = False, num_threads: Optio
 @overload
 def batch_rgba_to_rgb(
     images: Images, *, stack: Literal[False] = ..., num_threads: Optional[int] = ...
-) -> list[np.ndarray]: ...
+) -> list[ImageArray]: ...
 @overload
-def batch_rgba_to_rgb(images: Images, *, stack: Literal[True], num_threads: Optional[int] = ...) -> np.ndarray: ...
+def batch_rgba_to_rgb(images: Images, *, stack: Literal[True], num_threads: Optional[int] = ...) -> ImageArray: ...
 def batch_rgba_to_rgb(images: Images, *, stack: bool = False, num_threads: Optional[int] = None) -> Any:
     """Drops the alpha channel of each (H, W, 4) image.
     ``images``: a list of uint8 (H, W) / (H, W, C) arrays (C in 1, 3, 4) or one (B, H, W, C) array.
@@ -305,11 +316,11 @@ def batch_rgba_to_rgb(images: Images, *, stack: bool = False, num_threads: Optio
     return _convert(images, 4, 3, _core.rgba_to_rgb, stack, num_threads)
 
 
-def rgb_to_rgba(image: np.ndarray, *, num_threads: Optional[int] = None) -> np.ndarray:
+def rgb_to_rgba(image: ImageArray, *, num_threads: Optional[int] = None) -> ImageArray:
     """One (H, W, 3) uint8 ``image`` to (H, W, 4) with opaque alpha, on ``num_threads`` threads."""
     return batch_rgb_to_rgba([image], num_threads=num_threads)[0]
 
 
-def rgba_to_rgb(image: np.ndarray, *, num_threads: Optional[int] = None) -> np.ndarray:
+def rgba_to_rgb(image: ImageArray, *, num_threads: Optional[int] = None) -> ImageArray:
     """One (H, W, 4) uint8 ``image`` to (H, W, 3), on ``num_threads`` threads."""
     return batch_rgba_to_rgb([image], num_threads=num_threads)[0]

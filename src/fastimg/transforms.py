@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Literal, Optional, Protocol, TypedDict, Union
 
 import numpy as np
 
@@ -14,6 +14,9 @@ from ._torchvision import dtype_name as _dtype_name
 from ._torchvision import interpolation_name, transform_options
 from ._validate import INDEX_LIMIT, as_int, int_arg, seed_and_epoch
 from .decode import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, DEFAULT_MAX_SCANS
+
+if TYPE_CHECKING:
+    import torch
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -24,6 +27,35 @@ _CROPS = {None: _core.CropMode.NONE, "center": _core.CropMode.CENTER, "random_re
 _FILTERS = {"bilinear": _core.Filter.BILINEAR, "bicubic": _core.Filter.BICUBIC, "nearest": _core.Filter.NEAREST}
 
 Size = Union[int, tuple[int, int]]
+
+Crop = Literal["center", "random_resized"]
+Layout = Literal["NCHW", "NHWC"]
+DTypeName = Literal["float32", "float16", "uint8"]
+FilterName = Literal["bilinear", "bicubic", "nearest"]
+
+
+class InterpolationModeLike(Protocol):
+    """torchvision's ``InterpolationMode`` (an enum whose value is the name), matched without importing it."""
+
+    @property
+    def value(self) -> str: ...
+
+
+# The values the parameters accept. Names are matched in any letter case at run time (interpolation) but
+# typed in the spelling the docs use; dtypes also as numpy's or torch's dtype objects.
+TransformInterpolation = Union[FilterName, InterpolationModeLike]
+TransformDType = Union[DTypeName, "np.dtype[Any]", "type[np.generic]", "torch.dtype"]
+
+
+class TransformParams(TypedDict):
+    """``Transform.params``: what the Transform does to one sample."""
+
+    box: tuple[float, float, float, float]
+    flip: bool
+    brightness: float
+    contrast: float
+    saturation: float
+    jitter_order: list[int]
 
 
 def _hw(value: Any, name: str) -> tuple[int, int]:
@@ -145,16 +177,16 @@ class Transform:
 
     size: tuple[int, int]
     resize: Optional[Union[int, tuple[int, int]]]
-    crop: Optional[str]
+    crop: Optional[Crop]
     scale: tuple[float, float]
     ratio: tuple[float, float]
     hflip: float
     color_jitter: Optional[tuple[float, float, float]]
     mean: Optional[tuple[float, float, float]]
     std: Optional[tuple[float, float, float]]
-    dtype: str
-    layout: str
-    interpolation: str
+    dtype: DTypeName
+    layout: Layout
+    interpolation: FilterName
     antialias: bool
     exact: bool
     strict: bool
@@ -194,16 +226,16 @@ class Transform:
         size: Size,
         *,
         resize: Optional[Size] = None,
-        crop: Optional[str] = None,
+        crop: Optional[Crop] = None,
         scale: tuple[float, float] = (0.08, 1.0),
         ratio: tuple[float, float] = (3 / 4, 4 / 3),
         hflip: float = 0.0,
         color_jitter: Any = None,
         mean: Any = "imagenet",
         std: Any = "imagenet",
-        dtype: Any = "float32",
-        layout: str = "NCHW",
-        interpolation: Any = "bilinear",
+        dtype: TransformDType = "float32",
+        layout: Layout = "NCHW",
+        interpolation: TransformInterpolation = "bilinear",
         antialias: bool = True,
         exact: bool = False,
         strict: bool = True,
@@ -214,7 +246,7 @@ class Transform:
         max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         out_h, out_w = _hw(size, "size")
-        dtype_name, interpolation = _check_choices(crop, dtype, layout, interpolation, exact, fast_dct)
+        dtype_name, filter_name = _check_choices(crop, dtype, layout, interpolation, exact, fast_dct)
         _check_hflip(hflip)
         limits = {
             name: int_arg(value, name, minimum=1)
@@ -241,7 +273,7 @@ class Transform:
         mean_v, std_v = _mean_std(dtype_name, mean, std)
         spec.mean = list(mean_v) if mean_v is not None else [0.0, 0.0, 0.0]
         spec.std = list(std_v) if std_v is not None else [1.0, 1.0, 1.0]
-        spec.dtype, spec.layout, spec.filter = _DTYPES[dtype_name], _LAYOUTS[layout], _FILTERS[interpolation]
+        spec.dtype, spec.layout, spec.filter = _DTYPES[dtype_name], _LAYOUTS[layout], _FILTERS[filter_name]
         for flag in ("antialias", "exact", "apply_exif_orientation", "fast_dct"):
             setattr(spec, flag, flags[flag])
         spec.limits = _core.DecodeLimits(**limits, strict=flags["strict"])
@@ -258,7 +290,7 @@ class Transform:
             std=std_v,
             dtype=dtype_name,
             layout=layout,
-            interpolation=interpolation,
+            interpolation=filter_name,
             **flags,
             **limits,
             _spec=spec,
@@ -299,7 +331,7 @@ class Transform:
         size = fields.pop("size", self.size)
         return Transform(size, **fields)
 
-    def params(self, width: int, height: int, index: int, *, seed: int = 0, epoch: int = 0) -> dict[str, Any]:
+    def params(self, width: int, height: int, index: int, *, seed: int = 0, epoch: int = 0) -> TransformParams:
         """What this Transform does to sample ``index`` of epoch ``epoch`` under ``seed`` (as ``load_batch``
         and the datasets key it) for an image of ``width`` x ``height`` displayed pixels: ``box`` (x0, y0,
         x1, y1), the source rectangle the output is resampled from (for RandomResizedCrop torchvision's
@@ -310,8 +342,16 @@ class Transform:
         plan = _core.plan_item(
             w, h, self._spec, *seed_and_epoch(seed, epoch), int_arg(index, "index", limit=INDEX_LIMIT)
         )
-        plan.pop("height_first")  # how exact mode orders its passes: not part of the sample's parameters
-        return {**plan, "box": tuple(float(v) for v in plan["box"]), "jitter_order": list(plan["jitter_order"])}
+        # Not plan["height_first"]: how exact mode orders its passes, not part of the sample's parameters.
+        x0, y0, x1, y1 = (float(v) for v in plan["box"])
+        return {
+            "box": (x0, y0, x1, y1),
+            "flip": plan["flip"],
+            "brightness": plan["brightness"],
+            "contrast": plan["contrast"],
+            "saturation": plan["saturation"],
+            "jitter_order": list(plan["jitter_order"]),
+        }
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Rebuilt from its parameters (the compiled native spec is not picklable): spawn-started

@@ -20,6 +20,7 @@ from .._skip import RECORDS
 from .._sources import ItemError, on_error_arg
 from .._torchvision import refuse_torchvision
 from .._validate import epoch_arg, int_arg, seed_arg
+from ..decode import OnError
 from ..transforms import Transform
 from .index import INDEX_COMMAND, INDEX_NAME, Offsets, read_index
 from .plan import rank_samples
@@ -82,7 +83,7 @@ class ShardDataset(IterableDataset):
         length: Optional[int] = None,
         resampled: bool = False,
         epoch_samples: Optional[int] = None,
-        on_error: str = "raise",
+        on_error: OnError = "raise",
         prefetch_bytes: int = 64 << 20,
         num_threads: Optional[int] = None,
         storage_options: Optional[dict[str, Any]] = None,

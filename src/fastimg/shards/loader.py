@@ -15,6 +15,7 @@ from .._background import Background
 from .._buffers import batch_tensor
 from .._sources import ItemError, on_error_arg
 from .._validate import epoch_arg, int_arg, seed_arg
+from ..decode import OnError
 from ..loader import Loader, accelerator, arrive, ready
 from ..transforms import Transform
 from .reader import ShardBatch
@@ -45,7 +46,7 @@ class ShardLoader(Loader):
         pin_memory: bool = False,
         device: Any = None,
         shard: Any = None,
-        on_error: Optional[str] = None,
+        on_error: Optional[OnError] = None,
         batch_transform: Optional[Callable[[torch.Tensor], torch.Tensor]] = None,
         **unsupported: Any,
     ) -> None:
