@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 profile=${1:-test}
 
 APT_PACKAGES=(g++ make pkg-config libopencv-core-dev libopencv-imgproc-dev libturbojpeg0-dev libpng-dev libwebp-dev libgif-dev libtiff-dev
-              libjpeg62-turbo-dev libgtest-dev)
+              libjpeg62-turbo-dev libgtest-dev libbenchmark-dev)
 
 scripts/apt_install.sh "${APT_PACKAGES[@]}"
 

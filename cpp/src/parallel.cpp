@@ -32,9 +32,10 @@ void on_fork_child() {
 
 void before_parallel_region() { g_ran_parallel.store(true, std::memory_order_relaxed); }
 
-// Routes OpenCV's internal parallel_for_ (used by resize, cvtColor, ...) through our thread teams, so
-// Debian's OpenCV never starts its own TBB/pthreads pool and threads never multiply inside ours. OpenCV
-// splits work in stripes of the whole image's grid, so the bytes are the same for any thread count.
+// Routes OpenCV's internal parallel_for_ (used by resize, cvtColor, ...) through our region runtime (the
+// thread teams, or libomp with FASTIMG_PARALLEL=openmp), so Debian's OpenCV never starts its own
+// TBB/pthreads pool and threads never multiply inside ours. OpenCV splits work in stripes of the whole
+// image's grid, so the bytes are the same for any thread count.
 class OpenCvBackend final : public cv::parallel::ParallelForAPI {
  public:
   void parallel_for(int tasks, FN_parallel_for_body_cb_t body, void* data) override {

@@ -1,6 +1,8 @@
-// The core's own worker threads (used by parallel.cpp). Persistent teams whose workers sleep on a
-// condition variable between regions, after a short spin: GNU OpenMP's workers spin for milliseconds
-// after each region, on the core that then consumes the batch (docs/design.md, "Threads").
+// The core's region runtime (used by parallel.cpp). thread_team.cpp, the default: persistent teams of our
+// own whose workers sleep on a condition variable between regions, after a short spin (GNU OpenMP's
+// workers spin for milliseconds after each region, on the core that then consumes the batch).
+// parallel_openmp.cpp, with -DFASTIMG_PARALLEL=openmp: the same contract on LLVM's libomp
+// (docs/design.md, "Threads").
 #pragma once
 
 #include <cstdint>

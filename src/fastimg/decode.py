@@ -80,8 +80,11 @@ def decode_images(
     Errors: a missing or unreadable path raises the matching OSError subclass; undecodable content raises
     DecodeError naming the source. With ``on_error="skip"`` failed items are None in the result and,
     when an ``errors`` list is given, an ItemError(index, source, reason) is appended to it for each.
-    ``strict=False`` delivers JPEGs with recoverable damage inside a scan (as Pillow and OpenCV do) and
-    emits a ``fastimg.DecodeWarning`` naming the source for each; truncated files stay errors.
+    ``strict=False`` delivers JPEGs with recoverable damage inside a scan and PNGs with a bad ancillary
+    chunk CRC (as Pillow and OpenCV do) and emits a ``fastimg.DecodeWarning`` naming the source for each;
+    truncated files stay errors. Faults Pillow decodes past (a duplicate sBIT, an sRGB beside an iCCP or
+    after PLTE, a TIFF StripByteCounts libtiff recalculates) decode in either mode, with a warning under
+    ``strict=False``.
     Safety limits, each refused with DecodeError: ``max_pixels`` (checked from the header, before any
     pixel memory is allocated), ``max_scans`` (progressive JPEG scans), ``max_bytes`` (per encoded file).
     """

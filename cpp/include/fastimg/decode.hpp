@@ -28,8 +28,10 @@ struct DecodeLimits {
   int max_scans = 500;                              // progressive JPEG scans (as TJFLAG_LIMITSCANS)
   std::size_t max_bytes = std::size_t{1} << 30;     // encoded bytes per file or buffer
   // false: deliver images with what libjpeg calls recoverable corruption (a bad Huffman code or a data
-  // segment ending early, mid-scan), as Pillow and OpenCV do, and report it through take_decode_warning();
-  // truncated files stay errors. true (default): such damage is a DecodeError.
+  // segment ending early, mid-scan), or a PNG ancillary chunk whose CRC fails, as Pillow and OpenCV do,
+  // and report it through take_decode_warning(); truncated files stay errors. true (default): such damage
+  // is a DecodeError. Either way, faults Pillow decodes past (benign PNG chunk errors, a recalculated TIFF
+  // StripByteCounts) decode, reported through take_decode_warning() only under false.
   bool strict = true;
 };
 

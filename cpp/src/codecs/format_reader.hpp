@@ -8,8 +8,10 @@
 //   - 16-bit samples become 8 bits by keeping the high byte (>> 8), as Pillow does for RGB(A) and
 //     OpenCV for everything (Pillow clips 16-bit gray instead: a documented difference).
 //   - The stored size is read from the header and checked against limits.max_pixels before any pixel
-//     memory is allocated; errors AND warnings the codec library reports on damaged data are
-//     DecodeError("corrupt <FORMAT>: <library message>") or "truncated <FORMAT>: ...".
+//     memory is allocated; errors the codec library reports on damaged data are
+//     DecodeError("corrupt <FORMAT>: <library message>") or "truncated <FORMAT>: ...". Faults after
+//     which the library still delivers Pillow's pixels (libpng's benign errors in ancillary chunks,
+//     libtiff's recalculated StripByteCounts) decode, with a warning under limits.strict = false.
 //   - Orientation: `orientation` receives the EXIF orientation 1..8 when the file carries one (0 when
 //     not); decoders never rotate pixels themselves.
 //   - Thread-safe: no shared mutable state (each call owns its codec objects; every handle frees itself

@@ -1,5 +1,12 @@
 // PNG through libpng: palette, gray, tRNS and low bit depths expanded to 8-bit samples, 16-bit reduced to
 // the high byte, Adam7 deinterlaced; no gamma or colour-profile handling (Pillow applies none either).
+//
+// Damage is judged as Pillow judges it. Faults libpng calls benign -- in ancillary chunks (a duplicate
+// sBIT, an sRGB after PLTE or beside an iCCP, an odd iCCP profile) or extra data after the last row --
+// change no pixel we deliver: the image decodes, and under strict = false the first one is reported
+// through record_decode_warning. A bad CRC is corrupted bytes rather than a quirk: in a critical chunk
+// always an error, in an ancillary one before the image data an error in strict mode (Pillow refuses
+// it) and a warning otherwise (libpng drops the chunk; Pillow with LOAD_TRUNCATED_IMAGES skips the check).
 #include <png.h>
 
 #include <csetjmp>
@@ -17,7 +24,9 @@ struct PngSource {
   std::size_t size;
   std::size_t pos = 0;
   bool truncated = false;
+  bool strict = true;
   char message[200] = {};
+  char warning[200] = {};  // the first fault libpng worked around
   int orientation = 0;
   std::uint32_t width = 0, height = 0;
   int channels = 0;
@@ -41,9 +50,15 @@ void read_bytes(png_structp png, png_bytep out, png_size_t n) {
   png_longjmp(png, 1);
 }
 
-// Warnings concern ancillary chunks (a bad CRC, an odd iCCP profile) that libpng drops; pixel data errors
-// are errors, benign ones included (png_set_benign_errors below), so nothing here changes pixels.
-void on_warning(png_structp, png_const_charp) {}
+// With benign errors allowed (read_header), libpng reports here the faults it works around by dropping
+// an ancillary chunk or ignoring surplus data; errors in pixel data still go to on_error. tRNS is the
+// exception: it sets alpha, and libpng drops a misplaced or duplicate one where Pillow applies it, so
+// the RGBA pixels would differ -- an error, as before.
+void on_warning(png_structp png, png_const_charp message) {
+  if (std::strncmp(message, "tRNS", 4) == 0) on_error(png, message);
+  auto* s = static_cast<PngSource*>(png_get_error_ptr(png));
+  if (s->warning[0] == '\0') std::snprintf(s->warning, sizeof(s->warning), "%s", message);
+}
 
 // Orientation from the chunks read so far: eXIf, then ImageMagick's hex "Raw profile type exif" text,
 // then XMP's tiff:Orientation -- the order in which Pillow's getexif looks.
@@ -94,7 +109,8 @@ void find_orientation(png_structp png, png_infop info, PngSource& s) {
 // C-style phases: no C++ object with a destructor lives between setjmp and a longjmp out of libpng.
 bool read_header(png_structp png, png_infop info, PngSource& s) {
   if (setjmp(png_jmpbuf(png))) return false;
-  png_set_benign_errors(png, 0);
+  png_set_benign_errors(png, 1);
+  png_set_crc_action(png, PNG_CRC_DEFAULT, s.strict ? PNG_CRC_ERROR_QUIT : PNG_CRC_WARN_DISCARD);
   png_set_user_limits(png, 1u << 30, 1u << 30);
   png_read_info(png, info);
   int bit_depth = 0, color_type = 0;
@@ -115,8 +131,10 @@ bool read_rows(png_structp png, png_bytepp rows) {
 }
 
 // Chunks after the image data may still carry EXIF; damage there cannot change the pixels already read.
+// Pillow checks no CRC there, so a bad one only drops its chunk and reading goes on.
 void read_trailer(png_structp png, png_infop info, PngSource& s) {
   if (setjmp(png_jmpbuf(png))) return;
+  png_set_crc_action(png, PNG_CRC_NO_CHANGE, PNG_CRC_WARN_DISCARD);
   png_read_end(png, info);
   find_orientation(png, info, s);
 }
@@ -143,6 +161,7 @@ NativeImage decode_png(const std::uint8_t* data, std::size_t size, const DecodeL
     check_dimensions(be32(16), be32(20), limits, "PNG");
   }
   PngSource s{data, size};
+  s.strict = limits.strict;
   PngHandles h;
   h.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &s, on_error, on_warning);
   if (h.png == nullptr) throw DecodeError("PNG: cannot create a decoder");
@@ -158,6 +177,9 @@ NativeImage decode_png(const std::uint8_t* data, std::size_t size, const DecodeL
   for (std::size_t y = 0; y < rows.size(); ++y) rows[y] = image.pixels.data() + y * stride;
   if (!read_rows(h.png, rows.data())) fail(s);
   read_trailer(h.png, h.info, s);
+  if (!s.strict && s.warning[0] != '\0') {
+    record_decode_warning(concat("corrupt PNG data, decoded anyway (strict=False): ", s.warning));
+  }
   orientation = s.orientation;
   return image;
 }

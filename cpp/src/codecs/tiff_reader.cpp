@@ -74,6 +74,7 @@ struct Diagnostics {
   bool decoding = false;  // set once the directory is read: from then on every warning is damage
   bool failed = false;
   char message[320] = {};
+  char recovered[256] = {};  // the first damage libtiff repaired (see recalculated), reported if !strict
 };
 
 // Tags the RGBA path reads: a warning that drops or trims one of them can change pixels.
@@ -126,18 +127,31 @@ int on_error(TIFF*, void* user, const char* module, const char* fmt, va_list arg
   return 1;  // handled: nothing reaches libtiff's process-wide handler (stderr)
 }
 
+// A StripByteCounts that is missing or cannot be right (zero, past the end of the file, less than an
+// uncompressed strip needs, or unequal strips of an uncompressed image): libtiff recomputes it from the
+// image size and reads the strip from its offset, as Pillow does (it reads uncompressed strips from the
+// offset alone, and through its own libtiff otherwise). Damage, but repaired; data that is really cut
+// short still fails when the strip is read.
+bool recalculated(const char* text) {
+  return std::strstr(text, "\"StripByteCounts\"") != nullptr &&
+         std::strstr(text, "calculating from imagelength") != nullptr;
+}
+
 int on_warning(TIFF*, void* user, const char* module, const char* fmt, va_list args) {
   auto& d = *static_cast<Diagnostics*>(user);
   char text[256];
   std::vsnprintf(text, sizeof(text), fmt, args);
-  if (!benign_warning(text, d.decoding)) record(d, module, text);
+  if (!d.decoding && recalculated(text)) {
+    if (d.recovered[0] == '\0') std::snprintf(d.recovered, sizeof(d.recovered), "%s", text);
+  } else if (!benign_warning(text, d.decoding)) {
+    record(d, module, text);
+  }
   return 1;
 }
 
 // libtiff's complaints when offsets or counts point past the end of the data: a cut file.
 bool sounds_truncated(const std::string& message) {
-  for (const char* hint :
-       {"Can not read", "Read error", "IO error", "Seek error", "EOF", "Bogus \"StripByteCounts\""}) {
+  for (const char* hint : {"Can not read", "Read error", "IO error", "Seek error", "EOF"}) {
     if (message.find(hint) != std::string::npos) return true;
   }
   return false;
@@ -389,6 +403,9 @@ NativeImage decode_tiff(const std::uint8_t* data, std::size_t size, const Decode
   check_chunk_size(tif.get(), layout, diag);
   NativeImage image = make_native(static_cast<int>(layout.width), static_cast<int>(layout.height), layout.channels);
   render(tif.get(), layout, diag, image);
+  if (!limits.strict && diag.recovered[0] != '\0') {
+    record_decode_warning(concat("corrupt TIFF data, decoded anyway (strict=False): ", diag.recovered));
+  }
   orientation = layout.orientation;
   return image;
 }
