@@ -18,6 +18,7 @@ from torch.utils.data import IterableDataset, get_worker_info
 from ._background import Background
 from ._buffers import batch_tensor
 from ._order import batch_count, epoch_order, shard_of
+from ._seeds import loader_seed
 from ._skip import RECORDS, EpochRecords, FailureStreak, record
 from ._sources import ItemError, on_error_arg
 from ._torchvision import refuse_torchvision
@@ -152,9 +153,7 @@ class Loader(IterableDataset):
         self.batch_size = batch_size
         self.shuffle = bool(shuffle)
         self.sampler = sampler
-        if seed is None:
-            seed = self.dataset.seed if self.dataset.seed is not None else torch.initial_seed()
-        self.seed = seed_arg(seed)
+        self.seed = loader_seed(seed, self.dataset.seed)
         self.drop_last = bool(drop_last)
         self.prefetch = prefetch
         self.num_threads = num_threads

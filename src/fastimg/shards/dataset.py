@@ -16,6 +16,7 @@ from torch.utils.data import IterableDataset, get_worker_info
 from .._buffers import batch_tensor
 from .._folders import IMAGE_EXTENSIONS
 from .._order import shard_of
+from .._seeds import torch_seed
 from .._skip import RECORDS
 from .._sources import ItemError, on_error_arg
 from .._torchvision import refuse_torchvision
@@ -26,7 +27,7 @@ from .index import INDEX_COMMAND, INDEX_NAME, Offsets, read_index
 from .plan import rank_samples
 from .reader import Reader, ReaderSettings, ReaderState, ShardBatch
 from .stream import ReaderStats, StreamSettings
-from .urls import expand_urls, is_remote, local_path, shard_name
+from .urls import expand_urls, is_gzip, is_remote, local_path, shard_name
 
 logger = logging.getLogger("fastimg")
 
@@ -151,7 +152,7 @@ class ShardDataset(IterableDataset):
             )
             return
         try:
-            missing = self.offsets.get(0) is None and not self.names[0].lower().endswith((".gz", ".tgz"))
+            missing = self.offsets.get(0) is None and not is_gzip(self.urls[0])  # gzip streams cannot seek
         except (OSError, ValueError):
             missing = False  # reported as damage when read
         if missing:
@@ -317,9 +318,7 @@ class ShardDataset(IterableDataset):
             info = get_worker_info()
             # Workers of one DataLoader pass share base_seed (their seed minus their id): they agree on the
             # split; it is fresh each pass and reproducible under torch.manual_seed.
-            state.stream_seed = (
-                info.seed - info.id if info is not None else int(torch.empty((), dtype=torch.int64).random_())
-            )
+            state.stream_seed = info.seed - info.id if info is not None else torch_seed()
         reader = Reader(self.settings(), state, allocate or self._allocate)
         self._stats.append(reader.stats)
         del self._stats[:-16]

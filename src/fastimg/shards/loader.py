@@ -13,8 +13,9 @@ from torch.utils.data import get_worker_info
 
 from .._background import Background
 from .._buffers import batch_tensor
+from .._seeds import loader_seed
 from .._sources import ItemError, on_error_arg
-from .._validate import epoch_arg, int_arg, seed_arg
+from .._validate import epoch_arg, int_arg
 from ..decode import OnError
 from ..loader import Loader, accelerator, arrive, ready
 from ..transforms import Transform
@@ -62,9 +63,7 @@ class ShardLoader(Loader):
             if not isinstance(transform, Transform):
                 raise TypeError(f"transform must be a fastimg.Transform, got {type(transform).__name__}")
             changes["transform"] = transform
-        if seed is None:
-            seed = dataset.seed if dataset.seed is not None else torch.initial_seed()
-        changes["seed"] = seed_arg(seed)
+        changes["seed"] = loader_seed(seed, dataset.seed)
         if shard is not None:
             changes["shard"] = shard
         if on_error is not None:

@@ -131,6 +131,7 @@ def reader_plan(rs: ReaderSettings, st: ReaderState) -> tuple[ReaderPlan, int, i
 
 
 _END = object()
+_NOTHING = object()
 
 
 class Reader:
@@ -145,16 +146,16 @@ class Reader:
         self.rng_name = f"{seed}/{st.epoch}/{rs.rank}/{self.role}"
         self.records = EpochRecords()
         self.streak = FailureStreak(self.plan.samples or 1 << 62)
-        self._peeked: Any = None
+        self._peeked: Any = _NOTHING  # an item taken to see whether the stream ended (None is an item)
 
     def _next(self, items: Iterator[Any]) -> Any:
-        if self._peeked is not None:
-            item, self._peeked = self._peeked, None
+        if self._peeked is not _NOTHING:
+            item, self._peeked = self._peeked, _NOTHING
             return item
         return next(items, _END)
 
     def _ended(self, items: Iterator[Any]) -> bool:
-        if self._peeked is None:
+        if self._peeked is _NOTHING:
             self._peeked = next(items, _END)
         return self._peeked is _END
 
@@ -203,10 +204,11 @@ class Reader:
             return None
         return self._batch(images[: len(got)], got, errors)
 
-    def _failed(self, errors: list[ItemError], record_: Optional[ItemError], good: int = 0, failed: int = 1) -> None:
+    def _failed(self, errors: list[ItemError], record_: Optional[ItemError]) -> None:
+        """One sample failed: its record (None: recorded with its shard's damage) and the give-up count."""
         if record_ is not None:
             errors.extend(self.records.add([record_]))
-        self.streak.update(good, failed, errors[-1] if errors else record_)
+        self.streak.update(0, 1, errors[-1] if errors else record_)
 
     def _check(self, item: Union[Ready, StreamError, None], errors: list[ItemError]) -> Optional[Ready]:
         """The item when it can go to the decoder; otherwise raised (raise) or recorded (skip)."""

@@ -8,10 +8,10 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, count
-from typing import Any, Callable, NamedTuple, Optional, Union
+from typing import Any, Callable, NamedTuple, Optional, TypeVar, Union
 
 from .._background import Background
 from .index import Offsets
@@ -20,6 +20,8 @@ from .samples import MemberBuffers, Sample, StreamError, read_samples
 
 # Samples in the shuffle buffer before the first one flows out (as WebDataset's shuffle).
 _INITIAL_BUFFER = 100
+T = TypeVar("T")
+
 # Samples cross from the read-ahead thread in chunks of up to this many (see Background).
 _CHUNK = 16
 
@@ -102,26 +104,39 @@ def prepare(st: StreamSettings, sample: Sample) -> Ready:
 
 
 # -- exact readers: the samples of their segments, each once per pass ------------------------------------
-def buffer_order(n: int, size: int, rng: random.Random) -> list[int]:
-    """The order in which a shuffle buffer of ``size`` samples emits samples 0..n-1 (WebDataset's: samples
-    flow out once 100 are in, while the buffer keeps growing, two in per one out, to ``size``). A pure
-    function of (n, size, rng): a resumed reader knows what it already delivered without reading it."""
+def shuffle_buffer(
+    items: Iterable[T], size: int, rng: random.Random, passes: Callable[[T], bool] = lambda item: False
+) -> Iterator[T]:
+    """``items`` through WebDataset's shuffle buffer of ``size``: items flow out once 100 are in, while the
+    buffer keeps growing, two in per one out, to ``size``; the rest drawn at the end. Items for which
+    ``passes`` is true (errors) go straight through. The one buffer rule, for streamed samples and for
+    ``buffer_order``."""
     if size <= 1:
-        return list(range(n))
+        yield from items
+        return
     initial = min(size, _INITIAL_BUFFER)
-    buffer: list[int] = []
-    out: list[int] = []
-    for pos in range(n):
-        buffer.append(pos)
-        if len(buffer) > size or (len(buffer) > initial and (pos + 1) % 2 == 0):
+    buffer: list[T] = []
+    arrived = 0
+    for item in items:
+        if passes(item):
+            yield item
+            continue
+        buffer.append(item)
+        arrived += 1
+        if len(buffer) > size or (len(buffer) > initial and arrived % 2 == 0):
             j = rng.randrange(len(buffer))
             buffer[j], buffer[-1] = buffer[-1], buffer[j]
-            out.append(buffer.pop())
+            yield buffer.pop()
     while buffer:
         j = rng.randrange(len(buffer))
         buffer[j], buffer[-1] = buffer[-1], buffer[j]
-        out.append(buffer.pop())
-    return out
+        yield buffer.pop()
+
+
+def buffer_order(n: int, size: int, rng: random.Random) -> list[int]:
+    """The order in which the shuffle buffer emits samples 0..n-1: a pure function of (n, size, rng), so a
+    resumed reader knows what it already delivered without reading it."""
+    return list(shuffle_buffer(range(n), size, rng))
 
 
 def _read_ordinals(
@@ -135,8 +150,7 @@ def _read_ordinals(
     try:
         offsets = st.offsets.get(shard)
     except (OSError, ValueError) as exc:
-        offsets, damage = None, StreamError(shard, url, str(exc), None)
-        yield damage
+        yield StreamError(shard, url, str(exc), None)
         yield from ((o, None) for o in want)
         return
     if offsets is not None and len(offsets) - 1 != expected:
@@ -149,8 +163,8 @@ def _read_ordinals(
     # costs less than a request, or an index of the shard, per run); without, a pass from its start.
     first, stop = want[0], want[-1] + 1
     select = None if stop - first == len(want) else set(want).__contains__
-    if offsets is None:
-        samples = read_samples(shard, url, select=set(want).__contains__, **common)
+    if offsets is None:  # from the start: the samples before `first` are read past too
+        samples = read_samples(shard, url, select=select or range(first, stop).__contains__, **common)
     else:
         samples = read_samples(
             shard, url, select=select, byte_range=(offsets[first], offsets[stop]), first=first, **common
@@ -188,7 +202,7 @@ def _take_read(
 
 
 def _read_positions(
-    st: StreamSettings, segments: list[Segment], needed: list[int], buffers: MemberBuffers
+    st: StreamSettings, segments: list[Segment], needed: Sequence[int], buffers: MemberBuffers
 ) -> Iterator[Union[StreamError, tuple[int, Optional[Sample]]]]:
     """(position, sample) for each of the reader's positions in ``needed`` (sorted), in order."""
     i = base = 0
@@ -215,7 +229,8 @@ def exact_pass(
     """The samples at ``order[start:]`` (positions in the reader's segments), prepared, None for those lost
     to damage (after a StreamError saying why). Holds what it read ahead of its turn: at most the shuffle
     buffer, as the buffer would."""
-    source = _read_positions(st, segments, sorted(order[start:]), buffers)
+    needed = sorted(order[start:]) if start else range(len(order))  # a whole pass needs every position
+    source = _read_positions(st, segments, needed, buffers)
     held: dict[int, Optional[Sample]] = {}
     held_bytes = 0
     for want in order[start:]:
@@ -240,29 +255,25 @@ def exact_pass(
 def buffered_shuffle(
     st: StreamSettings, items: Iterator[Union[Sample, StreamError]], rng: random.Random, stats: ReaderStats
 ) -> Iterator[Union[Ready, StreamError]]:
-    """The samples through a bounded shuffle buffer, prepared (errors pass straight through)."""
-    size = st.shuffle_buffer
-    initial = min(size, _INITIAL_BUFFER)
-    buffer: list[Sample] = []
-    held = arrived = 0
-    for item in items:
-        if isinstance(item, StreamError) or size <= 1:
-            yield item if isinstance(item, StreamError) else prepare(st, item)
+    """The samples through the shuffle buffer, prepared (errors pass straight through); the bytes it holds
+    go to ``stats``."""
+    held = 0
+
+    def arriving() -> Iterator[Union[Sample, StreamError]]:
+        nonlocal held
+        for item in items:
+            if not isinstance(item, StreamError) and st.shuffle_buffer > 1:
+                held += item.nbytes
+                stats.shuffle_peak_bytes = max(stats.shuffle_peak_bytes, held)
+            yield item
+
+    for item in shuffle_buffer(arriving(), st.shuffle_buffer, rng, lambda i: isinstance(i, StreamError)):
+        if isinstance(item, StreamError):
+            yield item
             continue
-        buffer.append(item)
-        held += item.nbytes
-        arrived += 1
-        stats.shuffle_peak_bytes = max(stats.shuffle_peak_bytes, held)
-        if len(buffer) > size or (len(buffer) > initial and arrived % 2 == 0):
-            j = rng.randrange(len(buffer))
-            buffer[j], buffer[-1] = buffer[-1], buffer[j]
-            out = buffer.pop()
-            held -= out.nbytes
-            yield prepare(st, out)
-    while buffer:
-        j = rng.randrange(len(buffer))
-        buffer[j], buffer[-1] = buffer[-1], buffer[j]
-        yield prepare(st, buffer.pop())
+        if st.shuffle_buffer > 1:
+            held -= item.nbytes
+        yield prepare(st, item)
 
 
 def _residue(stride: int, offset: int) -> Callable[[int], bool]:
@@ -302,14 +313,14 @@ def reader_items(
     buffers = MemberBuffers.for_owner(owner)
     if plan.segments is not None:
         n = sum(s.stop - s.start for s in plan.segments)
+        if not n:
+            return
         order = buffer_order(n, st.shuffle_buffer, random.Random(rng_name))
         passes: Iterator[Iterator[Any]] = (
             exact_pass(st, plan.segments, order, cursor % n if p == cursor // n else 0, stats, buffers)
-            for p in count(cursor // n if n else 0)
+            for p in count(cursor // n)
         )
         skip = 0
-        if not n:
-            return
     else:
         rng = random.Random(rng_name)
         if resampled:
