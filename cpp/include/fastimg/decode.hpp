@@ -35,6 +35,11 @@ struct DecodeLimits {
   bool strict = true;
 };
 
+// Whether crops of JPEGs with suitable restart markers decode only the intervals covering them (default
+// true; see `prepare.hpp`). The pixels are the same either way: off is for comparing the two, in tests and
+// benchmarks. Process-wide, thread-safe.
+void set_restart_splicing(bool enabled);
+
 // The warning (recoverable corruption accepted under strict = false) of the last image this thread
 // decoded, and clears it; empty when there was none.
 std::string take_decode_warning();

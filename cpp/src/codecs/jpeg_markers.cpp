@@ -6,13 +6,19 @@ namespace fastimg::detail {
 
 namespace {
 
-constexpr std::uint8_t kSos = 0xDA, kEoi = 0xD9, kTem = 0x01;
+constexpr std::uint8_t kSos = 0xDA, kEoi = 0xD9, kTem = 0x01, kRst0 = 0xD0, kRst7 = 0xD7;
 
-bool standalone(std::uint8_t marker) { return marker == kTem || (marker >= 0xD0 && marker <= 0xD7); }
+bool standalone(std::uint8_t marker) { return marker == kTem || (marker >= kRst0 && marker <= kRst7); }
+
+// Start-of-frame markers: C0..CF less DHT (C4), JPG (C8) and DAC (CC).
+bool frame_header(std::uint8_t marker) {
+  return marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+}
 
 // The position of the first marker after the entropy-coded data starting at `pos` (stuffed 0xFF00 bytes,
-// restart markers and fill bytes belong to the data), or `size` when the data runs to the end.
-std::size_t end_of_scan(const std::uint8_t* data, std::size_t size, std::size_t pos) {
+// restart markers and fill bytes belong to the data), or `size` when the data runs to the end. Restart
+// markers go to `restarts` when given.
+std::size_t end_of_scan(const std::uint8_t* data, std::size_t size, std::size_t pos, JpegLayout* restarts) {
   while (pos < size) {
     const void* hit = std::memchr(data + pos, 0xFF, size - pos);
     if (hit == nullptr) return size;
@@ -20,7 +26,11 @@ std::size_t end_of_scan(const std::uint8_t* data, std::size_t size, std::size_t 
     while (p + 1 < size && data[p + 1] == 0xFF) ++p;  // fill bytes before a marker
     if (p + 1 >= size) return size;
     const std::uint8_t next = data[p + 1];
-    if (next == 0x00 || (next >= 0xD0 && next <= 0xD7)) {
+    if (next == 0x00 || (next >= kRst0 && next <= kRst7)) {
+      if (next != 0x00 && restarts != nullptr) {
+        if (next - kRst0 != static_cast<int>(restarts->restarts.size() % 8)) restarts->restarts_in_order = false;
+        restarts->restarts.push_back(p);
+      }
       pos = p + 2;
       continue;
     }
@@ -31,7 +41,8 @@ std::size_t end_of_scan(const std::uint8_t* data, std::size_t size, std::size_t 
 
 }  // namespace
 
-bool jpeg_reaches_eoi(const std::uint8_t* data, std::size_t size) {
+bool jpeg_reaches_eoi(const std::uint8_t* data, std::size_t size, JpegLayout* layout) {
+  if (layout != nullptr) *layout = JpegLayout{};
   if (size < 4 || data[0] != 0xFF || data[1] != 0xD8) return false;
   std::size_t pos = 2;
   while (pos < size) {
@@ -42,6 +53,7 @@ bool jpeg_reaches_eoi(const std::uint8_t* data, std::size_t size) {
     }
     while (pos + 1 < size && data[pos + 1] == 0xFF) ++pos;  // fill bytes
     if (pos + 1 >= size) return false;
+    const std::size_t at = pos;
     const std::uint8_t marker = data[pos + 1];
     pos += 2;
     if (marker == kEoi) return true;
@@ -50,7 +62,17 @@ bool jpeg_reaches_eoi(const std::uint8_t* data, std::size_t size) {
     const std::size_t length = (static_cast<std::size_t>(data[pos]) << 8) | data[pos + 1];
     if (length < 2 || pos + length > size) return false;
     pos += length;
-    if (marker == kSos) pos = end_of_scan(data, size, pos);
+    if (layout != nullptr && frame_header(marker) && layout->frame == 0) layout->frame = at;
+    if (marker == kSos) {
+      const bool first = layout != nullptr && layout->scans++ == 0;
+      const std::size_t data_start = pos;
+      pos = end_of_scan(data, size, pos, first ? layout : nullptr);
+      if (first) {
+        layout->scan = at;
+        layout->scan_data = data_start;
+        layout->scan_end = pos;
+      }
+    }
   }
   return false;
 }

@@ -10,6 +10,7 @@
 // clang-format on
 
 #include <algorithm>
+#include <atomic>
 #include <csetjmp>
 #include <cstring>
 #include <string>
@@ -113,16 +114,6 @@ bool c_read_header(State* s, const std::uint8_t* data, std::size_t size) {
   s->err.num_warnings = 0;
   jpeg_mem_src(&s->cinfo, data, static_cast<unsigned long>(size));
   jpeg_read_header(&s->cinfo, TRUE);
-  return true;
-}
-
-bool c_scaled_size(State* s, int denom, int* width, int* height) {
-  if (setjmp(s->jump)) return false;
-  s->cinfo.scale_num = 1;
-  s->cinfo.scale_denom = static_cast<unsigned>(denom);
-  jpeg_calc_output_dimensions(&s->cinfo);
-  *width = static_cast<int>(s->cinfo.output_width);
-  *height = static_cast<int>(s->cinfo.output_height);
   return true;
 }
 
@@ -350,9 +341,32 @@ JpegHeader JpegReader::read_header(const std::uint8_t* data, std::size_t size, c
     throw DecodeError(
         detail::concat("truncated JPEG: ", size, " bytes cannot hold a ", h.width, "x", h.height, " image"));
   }
-  if (!jpeg_reaches_eoi(data, size)) {
+  if (!jpeg_reaches_eoi(data, size, &layout_)) {
     jpeg_abort_decompress(&s->cinfo);
     throw DecodeError("truncated JPEG: the data ends before the EOI marker that closes the last scan");
+  }
+  data_ = data;
+  size_ = size;
+  spliced_ = false;
+  grid_ = RestartGrid{};
+  if (c.restart_interval > 0 && !c.progressive_mode && !c.arith_code && layout_.scans == 1 &&
+      c.comps_in_scan == c.num_components && layout_.frame != 0) {
+    const bool single = c.num_components == 1;
+    const bool plain = !single || (c.comp_info[0].h_samp_factor == 1 && c.comp_info[0].v_samp_factor == 1);
+    const RestartGrid grid =
+        restart_grid(h.width, h.height, c.max_h_samp_factor, c.max_v_samp_factor, single, c.restart_interval);
+    // Intervals that are missing or out of order fail whatever the crop, as a truncated file does: a crop
+    // from the spliced intervals would otherwise decode where the whole file does not.
+    if (grid.interval > 0) {
+      if (const char* damage = restart_damage(layout_, grid)) {
+        if (s->strict) {
+          jpeg_abort_decompress(&s->cinfo);
+          throw DecodeError(std::string("corrupt JPEG: ") + damage);
+        }
+      } else if (plain) {
+        grid_ = grid;
+      }
+    }
   }
   if (h.components != 1 && h.components != 3 && h.components != 4) {
     jpeg_abort_decompress(&s->cinfo);
@@ -379,9 +393,38 @@ JpegHeader JpegReader::read_header(const std::uint8_t* data, std::size_t size, c
 }
 
 void JpegReader::scaled_size(int denom, int& width, int& height) const {
-  if (!c_scaled_size(state_.get(), denom, &width, &height)) {
-    throw DecodeError(std::string("invalid JPEG: ") + state_->message);
+  // libjpeg's output size at 1/denom (jpeg_core_output_dimensions), from the file's header: the
+  // decompressor may hold a splice's.
+  if (denom != 1 && denom != 2 && denom != 4 && denom != 8) throw InvalidArgument(concat("bad DCT scale 1/", denom));
+  width = (header_.width + denom - 1) / denom;
+  height = (header_.height + denom - 1) / denom;
+}
+
+namespace {
+std::atomic<bool> splicing{true};
+}  // namespace
+
+SpliceOrigin JpegReader::load_source(int denom, int& x0, int& x1, int& y0, int& y1) {
+  State* s = state_.get();
+  SpliceOrigin origin;
+  bool spliced = false;
+  if (grid_.interval > 0 && splicing.load(std::memory_order_relaxed)) {
+    spliced = splice_region(data_, layout_, grid_, header_.width, header_.height, x0 * denom, x1 * denom, y0 * denom,
+                            y1 * denom, splice_, origin);
   }
+  if (spliced) {
+    if (!c_read_header(s, splice_.data(), splice_.size())) throw DecodeError(std::string("corrupt JPEG: ") + s->message);
+  } else if (spliced_) {
+    if (!c_read_header(s, data_, size_)) throw DecodeError(std::string("invalid JPEG: ") + s->message);
+  }
+  spliced_ = spliced;
+  origin.x /= denom;
+  origin.y /= denom;
+  x0 -= origin.x;
+  x1 -= origin.x;
+  y0 -= origin.y;
+  y1 -= origin.y;
+  return origin;
 }
 
 DecodedRegion JpegReader::decode(int denom, PixelFormat mode, int x0, int x1, int y0, int y1,
@@ -400,6 +443,8 @@ DecodedRegion JpegReader::decode(int denom, PixelFormat mode, int x0, int x1, in
   a.x1 = std::min(full_width, x1 + kEdge);
   a.y0 = y0;
   a.y1 = y1;
+  const SpliceOrigin origin = load_source(denom, a.x0, a.x1, a.y0, a.y1);
+  full_width -= origin.x;
   if (header_.cmyk) {
     a.space = JCS_CMYK;
     a.channels = 4;
@@ -445,7 +490,7 @@ DecodedRegion JpegReader::decode(int denom, PixelFormat mode, int x0, int x1, in
   // Packed output is converted in place: its rows end up out_width * out_channels apart.
   const std::size_t stride = a.cached ? a.stride : static_cast<std::size_t>(a.out_width) * out_channels;
   r.view = {base, a.out_width, static_cast<int>(rows), out_channels, static_cast<std::ptrdiff_t>(stride)};
-  r.x0 = a.out_x0;
+  r.x0 = a.out_x0 + origin.x;
   r.y0 = y0;
   return r;
 }
@@ -460,6 +505,7 @@ DecodedPlanes JpegReader::decode_planes(int denom, int x0, int x1, int y0, int y
   a.y0 = y0;
   a.y1 = y1;
   a.buffer = &buffer;
+  const SpliceOrigin origin = load_source(denom, a.x0, a.x1, a.y0, a.y1);
   if (!c_decode_planes(s, &a)) throw DecodeError(std::string("corrupt JPEG: ") + s->message);
   DecodedPlanes out;
   std::size_t offset = 0;
@@ -471,8 +517,8 @@ DecodedPlanes JpegReader::decode_planes(int denom, int x0, int x1, int y0, int y
     out.scale_x[p] = static_cast<double>(a.max_h * a.min_dct) / (a.samp_h[p] * a.dct[p]);
     out.scale_y[p] = static_cast<double>(a.max_v * a.min_dct) / (a.samp_v[p] * a.dct[p]);
   }
-  out.x0 = a.out_x0;
-  out.y0 = a.out_y0;
+  out.x0 = a.out_x0 + origin.x;
+  out.y0 = a.out_y0 + origin.y;
   return out;
 }
 
@@ -482,3 +528,9 @@ JpegReader& thread_jpeg_reader() {
 }
 
 }  // namespace fastimg::detail
+
+namespace fastimg {
+
+void set_restart_splicing(bool enabled) { detail::splicing.store(enabled); }
+
+}  // namespace fastimg

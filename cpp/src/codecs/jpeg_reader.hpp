@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "fastimg/decode.hpp"
+#include "jpeg_markers.hpp"
+#include "jpeg_splice.hpp"
 
 namespace fastimg::detail {
 
@@ -69,12 +71,26 @@ class JpegReader {
   // their entropy decoding only, columns outside it and rows below it nothing more. Errors as decode().
   DecodedPlanes decode_planes(int denom, int x0, int x1, int y0, int y1, std::vector<std::uint8_t>& buffer);
 
+  // Whether the last decode read a splice of restart intervals rather than the whole file.
+  bool spliced() const { return spliced_; }
+
   struct State;  // libjpeg objects; defined in the .cpp
 
  private:
+  // Points the decompressor at what decodes the scaled region [x0, x1) x [y0, y1) most cheaply: the
+  // intervals covering it (jpeg_splice.hpp) when the file allows, else the whole file. Shifts the region
+  // into the chosen source's coordinates and returns where that source starts in the scaled image.
+  SpliceOrigin load_source(int denom, int& x0, int& x1, int& y0, int& y1);
+
   std::unique_ptr<State> state_;
   JpegHeader header_;
   bool fast_dct_ = false;
+  const std::uint8_t* data_ = nullptr;  // the file of read_header()
+  std::size_t size_ = 0;
+  JpegLayout layout_;
+  RestartGrid grid_;
+  std::vector<std::uint8_t> splice_;
+  bool spliced_ = false;  // the decompressor holds the splice's header, not the file's
 };
 
 // This thread's reader, created on first use and reused for every image the thread decodes.

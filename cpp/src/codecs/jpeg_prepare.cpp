@@ -1,0 +1,175 @@
+#include "fastimg/prepare.hpp"
+
+// clang-format off
+#include <cstdio>
+#include <jpeglib.h>
+#include <jerror.h>
+// clang-format on
+
+#include <csetjmp>
+#include <cstdlib>
+#include <string>
+
+#include "fastimg/errors.hpp"
+#include "jpeg_markers.hpp"
+#include "jpeg_splice.hpp"
+
+namespace fastimg {
+
+namespace {
+
+// Everything libjpeg touches lives in this plain struct, so a longjmp out of an error skips no C++
+// destructor. One error manager serves both objects.
+struct Transcoder {
+  jpeg_decompress_struct in{};
+  jpeg_compress_struct out{};
+  jpeg_error_mgr err{};
+  jpeg_progress_mgr progress{};
+  std::jmp_buf jump{};
+  char message[JMSG_LENGTH_MAX + 64] = {};
+  int max_scans = 500;
+  std::int64_t max_pixels = 0;
+  unsigned char* bytes = nullptr;
+  unsigned long size = 0;
+  bool in_created = false, out_created = false;
+  int interval = 0;  // chosen, set by transcode()
+  bool already = false;
+};
+
+Transcoder* owner(j_common_ptr c) { return static_cast<Transcoder*>(c->client_data); }
+
+[[noreturn]] void fail(j_common_ptr c) {
+  Transcoder* t = owner(c);
+  (*c->err->format_message)(c, t->message);
+  std::longjmp(t->jump, 1);
+}
+
+// Unlike the reader under strict=False, damage libjpeg would paper over is an error here: preparing
+// writes the coefficients as they were read, so a grey-filled or resynchronised region would be baked in.
+void on_message(j_common_ptr c, int level) {
+  if (level >= 0) return;
+  switch (c->err->msg_code) {
+    case JWRN_JPEG_EOF:
+    case JWRN_HIT_MARKER:
+    case JWRN_HUFF_BAD_CODE:
+    case JWRN_ARITH_BAD_CODE:
+    case JWRN_MUST_RESYNC:
+    case JWRN_NOT_SEQUENTIAL:
+    case JWRN_BOGUS_PROGRESSION: fail(c);
+    default: c->err->num_warnings++;
+  }
+}
+
+void on_progress(j_common_ptr c) {
+  Transcoder* t = owner(c);
+  auto* d = reinterpret_cast<j_decompress_ptr>(c);
+  if (c->is_decompressor && d->progressive_mode && d->input_scan_number > t->max_scans) {
+    std::snprintf(t->message, sizeof(t->message), "progressive JPEG has more than %d scans (limit)", t->max_scans);
+    std::longjmp(t->jump, 1);
+  }
+}
+
+int mcus_per_row(const jpeg_decompress_struct& c) {
+  const int mcu = c.num_components == 1 ? 8 : 8 * c.max_h_samp_factor;
+  return static_cast<int>((c.image_width + static_cast<unsigned>(mcu) - 1) / static_cast<unsigned>(mcu));
+}
+
+// Already cut the way the reader splices (jpeg_reader.cpp): one baseline scan of every component whose
+// restart intervals split its rows, in order.
+bool spliceable(const jpeg_decompress_struct& c, const detail::JpegLayout& layout, int interval) {
+  if (c.progressive_mode || c.arith_code || layout.scans != 1 || c.comps_in_scan != c.num_components) return false;
+  if (c.restart_interval == 0 || (interval != 0 && static_cast<int>(c.restart_interval) != interval)) return false;
+  const bool single = c.num_components == 1;
+  if (single && (c.comp_info[0].h_samp_factor != 1 || c.comp_info[0].v_samp_factor != 1)) return false;
+  const detail::RestartGrid grid =
+      detail::restart_grid(static_cast<int>(c.image_width), static_cast<int>(c.image_height), c.max_h_samp_factor,
+                           c.max_v_samp_factor, single, static_cast<int>(c.restart_interval));
+  return grid.interval > 0 && detail::restart_damage(layout, grid) == nullptr;
+}
+
+bool transcode(Transcoder* t, const std::uint8_t* data, std::size_t size, int interval,
+               const detail::JpegLayout& layout) {
+  t->in.err = jpeg_std_error(&t->err);
+  t->err.error_exit = fail;
+  t->err.emit_message = on_message;
+  t->in.client_data = t;
+  t->out.client_data = t;
+  if (setjmp(t->jump)) return false;
+  jpeg_create_decompress(&t->in);
+  t->in_created = true;
+  t->progress.progress_monitor = on_progress;
+  t->in.progress = &t->progress;
+  jpeg_save_markers(&t->in, JPEG_COM, 0xFFFF);
+  for (int m = 0; m < 16; ++m) jpeg_save_markers(&t->in, JPEG_APP0 + m, 0xFFFF);
+  jpeg_mem_src(&t->in, data, static_cast<unsigned long>(size));
+  jpeg_read_header(&t->in, TRUE);
+  if (t->in.data_precision != 8) {
+    std::snprintf(t->message, sizeof(t->message), "unsupported JPEG: %d-bit samples", t->in.data_precision);
+    return false;
+  }
+  if (static_cast<std::int64_t>(t->in.image_width) * t->in.image_height > t->max_pixels) {
+    std::snprintf(t->message, sizeof(t->message), "image too large: %ux%u exceeds the limit of %lld pixels",
+                  t->in.image_width, t->in.image_height, static_cast<long long>(t->max_pixels));
+    return false;
+  }
+  if (spliceable(t->in, layout, interval)) {
+    t->interval = static_cast<int>(t->in.restart_interval);
+    t->already = true;
+    return true;
+  }
+  t->interval = interval > 0 ? interval : default_restart_interval(mcus_per_row(t->in));
+  jvirt_barray_ptr* coefficients = jpeg_read_coefficients(&t->in);
+  t->out.err = &t->err;
+  jpeg_create_compress(&t->out);
+  t->out_created = true;
+  jpeg_copy_critical_parameters(&t->in, &t->out);
+  t->out.optimize_coding = TRUE;
+  t->out.restart_interval = static_cast<unsigned>(t->interval);
+  // The source's own JFIF and Adobe segments are copied below as they were: they decide how a decoder
+  // reads the colour space (Adobe's transform, CMYK inversion), so none is added or rewritten.
+  t->out.write_JFIF_header = FALSE;
+  t->out.write_Adobe_marker = FALSE;
+  jpeg_mem_dest(&t->out, &t->bytes, &t->size);
+  jpeg_write_coefficients(&t->out, coefficients);
+  for (jpeg_saved_marker_ptr m = t->in.marker_list; m != nullptr; m = m->next) {
+    jpeg_write_marker(&t->out, m->marker, m->data, m->data_length);
+  }
+  jpeg_finish_compress(&t->out);
+  jpeg_finish_decompress(&t->in);
+  return true;
+}
+
+}  // namespace
+
+int default_restart_interval(int mcus_per_row) {
+  for (int n : {4, 3, 2}) {
+    if (mcus_per_row % n == 0) return n;
+  }
+  return mcus_per_row > 0 ? mcus_per_row : 1;
+}
+
+PreparedJpeg prepare_jpeg(const std::uint8_t* data, std::size_t size, int interval, const DecodeLimits& limits) {
+  FASTIMG_CHECK(interval >= 0 && interval <= 65535, "prepare_jpeg: interval must be 0 (choose) or 1..65535 MCUs, got ",
+                interval);
+  PreparedJpeg result;
+  if (size < 3 || data[0] != 0xFF || data[1] != 0xD8 || data[2] != 0xFF) return result;
+  FASTIMG_CHECK(size <= limits.max_bytes, "prepare_jpeg: ", size, " bytes exceed the limit of ", limits.max_bytes);
+  detail::JpegLayout layout;
+  if (!detail::jpeg_reaches_eoi(data, size, &layout)) {
+    throw DecodeError("truncated JPEG: the data ends before the EOI marker that closes the last scan");
+  }
+  Transcoder t;
+  t.max_scans = limits.max_scans;
+  t.max_pixels = limits.max_pixels;
+  const bool ok = transcode(&t, data, size, interval, layout);
+  if (t.out_created) jpeg_destroy_compress(&t.out);
+  if (t.in_created) jpeg_destroy_decompress(&t.in);
+  if (ok && !t.already) result.bytes.assign(t.bytes, t.bytes + t.size);
+  std::free(t.bytes);
+  if (!ok) throw DecodeError(std::string("cannot prepare JPEG: ") + t.message);
+  result.outcome = t.already ? PreparedJpeg::Outcome::AlreadyPrepared : PreparedJpeg::Outcome::Prepared;
+  result.interval = t.interval;
+  return result;
+}
+
+}  // namespace fastimg

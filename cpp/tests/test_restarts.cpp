@@ -1,0 +1,283 @@
+// Restart-interval splicing (jpeg_splice.hpp) and lossless preparation (fastimg/prepare.hpp): a crop
+// decoded from the intervals covering it has the pixels of the whole-file decode, in every mode and at
+// every scale; preparing changes no pixel; damaged restart sequences fail whatever the crop.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "../src/codecs/jpeg_markers.hpp"
+#include "../src/codecs/jpeg_reader.hpp"
+#include "../src/codecs/jpeg_splice.hpp"
+#include "fastimg/decode.hpp"
+#include "fastimg/errors.hpp"
+#include "fastimg/prepare.hpp"
+#include "test_codec_helpers.hpp"
+
+namespace fastimg {
+namespace {
+
+using test::Image;
+
+struct Sampling {
+  int h, v;  // luma sampling factors (chroma 1x1); grey when channels == 1
+};
+
+std::vector<std::uint8_t> encode_with_restarts(const Image& img, Sampling s, int interval, bool progressive = false) {
+  jpeg_compress_struct c{};
+  jpeg_error_mgr err{};
+  c.err = jpeg_std_error(&err);
+  jpeg_create_compress(&c);
+  unsigned char* out = nullptr;
+  unsigned long size = 0;
+  jpeg_mem_dest(&c, &out, &size);
+  c.image_width = static_cast<JDIMENSION>(img.width);
+  c.image_height = static_cast<JDIMENSION>(img.height);
+  c.input_components = img.channels;
+  c.in_color_space = img.channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+  jpeg_set_defaults(&c);
+  jpeg_set_quality(&c, 88, TRUE);
+  c.comp_info[0].h_samp_factor = s.h;
+  c.comp_info[0].v_samp_factor = s.v;
+  c.restart_interval = static_cast<unsigned>(interval);
+  if (progressive) jpeg_simple_progression(&c);
+  jpeg_start_compress(&c, TRUE);
+  while (c.next_scanline < c.image_height) {
+    JSAMPROW row = const_cast<std::uint8_t*>(img.pixels.data()) + c.next_scanline * img.stride;
+    jpeg_write_scanlines(&c, &row, 1);
+  }
+  jpeg_finish_compress(&c);
+  std::vector<std::uint8_t> bytes(out, out + size);
+  jpeg_destroy_compress(&c);
+  free(out);
+  return bytes;
+}
+
+// Turns splicing off for the scope (the reference decodes), back on after.
+struct WholeFile {
+  WholeFile() { set_restart_splicing(false); }
+  ~WholeFile() { set_restart_splicing(true); }
+};
+
+// The region [x0, x1) x [y0, y1) of a decode at 1/denom, packed.
+std::vector<std::uint8_t> region_pixels(const std::vector<std::uint8_t>& bytes, int denom, PixelFormat mode, int x0,
+                                        int x1, int y0, int y1) {
+  detail::JpegReader& reader = detail::thread_jpeg_reader();
+  reader.read_header(bytes.data(), bytes.size(), {});
+  std::vector<std::uint8_t> buffer;
+  const detail::DecodedRegion r = reader.decode(denom, mode, x0, x1, y0, y1, buffer);
+  EXPECT_LE(r.x0, x0);
+  EXPECT_GE(r.x0 + r.view.width, x1);
+  EXPECT_EQ(r.y0, y0);
+  std::vector<std::uint8_t> out;
+  const int ch = r.view.channels;
+  for (int y = 0; y < y1 - y0; ++y) {
+    const std::uint8_t* row = r.view.row(y) + static_cast<std::ptrdiff_t>(x0 - r.x0) * ch;
+    out.insert(out.end(), row, row + static_cast<std::ptrdiff_t>(x1 - x0) * ch);
+  }
+  return out;
+}
+
+struct Case {
+  int width, height;
+  Sampling sampling;
+  int channels;
+  int interval;  // MCUs
+};
+
+// Rectangles touching every edge, the middle, single pixels and whole rows.
+std::vector<std::array<int, 4>> rects(int w, int h) {
+  return {{0, w, 0, h},         {w / 3, w / 3 + w / 4, h / 5, h / 2}, {0, 7, 0, 5},
+          {w - 9, w, h - 3, h}, {w / 2, w / 2 + 1, h / 2, h / 2 + 1}, {0, w, h / 3, h / 3 + 17},
+          {w / 5, w, 0, h / 7 + 1}};
+}
+
+TEST(RestartSplice, CropsEqualTheWholeFileDecodeInEveryModeAndScale) {
+  const std::vector<Case> cases = {
+      {333, 250, {2, 2}, 3, 3},  // 4:2:0, interval divides the 21-MCU row
+      {500, 375, {2, 1}, 3, 4},  // 4:2:2, 32 MCUs a row
+      {256, 200, {1, 1}, 3, 2},  // 4:4:4
+      {240, 130, {1, 2}, 3, 5},  // 4:4:0
+      {199, 121, {1, 1}, 1, 5},  // grey (single-component scan: 8x8 MCUs), 25 a row
+      {300, 170, {2, 2}, 3, 38},  // whole rows: 19 MCUs a row, 2 rows an interval
+  };
+  int spliced = 0;
+  for (const Case& k : cases) {
+    const Image img = test::textured(k.width, k.height, k.channels);
+    const auto bytes = encode_with_restarts(img, k.sampling, k.interval);
+    for (int denom : {1, 2, 4, 8}) {
+      const int w = (k.width + denom - 1) / denom, h = (k.height + denom - 1) / denom;
+      for (PixelFormat mode : {PixelFormat::RGB, PixelFormat::L, PixelFormat::RGBA}) {
+        for (const auto& r : rects(w, h)) {
+          const int x0 = std::max(0, r[0]), x1 = std::min(w, std::max(r[1], x0 + 1));
+          const int y0 = std::max(0, r[2]), y1 = std::min(h, std::max(r[3], y0 + 1));
+          std::vector<std::uint8_t> whole;
+          {
+            WholeFile off;
+            whole = region_pixels(bytes, denom, mode, 0, w, 0, h);
+          }
+          const auto part = region_pixels(bytes, denom, mode, x0, x1, y0, y1);
+          spliced += detail::thread_jpeg_reader().spliced();
+          const int ch = channels_of(mode);
+          int worst = 0;
+          for (int y = y0; y < y1; ++y)
+            for (int x = x0; x < x1; ++x)
+              for (int c = 0; c < ch; ++c) {
+                const int a = part[(static_cast<std::size_t>(y - y0) * (x1 - x0) + (x - x0)) * ch + c];
+                const int b = whole[(static_cast<std::size_t>(y) * w + x) * ch + c];
+                worst = std::max(worst, std::abs(a - b));
+              }
+          ASSERT_EQ(worst, 0) << k.width << "x" << k.height << " samp " << k.sampling.h << "x" << k.sampling.v
+                              << " interval " << k.interval << " denom " << denom << " mode " << ch << " rect "
+                              << x0 << ".." << x1 << " x " << y0 << ".." << y1;
+        }
+      }
+    }
+  }
+  EXPECT_GT(spliced, 300);
+}
+
+TEST(RestartSplice, PlanesEqualTheWholeFilePlanes) {
+  int spliced = 0;
+  for (Sampling s : {Sampling{2, 2}, Sampling{2, 1}, Sampling{1, 1}}) {
+    const Image img = test::textured(333, 250, 3);
+    const auto bytes = encode_with_restarts(img, s, 3);
+    for (int denom : {1, 2, 4, 8}) {
+      const int w = (333 + denom - 1) / denom, h = (250 + denom - 1) / denom;
+      for (const auto& r : rects(w, h)) {
+        detail::JpegReader& reader = detail::thread_jpeg_reader();
+        std::vector<std::uint8_t> a_buf, b_buf;
+        reader.read_header(bytes.data(), bytes.size(), {});
+        const detail::DecodedPlanes a = reader.decode_planes(denom, r[0], r[1], r[2], r[3], a_buf);
+        spliced += reader.spliced();
+        detail::DecodedPlanes b;
+        {
+          WholeFile off;
+          reader.read_header(bytes.data(), bytes.size(), {});
+          b = reader.decode_planes(denom, r[0], r[1], r[2], r[3], b_buf);
+        }
+        ASSERT_EQ(a.x0, b.x0);
+        ASSERT_EQ(a.y0, b.y0);
+        for (int p = 0; p < 3; ++p) {
+          ASSERT_EQ(a.scale_x[p], b.scale_x[p]);
+          // The planes cover the region in both; compare what both hold.
+          ASSERT_GE((a.planes[p].width) * a.scale_x[p], std::min(r[1], w) - a.x0);
+          const int pw = std::min(a.planes[p].width, b.planes[p].width);
+          const int ph = std::min(a.planes[p].height, b.planes[p].height);
+          ASSERT_GE(ph * a.scale_y[p], std::min(r[3], h) - a.y0 - a.scale_y[p]);
+          for (int y = 0; y < ph; ++y)
+            ASSERT_EQ(0, std::memcmp(a.planes[p].row(y), b.planes[p].row(y), static_cast<std::size_t>(pw)))
+                << "plane " << p << " row " << y << " denom " << denom << " samp " << s.h << "x" << s.v;
+        }
+      }
+    }
+  }
+  EXPECT_GT(spliced, 40);
+}
+
+TEST(RestartSplice, SplicesOnlyWhatTheGridAllows) {
+  // 21 MCUs a row: 3 and 7 divide it, 42 is two rows; 4 neither divides nor is whole rows.
+  EXPECT_EQ(detail::restart_grid(333, 250, 2, 2, false, 3).across, 7);
+  EXPECT_EQ(detail::restart_grid(333, 250, 2, 2, false, 42).down, 2);
+  EXPECT_EQ(detail::restart_grid(333, 250, 2, 2, false, 4).interval, 0);
+  EXPECT_EQ(detail::restart_grid(333, 250, 2, 2, false, 0).interval, 0);
+  EXPECT_EQ(detail::restart_grid(333, 250, 2, 2, true, 1).mcus_x, 42);  // single component: 8x8 MCUs
+
+  const Image img = test::textured(333, 250, 3);
+  const auto bytes = encode_with_restarts(img, {2, 2}, 3);
+  detail::JpegLayout layout;
+  ASSERT_TRUE(detail::jpeg_reaches_eoi(bytes.data(), bytes.size(), &layout));
+  const detail::RestartGrid grid = detail::restart_grid(333, 250, 2, 2, false, 3);
+  EXPECT_EQ(layout.restarts.size(), static_cast<std::size_t>(grid.count() - 1));
+  EXPECT_EQ(detail::restart_damage(layout, grid), nullptr);
+  std::vector<std::uint8_t> out;
+  detail::SpliceOrigin origin;
+  EXPECT_FALSE(detail::splice_region(bytes.data(), layout, grid, 333, 250, 0, 333, 0, 250, out, origin));
+  ASSERT_TRUE(detail::splice_region(bytes.data(), layout, grid, 333, 250, 100, 150, 100, 140, out, origin));
+  // One MCU (16 px) of margin, then whole 48-px intervals: columns 48..192, rows 80..160.
+  EXPECT_EQ(origin.x, 48);
+  EXPECT_EQ(origin.y, 80);
+  EXPECT_LT(out.size(), bytes.size() / 3);
+  const DecodedImage piece = decode_image(out.data(), out.size(), {});
+  EXPECT_EQ(piece.width, 144);
+  EXPECT_EQ(piece.height, 80);
+}
+
+// The byte offset of the n-th RSTn marker's code.
+std::size_t restart_at(const std::vector<std::uint8_t>& bytes, std::size_t n) {
+  detail::JpegLayout layout;
+  EXPECT_TRUE(detail::jpeg_reaches_eoi(bytes.data(), bytes.size(), &layout));
+  return layout.restarts.at(n) + 1;
+}
+
+TEST(RestartSplice, DamagedRestartSequencesFailWhateverTheCrop) {
+  const Image img = test::textured(333, 250, 3);
+  const auto bytes = encode_with_restarts(img, {2, 2}, 3);
+  auto swapped = bytes;
+  std::swap(swapped[restart_at(bytes, 10)], swapped[restart_at(bytes, 11)]);
+  auto missing = bytes;  // an RSTn turned into stuffed data: one interval fewer
+  missing[restart_at(bytes, 40)] = 0x00;
+  for (const auto* damaged : {&swapped, &missing}) {
+    detail::JpegReader reader;
+    try {
+      reader.read_header(damaged->data(), damaged->size(), {});
+      ADD_FAILURE() << "no error";
+    } catch (const DecodeError& e) {
+      EXPECT_NE(std::string(e.what()).find("restart markers"), std::string::npos) << e.what();
+    }
+    DecodeLimits lenient;
+    lenient.strict = false;
+    EXPECT_NO_THROW(reader.read_header(damaged->data(), damaged->size(), lenient));
+  }
+}
+
+TEST(Prepare, PixelsAreTheOriginalsAtEveryScaleAndPreparingTwiceKeepsTheFile) {
+  const std::vector<std::uint8_t> exif = test::exif_with_orientation(6);
+  for (bool progressive : {false, true}) {
+    for (int channels : {1, 3}) {
+      const Image img = test::textured(301, 203, channels);
+      const auto original = test::encode_jpeg(img, 90, progressive, exif);
+      const PreparedJpeg p = prepare_jpeg(original.data(), original.size(), 0);
+      ASSERT_EQ(p.outcome, PreparedJpeg::Outcome::Prepared);
+      // 301 px: 19 MCUs a row for 4:2:0 (prime: whole rows), 38 for grey (2 divides it).
+      EXPECT_EQ(p.interval, channels == 3 ? 19 : 2);
+      for (int denom : {1, 2, 4, 8}) {
+        DecodeOptions o;
+        o.min_width = (301 + denom - 1) / denom;
+        o.min_height = (203 + denom - 1) / denom;
+        o.apply_exif_orientation = true;
+        const DecodedImage a = decode_image(original.data(), original.size(), o);
+        const DecodedImage b = decode_image(p.bytes.data(), p.bytes.size(), o);
+        ASSERT_EQ(a.width, b.width);
+        ASSERT_EQ(a.height, b.height);  // orientation 6 kept: both turned
+        ASSERT_EQ(a.pixels, b.pixels) << "denom " << denom << " progressive " << progressive;
+      }
+      const PreparedJpeg again = prepare_jpeg(p.bytes.data(), p.bytes.size(), 0);
+      EXPECT_EQ(again.outcome, PreparedJpeg::Outcome::AlreadyPrepared);
+      EXPECT_TRUE(again.bytes.empty());
+      EXPECT_EQ(prepare_jpeg(p.bytes.data(), p.bytes.size(), 1).outcome, PreparedJpeg::Outcome::Prepared);
+    }
+  }
+}
+
+TEST(Prepare, RefusesWhatItCannotReadWhole) {
+  const auto bytes = test::encode_jpeg(test::textured(64, 48, 3), 90);
+  const std::vector<std::uint8_t> png = test::encode_png(test::textured(8, 8, 3));
+  EXPECT_EQ(prepare_jpeg(png.data(), png.size(), 0).outcome, PreparedJpeg::Outcome::NotJpeg);
+  EXPECT_THROW(prepare_jpeg(bytes.data(), bytes.size() / 2, 0), DecodeError);
+  auto corrupt = bytes;  // a restart marker in a file without restarts: libjpeg would fill the rest with grey
+  corrupt[bytes.size() / 2] = 0xFF;
+  corrupt[bytes.size() / 2 + 1] = 0xD3;
+  EXPECT_THROW(prepare_jpeg(corrupt.data(), corrupt.size(), 0), DecodeError);
+  EXPECT_THROW(prepare_jpeg(bytes.data(), bytes.size(), -1), InvalidArgument);
+  EXPECT_EQ(default_restart_interval(32), 4);
+  EXPECT_EQ(default_restart_interval(21), 3);
+  EXPECT_EQ(default_restart_interval(23), 23);
+  EXPECT_EQ(default_restart_interval(1), 1);
+}
+
+}  // namespace
+}  // namespace fastimg
