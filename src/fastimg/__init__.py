@@ -10,6 +10,7 @@ from ._sources import DecodeWarning, ItemError
 from ._threads import get_num_threads, set_num_threads
 from .batch import Batch, load_batch
 from .decode import decode_images
+from .prepare import PrepareReport, prepare_jpeg, prepare_tree
 from .ops import (
     INTER_AREA,
     INTER_CUBIC,
@@ -84,6 +85,7 @@ __all__ = [
     "ShardBatch",
     "ShardDataset",
     "ShardLoader",
+    "PrepareReport",
     "Transform",
     "__version__",
     "batch_calculate_luminance",
@@ -99,6 +101,8 @@ __all__ = [
     "decode_images",
     "get_num_threads",
     "load_batch",
+    "prepare_jpeg",
+    "prepare_tree",
     "rgb_to_rgba",
     "rgba_to_rgb",
     "set_num_threads",

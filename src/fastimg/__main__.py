@@ -1,6 +1,7 @@
 """`python -m fastimg info`: versions and capabilities to paste into a bug report. `python -m fastimg
 shards SRC_DIR OUT_PATTERN`: an ImageFolder tree to tar shards (see shards/writer.py); `python -m fastimg
-shards index URLS...`: sample counts and offsets for shards written by other tools (shards/index.py)."""
+shards index URLS...`: sample counts and offsets for shards written by other tools (shards/index.py).
+`python -m fastimg prepare SRC DST`: a tree's JPEGs rewritten losslessly for crop decoding (prepare.py)."""
 
 from __future__ import annotations
 
@@ -88,8 +89,32 @@ def main(argv: list[str] | None = None) -> int:
     shards.add_argument("--quality", type=int, default=90, help="JPEG quality of re-encoded images (1..100)")
     shards.add_argument("--seed", type=int, default=0, help="seed of the sample order across shards")
     shards.add_argument("--no-shuffle", action="store_true", help="keep the folder order")
+    shards.add_argument(
+        "--no-restarts", action="store_true", help="copy JPEGs as they are (default: rewritten losslessly with "
+        "restart markers, as `prepare` does, for cheaper crops)"
+    )
     shards.add_argument("--quiet", action="store_true", help="no progress bar or summary: errors only")
+    prepare = commands.add_parser(
+        "prepare",
+        help="copy a folder tree with every JPEG rewritten losslessly for fast crops (restart markers, baseline, "
+        "optimised Huffman): same pixels, cheaper RandomResizedCrop",
+        description="Mirror SRC into DST: JPEGs rewritten losslessly with restart markers so that crops decode only "
+        "the intervals they need (same pixels), other and unreadable files copied unchanged and named. SRC is only "
+        "read; files already in DST are kept, so an interrupted run can be repeated.",
+    )
+    prepare.add_argument("src", metavar="SRC", help="folder tree to read (an ImageFolder root or any tree)")
+    prepare.add_argument("dst", metavar="DST", help="folder to write the mirror tree to (outside SRC)")
+    prepare.add_argument(
+        "--interval", type=int, default=None, help="MCUs per restart interval (default: 4, 3 or 2, whichever divides "
+        "a row; else one per row)"
+    )
+    prepare.add_argument("--workers", type=int, default=None, help="threads (default: fastimg's thread count)")
+    prepare.add_argument("--quiet", action="store_true", help="no progress bar or summary: errors only")
     args = parser.parse_args(argv)
+    if args.command == "prepare":
+        from .prepare import main as prepare_main
+
+        return prepare_main(args)
     if args.command == "shards":
         from .shards.writer import main as write_main
 

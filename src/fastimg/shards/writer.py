@@ -2,7 +2,8 @@
 (``<key>.jpg`` + ``<key>.cls`` + ``<key>.json`` per sample), a sidecar of sample offsets per shard and
 the index.json of sample counts that ShardDataset reads. Files are copied unchanged unless
 ``--max-side`` makes them smaller: those are decoded at reduced size (DCT scaling, then an antialiased
-area resize) and re-encoded by the core's libjpeg-turbo encoder."""
+area resize) and re-encoded by the core's libjpeg-turbo encoder. JPEGs are then rewritten losslessly with
+restart markers (fastimg.prepare_jpeg; ``--no-restarts`` keeps them as they were)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ import sys
 import tarfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Optional, TextIO
+from typing import Any, Optional
 
 import numpy as np
 
 from .._folders import find_classes, make_dataset
+from .._progress import Progress
 from .._threads import get_num_threads
 from .index import OFFSETS_SUFFIX, offsets_doc, write_index
 
@@ -44,29 +46,6 @@ def shard_path(pattern: str, number: int) -> str:
     if "{" in pattern:
         return pattern.format(number)
     raise ValueError(f"OUT_PATTERN must contain %d (e.g. train-%06d.tar) or {{}}, got {pattern!r}")
-
-
-class _Progress:
-    """A plain-text progress line on stderr (rewritten in place on a terminal, a line per shard otherwise)."""
-
-    def __init__(self, total: int, stream: TextIO = sys.stderr) -> None:
-        self.total, self.stream, self.last = total, stream, 0.0
-        self.tty = stream.isatty()
-
-    def update(self, done: int, shards: int, nbytes: int, *, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and (not self.tty or now - self.last < 0.2):
-            return
-        self.last = now
-        pct = 100.0 * done / self.total if self.total else 100.0
-        line = f"shards: {done}/{self.total} images ({pct:5.1f}%), {shards} shards, {nbytes / 1e6:.1f} MB"
-        self.stream.write(("\r" + line) if self.tty else line + "\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 def _ext(path: str) -> str:
@@ -100,6 +79,24 @@ def _prepare(paths: list[str], max_side: Optional[int], quality: int, pool: Any)
     for i, job in enumerate(jobs):
         if job is not None:
             out[i] = ("jpg", job.result())
+    return out
+
+
+def _restart(members: list[tuple[str, bytes]], paths: list[str], pool: Any) -> list[tuple[str, bytes]]:
+    """Each JPEG rewritten losslessly with restart markers (fastimg.prepare_jpeg), so crops read from the
+    shards decode only the intervals they need; anything else, or a JPEG that cannot be read whole (left
+    for the reader to report), as it was."""
+    from .. import _core
+
+    jobs = [pool.submit(_core.prepare_jpeg, data, 0) if data[:2] == b"\xff\xd8" else None for _, data in members]
+    out = []
+    for path, (ext, data), job in zip(paths, members, jobs):
+        try:
+            outcome, prepared, _ = job.result() if job is not None else ("", None, 0)
+        except ValueError as exc:  # fastimg.DecodeError
+            print(f"shards: {path}: not prepared ({exc}): copied unchanged", file=sys.stderr)
+            prepared = None
+        out.append((ext, prepared if prepared is not None else data))
     return out
 
 
@@ -158,6 +155,10 @@ class _Shards:
         self.tar = None
 
 
+def _detail(shards: int, nbytes: int) -> str:
+    return f"{shards} shards, {nbytes / 1e6:.1f} MB"
+
+
 def _estimate(path: str) -> int:
     try:
         return os.path.getsize(path) + 3 * 1024
@@ -176,11 +177,14 @@ def write_shards(
     shuffle: bool = True,
     seed: int = 0,
     progress: bool = True,
+    restarts: bool = True,
 ) -> dict[str, int]:
     """Writes the images of the ImageFolder tree ``src`` into shards named by ``pattern``, each at most
     ``max_size`` bytes (a larger single sample gets a shard of its own) and ``max_count`` samples, filled
     evenly, in an order shuffled by ``seed`` (so a shuffle buffer mixes classes). Writes each shard's
-    sample offsets (``<shard>.idx``) and index.json beside the shards. Returns {shard file name: samples}."""
+    sample offsets (``<shard>.idx``) and index.json beside the shards. JPEGs are rewritten losslessly with
+    restart markers unless ``restarts`` is False (see fastimg.prepare_jpeg: same pixels, cheaper crops).
+    Returns {shard file name: samples}."""
     classes, class_to_idx = find_classes(src)
     samples = make_dataset(src, class_to_idx)
     if shuffle:
@@ -188,25 +192,27 @@ def write_shards(
     os.makedirs(os.path.dirname(shard_path(pattern, 0)) or ".", exist_ok=True)
     estimates = [_estimate(p) for p, _ in samples]
     shards = _Shards(pattern, len(samples), sum(estimates), max_size, max_count)
-    bar = _Progress(len(samples)) if progress else None
+    bar = Progress("shards", len(samples)) if progress else None
     total_bytes = 0
     with ThreadPoolExecutor(max(1, get_num_threads())) as pool:
         for start in range(0, len(samples), 64):
             chunk = samples[start : start + 64]
             prepared = _prepare([p for p, _ in chunk], max_side, quality, pool)
+            if restarts:
+                prepared = _restart(prepared, [p for p, _ in chunk], pool)
             for k, ((path, label), (ext, data)) in enumerate(zip(chunk, prepared)):
                 key = f"{start + k:09d}"
                 meta = json.dumps({"label": label, "class": classes[label], "path": os.path.relpath(path, src)})
                 members = [(f"{key}.{ext}", data), (f"{key}.cls", str(label).encode()), (f"{key}.json", meta.encode())]
                 total_bytes += shards.add(members, estimates[start + k])
             if bar is not None:
-                bar.update(start + len(chunk), len(shards.counts), total_bytes)
+                bar.update(start + len(chunk), _detail(len(shards.counts), total_bytes))
     shards.finish()
     urls = [os.path.join(os.path.dirname(shard_path(pattern, 0)) or ".", name) for name in shards.counts]
     if urls:
         write_index(urls, list(shards.counts.values()), shards.sizes, classes=classes)
     if bar is not None:
-        bar.update(len(samples), len(shards.counts), total_bytes, force=True)
+        bar.update(len(samples), _detail(len(shards.counts), total_bytes), force=True)
         bar.close()
     return shards.counts
 
@@ -239,6 +245,7 @@ def main(args: Any) -> int:
             shuffle=not args.no_shuffle,
             seed=args.seed,
             progress=not args.quiet,
+            restarts=not args.no_restarts,
         )
     except (OSError, ValueError) as exc:  # a missing SRC_DIR, a pattern without %d...: one line, not a traceback
         print(f"python -m fastimg shards: error: {exc}", file=sys.stderr)
