@@ -265,11 +265,35 @@ def broken_images(valid: dict[str, bytes]) -> dict[str, bytes]:
     return out
 
 
+def prepared_images(valid: dict[str, bytes]) -> dict[str, bytes]:
+    """Every valid JPEG after `fastimg.prepare_jpeg` (restart intervals the crop splicer cuts), at two
+    intervals, and prepared files whose restart markers are swapped, dropped or renumbered."""
+    import fastimg
+
+    out: dict[str, bytes] = {}
+    for name, data in valid.items():
+        if not name.startswith("jpeg_"):
+            continue
+        for interval in (None, 1):
+            try:
+                out[f"prepared_{interval or 'auto'}_{name}"] = fastimg.prepare_jpeg(data, interval=interval)
+            except ValueError:
+                pass
+    base = out["prepared_1_jpeg_large.jpg"]
+    rst = [i + 1 for i in range(base.index(b"\xff\xda"), len(base) - 1) if base[i] == 0xFF and 0xD0 <= base[i + 1] <= 0xD7]
+    swapped, dropped, renumbered = bytearray(base), bytearray(base), bytearray(base)
+    swapped[rst[3]], swapped[rst[4]] = swapped[rst[4]], swapped[rst[3]]
+    dropped[rst[5]] = 0x00
+    renumbered[rst[6]] = 0xD0 + (renumbered[rst[6]] - 0xD0 + 3) % 8
+    out.update(restart_swapped=bytes(swapped), restart_dropped=bytes(dropped), restart_renumbered=bytes(renumbered))
+    return out
+
+
 def main() -> None:
     out_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_OUT
     out_dir.mkdir(parents=True, exist_ok=True)
     valid = valid_images()
-    seeds = {**valid, **broken_images(valid)}
+    seeds = {**valid, **broken_images(valid), **prepared_images(valid)}
     written = 0
     for name, data in sorted(seeds.items()):
         rng = random.Random(hashlib.sha256(name.encode()).digest())

@@ -7,6 +7,8 @@ profile=${1:-test}
 
 APT_PACKAGES=(g++ make pkg-config libopencv-core-dev libopencv-imgproc-dev libturbojpeg0-dev libpng-dev libwebp-dev libgif-dev libtiff-dev
               libjpeg62-turbo-dev libgtest-dev libbenchmark-dev)
+# jpegtran, the reference `make bench` times `python -m fastimg prepare` against.
+if [ "$profile" = bench ]; then APT_PACKAGES+=(libjpeg-turbo-progs); fi
 
 scripts/apt_install.sh "${APT_PACKAGES[@]}"
 

@@ -234,6 +234,36 @@ TEST(RestartSplice, DamagedRestartSequencesFailWhateverTheCrop) {
   }
 }
 
+// The file without its segments of the given marker (0xC4 DHT, 0xDB DQT).
+std::vector<std::uint8_t> without_segments(const std::vector<std::uint8_t>& bytes, std::uint8_t marker) {
+  std::vector<std::uint8_t> out(bytes.begin(), bytes.begin() + 2);
+  std::size_t pos = 2;
+  while (pos + 4 <= bytes.size() && bytes[pos] == 0xFF && bytes[pos + 1] != 0xDA) {
+    const std::size_t length = 2 + ((static_cast<std::size_t>(bytes[pos + 2]) << 8) | bytes[pos + 3]);
+    if (bytes[pos + 1] != marker) out.insert(out.end(), bytes.begin() + pos, bytes.begin() + pos + length);
+    pos += length;
+  }
+  out.insert(out.end(), bytes.begin() + pos, bytes.end());
+  return out;
+}
+
+// A reused decompressor keeps tables from one image to the next; a file that leaves a slot undefined must
+// decode as with a fresh one (standard Huffman tables; no quantisation table: an error), whatever came before.
+TEST(Decode, TablesOfThePreviousImageNeverLeakIntoTheNext) {
+  const Image img = test::textured(96, 64, 3);
+  const auto standard = test::encode_jpeg(img, 90);  // libjpeg's standard Huffman tables
+  const auto no_dht = without_segments(standard, 0xC4);
+  const auto no_dqt = without_segments(standard, 0xDB);
+  ASSERT_LT(no_dht.size(), standard.size());
+  const auto previous = prepare_jpeg(standard.data(), standard.size(), 0).bytes;  // optimised tables
+  const DecodedImage fresh = decode_image(standard.data(), standard.size(), {});
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(decode_image(previous.data(), previous.size(), {}).pixels, fresh.pixels);
+    EXPECT_EQ(decode_image(no_dht.data(), no_dht.size(), {}).pixels, fresh.pixels) << "round " << round;
+    EXPECT_THROW(decode_image(no_dqt.data(), no_dqt.size(), {}), DecodeError);
+  }
+}
+
 TEST(Prepare, PixelsAreTheOriginalsAtEveryScaleAndPreparingTwiceKeepsTheFile) {
   const std::vector<std::uint8_t> exif = test::exif_with_orientation(6);
   for (bool progressive : {false, true}) {

@@ -39,6 +39,23 @@ std::size_t end_of_scan(const std::uint8_t* data, std::size_t size, std::size_t 
   return size;
 }
 
+// The table slots a DQT (0xDB) or DHT (0xC4) segment's payload [p, end) defines.
+void note_tables(std::uint8_t marker, const std::uint8_t* p, const std::uint8_t* end, JpegLayout& layout) {
+  while (p < end) {
+    const int id = *p & 0x0F, kind = *p >> 4;
+    if (marker == 0xDB) {
+      if (id < 4) layout.quant_tables |= 1u << id;
+      p += 1 + (kind != 0 ? 128 : 64);
+      continue;
+    }
+    if (end - p < 17) return;
+    std::size_t values = 0;
+    for (int i = 1; i <= 16; ++i) values += p[i];
+    if (id < 4) (kind == 0 ? layout.dc_tables : layout.ac_tables) |= 1u << id;
+    p += 17 + values;
+  }
+}
+
 }  // namespace
 
 bool jpeg_reaches_eoi(const std::uint8_t* data, std::size_t size, JpegLayout* layout) {
@@ -61,6 +78,7 @@ bool jpeg_reaches_eoi(const std::uint8_t* data, std::size_t size, JpegLayout* la
     if (pos + 2 > size) return false;
     const std::size_t length = (static_cast<std::size_t>(data[pos]) << 8) | data[pos + 1];
     if (length < 2 || pos + length > size) return false;
+    if (layout != nullptr && (marker == 0xDB || marker == 0xC4)) note_tables(marker, data + pos + 2, data + pos + length, *layout);
     pos += length;
     if (layout != nullptr && frame_header(marker) && layout->frame == 0) layout->frame = at;
     if (marker == kSos) {

@@ -16,6 +16,8 @@ struct JpegLayout {
   int scans = 0;
   std::vector<std::size_t> restarts;  // the first scan's RSTn markers, in file order
   bool restarts_in_order = true;      // they are numbered 0, 1, ..., 7, 0, ... as the standard requires
+  // Table slots (bit i: slot i) the file's DQT and DHT segments define, anywhere in the file.
+  unsigned quant_tables = 0, dc_tables = 0, ac_tables = 0;
 };
 
 // True when `data` (starting at SOI) holds a complete marker structure: every segment whole, and the

@@ -35,6 +35,12 @@ struct JpegReader::State {
   int max_scans = 500;
   bool strict = true;
   bool created = false;
+  // Tables persist in a decompressor from one image to the next (libjpeg's abbreviated datastreams): a file
+  // without its own DHT or DQT would decode with the previous image's. Slots a file leaves undefined are
+  // reset to what a fresh decompressor has (reset_leftover_tables); these keep the tables set aside.
+  JHUFF_TBL standard_dc[2] = {}, standard_ac[2] = {};
+  JQUANT_TBL* quant_aside[NUM_QUANT_TBLS] = {};
+  JHUFF_TBL *dc_aside[NUM_HUFF_TBLS] = {}, *ac_aside[NUM_HUFF_TBLS] = {};
 };
 
 namespace {
@@ -104,6 +110,70 @@ bool c_create(State* s) {
   return true;
 }
 
+// The standard Huffman tables (JPEG Annex K.3) a fresh decompressor fills empty slots 0 and 1 with, taken
+// from libjpeg's own compressor defaults.
+bool c_standard_tables(State* s) {
+  jpeg_compress_struct c{};
+  jpeg_error_mgr err{};
+  c.err = jpeg_std_error(&err);
+  err.error_exit = on_error_exit;
+  c.client_data = s;
+  if (setjmp(s->jump)) {
+    jpeg_destroy_compress(&c);
+    return false;
+  }
+  jpeg_create_compress(&c);
+  c.in_color_space = JCS_RGB;
+  c.input_components = 3;
+  jpeg_set_defaults(&c);
+  for (int i = 0; i < 2; ++i) {
+    s->standard_dc[i] = *c.dc_huff_tbl_ptrs[i];
+    s->standard_ac[i] = *c.ac_huff_tbl_ptrs[i];
+  }
+  jpeg_destroy_compress(&c);
+  return true;
+}
+
+// Puts the tables set aside for the last image back into their empty slots, so that a DQT or DHT of the next
+// file fills the same memory (libjpeg allocates tables for the decompressor's lifetime).
+void restore_tables(State* s) {
+  j_decompress_ptr c = &s->cinfo;
+  for (int i = 0; i < NUM_QUANT_TBLS; ++i) {
+    if (c->quant_tbl_ptrs[i] == nullptr) c->quant_tbl_ptrs[i] = s->quant_aside[i];
+    s->quant_aside[i] = nullptr;
+  }
+  for (int i = 0; i < NUM_HUFF_TBLS; ++i) {
+    if (c->dc_huff_tbl_ptrs[i] == nullptr) c->dc_huff_tbl_ptrs[i] = s->dc_aside[i];
+    if (c->ac_huff_tbl_ptrs[i] == nullptr) c->ac_huff_tbl_ptrs[i] = s->ac_aside[i];
+    s->dc_aside[i] = s->ac_aside[i] = nullptr;
+  }
+}
+
+void reset_huffman(JHUFF_TBL*& slot, JHUFF_TBL*& aside, const JHUFF_TBL* standard) {
+  if (slot == nullptr) return;
+  if (standard != nullptr) {
+    *slot = *standard;  // as std_huff_tables would fill the empty slot of a fresh decompressor
+  } else {
+    aside = slot;  // empty, as in a fresh decompressor: a scan that uses it fails
+    slot = nullptr;
+  }
+}
+
+// After read_header: every slot the file does not define holds what a fresh decompressor would have there.
+void reset_leftover_tables(State* s, const JpegLayout& layout) {
+  j_decompress_ptr c = &s->cinfo;
+  for (int i = 0; i < NUM_QUANT_TBLS; ++i) {
+    if ((layout.quant_tables >> i & 1u) == 0 && c->quant_tbl_ptrs[i] != nullptr) {
+      s->quant_aside[i] = c->quant_tbl_ptrs[i];
+      c->quant_tbl_ptrs[i] = nullptr;
+    }
+  }
+  for (int i = 0; i < NUM_HUFF_TBLS; ++i) {
+    if ((layout.dc_tables >> i & 1u) == 0) reset_huffman(c->dc_huff_tbl_ptrs[i], s->dc_aside[i], i < 2 ? &s->standard_dc[i] : nullptr);
+    if ((layout.ac_tables >> i & 1u) == 0) reset_huffman(c->ac_huff_tbl_ptrs[i], s->ac_aside[i], i < 2 ? &s->standard_ac[i] : nullptr);
+  }
+}
+
 bool c_read_header(State* s, const std::uint8_t* data, std::size_t size) {
   if (setjmp(s->jump)) {
     jpeg_abort_decompress(&s->cinfo);
@@ -111,6 +181,7 @@ bool c_read_header(State* s, const std::uint8_t* data, std::size_t size) {
   }
   // A previous image may have been left mid-way (its item failed after the header): reset first.
   jpeg_abort_decompress(&s->cinfo);
+  restore_tables(s);
   s->err.num_warnings = 0;
   jpeg_mem_src(&s->cinfo, data, static_cast<unsigned long>(size));
   jpeg_read_header(&s->cinfo, TRUE);
@@ -304,7 +375,9 @@ void cmyk_to_rgb(const std::uint8_t* cmyk, std::uint8_t* out, std::size_t pixels
 }  // namespace
 
 JpegReader::JpegReader() : state_(std::make_unique<State>()) {
-  if (!c_create(state_.get())) throw DecodeError(std::string("cannot create a JPEG decoder: ") + state_->message);
+  if (!c_standard_tables(state_.get()) || !c_create(state_.get())) {
+    throw DecodeError(std::string("cannot create a JPEG decoder: ") + state_->message);
+  }
 }
 
 JpegReader::~JpegReader() {
@@ -345,6 +418,7 @@ JpegHeader JpegReader::read_header(const std::uint8_t* data, std::size_t size, c
     jpeg_abort_decompress(&s->cinfo);
     throw DecodeError("truncated JPEG: the data ends before the EOI marker that closes the last scan");
   }
+  reset_leftover_tables(s, layout_);
   data_ = data;
   size_ = size;
   spliced_ = false;
@@ -414,8 +488,10 @@ SpliceOrigin JpegReader::load_source(int denom, int& x0, int& x1, int& y0, int& 
   }
   if (spliced) {
     if (!c_read_header(s, splice_.data(), splice_.size())) throw DecodeError(std::string("corrupt JPEG: ") + s->message);
+    reset_leftover_tables(s, layout_);  // the splice carries the file's DQT and DHT segments
   } else if (spliced_) {
     if (!c_read_header(s, data_, size_)) throw DecodeError(std::string("invalid JPEG: ") + s->message);
+    reset_leftover_tables(s, layout_);
   }
   spliced_ = spliced;
   origin.x /= denom;
