@@ -66,8 +66,10 @@ def throughput(paths: list[str]) -> dict[str, float]:
             cmd = [jpegtran, "-copy", "all", "-optimize", "-restart", "4B", "-outfile"]
             t0 = time.perf_counter()
             with ThreadPoolExecutor(2) as pool:
-                jobs = [pool.submit(subprocess.run, [*cmd, str(Path(tmp) / "jpegtran" / Path(p).name), p], check=True)
-                        for p in paths]
+                jobs = [
+                    pool.submit(subprocess.run, [*cmd, str(Path(tmp) / "jpegtran" / Path(p).name), p], check=True)
+                    for p in paths
+                ]
                 for j in jobs:
                     j.result()
             out["jpegtran"] = len(paths) / (time.perf_counter() - t0)
@@ -85,7 +87,8 @@ def floor_calls(original: list[str], prepared: list[str], tj: TurboJpeg) -> dict
         yuv = [tj.prepare(Path(p).read_bytes(), yuv=True) for p in paths]
         calls[f"yuv_{tag}"] = lambda yuv=yuv: [tj.decode_yuv(x) for x in yuv]
         for name, make in TRANSFORMS.items():
-            calls[f"{name}_{tag}"] = lambda p=paths, t=make(): load_all(p, t, 1)
+            transform = make()
+            calls[f"{name}_{tag}"] = lambda p=paths, t=transform: load_all(p, t, 1)
     return calls
 
 
@@ -112,26 +115,31 @@ def measure_set(image_set: ImageSet, prepared: list[str], tj: TurboJpeg, plan: P
 
 
 def versus_dataio(original: list[str], prepared: list[str], plan: Plan) -> dict[str, float]:
-    """RandomResizedCrop(224) + flip, batch 64, at the default thread count: dataio time / fastimg time."""
+    """RandomResizedCrop(224) + flip, batch 64, at the default thread count: dataio time / fastimg time. One
+    adapter per file list (dataio's loader is bound to its paths), timed interleaved."""
     spec, threads = PipeSpec(224, "random_resized", hflip=0.5), fastimg.get_num_threads()
-    own, dataio = FastimgPipe(), DataioPipe()
-    own.setup(threads)
+    lists = {"orig": original, "prep": prepared}
+    adapters = {
+        (kind, tag): make() for tag in lists for kind, make in (("fastimg", FastimgPipe), ("dataio", DataioPipe))
+    }
+    started = []
     try:
-        dataio.setup(threads)
-    except ImportError as exc:  # the bench extra is missing: n/a rows, not a failed run
-        print(f"  dataio-rs: {exc}", flush=True)
-        return {}
-    calls: dict[str, Callable[[], Any]] = {}
-    try:
-        for tag, paths in (("orig", original), ("prep", prepared)):
-            for a in (own, dataio):
-                calls[f"{a.key}_{tag}"] = lambda a=a, p=paths: a.run_epoch(p, spec, 64, 0)
+        for (kind, tag), a in adapters.items():
+            try:
+                a.setup(threads)
+            except ImportError as exc:  # the bench extra is missing: n/a rows, not a failed run
+                print(f"  {kind}: {exc}", flush=True)
+                return {}
+            a.start(lists[tag], spec, 64)
+            started.append(a)
+        calls = {f"{k}_{t}": (lambda a=a, p=lists[t]: a.run_epoch(p, spec, 64, 0)) for (k, t), a in adapters.items()}
         times, _ = measure(calls, plan)
     finally:
-        for a in (own, dataio):
+        for a in started:
+            a.stop()
             a.teardown()
     best = {k: min(v) for k, v in times.items()}
-    return {tag: best[f"dataio_{tag}"] / best[f"fastimg_{tag}"] for tag in ("orig", "prep") if f"dataio_{tag}" in best}
+    return {tag: best[f"dataio_{tag}"] / best[f"fastimg_{tag}"] for tag in lists}
 
 
 def loader_alone(plan: Plan) -> dict[str, float]:
@@ -163,22 +171,54 @@ def goal_rows(rows: list[dict[str, Any]], dataio: dict[str, dict[str, float]], l
         label = SETS[r["set"]]
         for name, what in (("rrc", "RandomResizedCrop"), ("eval", "Resize(256)+CenterCrop(224)")):
             value, goal = r[f"{name}_floor_prep"], GOALS[(r["set"], name)]
-            goals.append({"what": f"{label}, prepared: {what} CPU / YUV decode", "ratio": value, "goal": goal,
-                          "at_most": True, "status": report.goal_status(value, goal, at_most=True)})
+            goals.append(
+                {
+                    "what": f"{label}, prepared: {what} CPU / YUV decode",
+                    "ratio": value,
+                    "goal": goal,
+                    "at_most": True,
+                    "status": report.goal_status(value, goal, at_most=True),
+                }
+            )
         if "prep" in dataio.get(r["set"], {}):
             value, goal = dataio[r["set"]]["prep"], GOALS[(r["set"], "dataio")]
-            goals.append({"what": f"{label}, prepared: RandomResizedCrop vs dataio-rs", "ratio": value, "goal": goal,
-                          "status": report.goal_status(value, goal)})
-        goals.append({"what": f"{label}: prepared size / original", "ratio": r["size_ratio"], "goal": SIZE_GOAL,
-                      "at_most": True, "status": report.goal_status(r["size_ratio"], SIZE_GOAL, at_most=True)})
+            goals.append(
+                {
+                    "what": f"{label}, prepared: RandomResizedCrop vs dataio-rs",
+                    "ratio": value,
+                    "goal": goal,
+                    "status": report.goal_status(value, goal),
+                }
+            )
+        goals.append(
+            {
+                "what": f"{label}: prepared size / original",
+                "ratio": r["size_ratio"],
+                "goal": SIZE_GOAL,
+                "at_most": True,
+                "status": report.goal_status(r["size_ratio"], SIZE_GOAL, at_most=True),
+            }
+        )
         if "progressive_rrc" in r:
             value = r["progressive_rrc"]
-            goals.append({"what": f"{label}: progressive files after / before preparation (RandomResizedCrop)",
-                          "ratio": value, "goal": PROGRESSIVE_GOAL, "at_most": True,
-                          "status": report.goal_status(value, PROGRESSIVE_GOAL, at_most=True)})
+            goals.append(
+                {
+                    "what": f"{label}: progressive files after / before preparation (RandomResizedCrop)",
+                    "ratio": value,
+                    "goal": PROGRESSIVE_GOAL,
+                    "at_most": True,
+                    "status": report.goal_status(value, PROGRESSIVE_GOAL, at_most=True),
+                }
+            )
     if "prep" in loader:
-        goals.append({"what": "loader alone vs DataLoader(2) + Pillow, prepared files", "ratio": loader["prep"],
-                      "goal": LOADER_GOAL, "status": report.goal_status(loader["prep"], LOADER_GOAL)})
+        goals.append(
+            {
+                "what": "loader alone vs DataLoader(2) + Pillow, prepared files",
+                "ratio": loader["prep"],
+                "goal": LOADER_GOAL,
+                "status": report.goal_status(loader["prep"], LOADER_GOAL),
+            }
+        )
     return goals
 
 
@@ -195,12 +235,20 @@ def render(rows: list, dataio: dict, loader: dict, rates: dict, sets: dict, info
     columns = ["set", "files", "YUV decode us", "RRC us (x YUV)", "Resize+CenterCrop us (x YUV)", "RRC vs dataio-rs"]
     lines += [report.markdown_table(columns, table), ""]
     for r in rows:
-        lines.append(f"- {SETS[r['set']]}: prepared size {r['size_ratio']:.3f}x the originals'"
-                     + (f"; progressive files after/before: RandomResizedCrop {r['progressive_rrc']:.2f}x, whole "
-                        f"decode {r['progressive_decode']:.2f}x" if "progressive_rrc" in r else ""))
+        lines.append(
+            f"- {SETS[r['set']]}: prepared size {r['size_ratio']:.3f}x the originals'"
+            + (
+                f"; progressive files after/before: RandomResizedCrop {r['progressive_rrc']:.2f}x, whole "
+                f"decode {r['progressive_decode']:.2f}x"
+                if "progressive_rrc" in r
+                else ""
+            )
+        )
     if loader:
-        lines.append(f"- loader alone, DataLoader(2) + Pillow time / fastimg.Loader time: as generated "
-                     f"{loader['orig']:.2f}x, prepared {loader['prep']:.2f}x")
+        lines.append(
+            f"- loader alone, DataLoader(2) + Pillow time / fastimg.Loader time: as generated "
+            f"{loader['orig']:.2f}x, prepared {loader['prep']:.2f}x"
+        )
     rate = ", ".join(f"{k} {v:.0f} files/s" for k, v in rates.items())
     lines += [f"- preparing ImageNet-sized files on 2 threads: {rate}", ""]
     lines += report.goals_section(goal_rows(rows, dataio, loader), list_all=True)

@@ -9,6 +9,7 @@ written twice with different options. Deterministic: the same files on every run
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import random
@@ -275,12 +276,12 @@ def prepared_images(valid: dict[str, bytes]) -> dict[str, bytes]:
         if not name.startswith("jpeg_"):
             continue
         for interval in (None, 1):
-            try:
+            with contextlib.suppress(ValueError):
                 out[f"prepared_{interval or 'auto'}_{name}"] = fastimg.prepare_jpeg(data, interval=interval)
-            except ValueError:
-                pass
     base = out["prepared_1_jpeg_large.jpg"]
-    rst = [i + 1 for i in range(base.index(b"\xff\xda"), len(base) - 1) if base[i] == 0xFF and 0xD0 <= base[i + 1] <= 0xD7]
+    rst = [
+        i + 1 for i in range(base.index(b"\xff\xda"), len(base) - 1) if base[i] == 0xFF and 0xD0 <= base[i + 1] <= 0xD7
+    ]
     swapped, dropped, renumbered = bytearray(base), bytearray(base), bytearray(base)
     swapped[rst[3]], swapped[rst[4]] = swapped[rst[4]], swapped[rst[3]]
     dropped[rst[5]] = 0x00

@@ -132,7 +132,9 @@ def test_crops_of_prepared_files_equal_whole_file_crops(name, files, prepared, w
 
 def _swap_restarts(data: bytes) -> bytes:
     # The fifth and sixth RSTn markers of the scan, exchanged: intervals out of order.
-    positions = [i for i in range(data.index(b"\xff\xda"), len(data) - 1) if data[i] == 0xFF and 0xD0 <= data[i + 1] <= 0xD7]
+    positions = [
+        i for i in range(data.index(b"\xff\xda"), len(data) - 1) if data[i] == 0xFF and 0xD0 <= data[i + 1] <= 0xD7
+    ]
     a, b = positions[4] + 1, positions[5] + 1
     out = bytearray(data)
     out[a], out[b] = out[b], out[a]
@@ -152,7 +154,9 @@ def test_out_of_order_restarts_fail_whatever_the_crop(prepared):
 
 
 def _tree_digest(root) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in root.rglob("*") if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in root.rglob("*") if p.is_file()
+    }
 
 
 def test_prepare_command_mirrors_a_tree_and_never_touches_it(tmp_path, files):

@@ -26,7 +26,9 @@ struct Sampling {
   int h, v;  // luma sampling factors (chroma 1x1); grey when channels == 1
 };
 
-std::vector<std::uint8_t> encode_with_restarts(const Image& img, Sampling s, int interval, bool progressive = false) {
+// `approximate`: a progressive scan script that never refines the AC coefficients' last bit.
+std::vector<std::uint8_t> encode_with_restarts(const Image& img, Sampling s, int interval, bool progressive = false,
+                                               bool approximate = false) {
   jpeg_compress_struct c{};
   jpeg_error_mgr err{};
   c.err = jpeg_std_error(&err);
@@ -44,6 +46,13 @@ std::vector<std::uint8_t> encode_with_restarts(const Image& img, Sampling s, int
   c.comp_info[0].v_samp_factor = s.v;
   c.restart_interval = static_cast<unsigned>(interval);
   if (progressive) jpeg_simple_progression(&c);
+  std::vector<jpeg_scan_info> scans;
+  if (approximate) {
+    scans.push_back({c.num_components, {0, 1, 2, 3}, 0, 0, 0, 0});
+    for (int ci = 0; ci < c.num_components; ++ci) scans.push_back({1, {ci, 0, 0, 0}, 1, 63, 0, 1});
+    c.scan_info = scans.data();
+    c.num_scans = static_cast<int>(scans.size());
+  }
   jpeg_start_compress(&c, TRUE);
   while (c.next_scanline < c.image_height) {
     JSAMPROW row = const_cast<std::uint8_t*>(img.pixels.data()) + c.next_scanline * img.stride;
@@ -90,18 +99,22 @@ struct Case {
 
 // Rectangles touching every edge, the middle, single pixels and whole rows.
 std::vector<std::array<int, 4>> rects(int w, int h) {
-  return {{0, w, 0, h},         {w / 3, w / 3 + w / 4, h / 5, h / 2}, {0, 7, 0, 5},
-          {w - 9, w, h - 3, h}, {w / 2, w / 2 + 1, h / 2, h / 2 + 1}, {0, w, h / 3, h / 3 + 17},
+  return {{0, w, 0, h},
+          {w / 3, w / 3 + w / 4, h / 5, h / 2},
+          {0, 7, 0, 5},
+          {w - 9, w, h - 3, h},
+          {w / 2, w / 2 + 1, h / 2, h / 2 + 1},
+          {0, w, h / 3, h / 3 + 17},
           {w / 5, w, 0, h / 7 + 1}};
 }
 
 TEST(RestartSplice, CropsEqualTheWholeFileDecodeInEveryModeAndScale) {
   const std::vector<Case> cases = {
-      {333, 250, {2, 2}, 3, 3},  // 4:2:0, interval divides the 21-MCU row
-      {500, 375, {2, 1}, 3, 4},  // 4:2:2, 32 MCUs a row
-      {256, 200, {1, 1}, 3, 2},  // 4:4:4
-      {240, 130, {1, 2}, 3, 5},  // 4:4:0
-      {199, 121, {1, 1}, 1, 5},  // grey (single-component scan: 8x8 MCUs), 25 a row
+      {333, 250, {2, 2}, 3, 3},   // 4:2:0, interval divides the 21-MCU row
+      {500, 375, {2, 1}, 3, 4},   // 4:2:2, 32 MCUs a row
+      {256, 200, {1, 1}, 3, 2},   // 4:4:4
+      {240, 130, {1, 2}, 3, 5},   // 4:4:0
+      {199, 121, {1, 1}, 1, 5},   // grey (single-component scan: 8x8 MCUs), 25 a row
       {300, 170, {2, 2}, 3, 38},  // whole rows: 19 MCUs a row, 2 rows an interval
   };
   int spliced = 0;
@@ -131,8 +144,8 @@ TEST(RestartSplice, CropsEqualTheWholeFileDecodeInEveryModeAndScale) {
                 worst = std::max(worst, std::abs(a - b));
               }
           ASSERT_EQ(worst, 0) << k.width << "x" << k.height << " samp " << k.sampling.h << "x" << k.sampling.v
-                              << " interval " << k.interval << " denom " << denom << " mode " << ch << " rect "
-                              << x0 << ".." << x1 << " x " << y0 << ".." << y1;
+                              << " interval " << k.interval << " denom " << denom << " mode " << ch << " rect " << x0
+                              << ".." << x1 << " x " << y0 << ".." << y1;
         }
       }
     }
@@ -303,6 +316,16 @@ TEST(Prepare, RefusesWhatItCannotReadWhole) {
   corrupt[bytes.size() / 2 + 1] = 0xD3;
   EXPECT_THROW(prepare_jpeg(corrupt.data(), corrupt.size(), 0), DecodeError);
   EXPECT_THROW(prepare_jpeg(bytes.data(), bytes.size(), -1), InvalidArgument);
+  // Progressive scans that leave the AC coefficients approximate: libjpeg smooths the blocks of such a file,
+  // and a baseline copy would not be smoothed.
+  const auto approximate = encode_with_restarts(test::textured(64, 48, 3), {2, 2}, 0, true, true);
+  EXPECT_NO_THROW(decode_image(approximate.data(), approximate.size(), {}));
+  try {
+    prepare_jpeg(approximate.data(), approximate.size(), 0);
+    ADD_FAILURE() << "prepared a file whose decode is smoothed";
+  } catch (const DecodeError& e) {
+    EXPECT_NE(std::string(e.what()).find("approximate"), std::string::npos) << e.what();
+  }
   EXPECT_EQ(default_restart_interval(32), 4);
   EXPECT_EQ(default_restart_interval(21), 3);
   EXPECT_EQ(default_restart_interval(23), 23);

@@ -10,7 +10,6 @@ from ._sources import DecodeWarning, ItemError
 from ._threads import get_num_threads, set_num_threads
 from .batch import Batch, load_batch
 from .decode import decode_images
-from .prepare import PrepareReport, prepare_jpeg, prepare_tree
 from .ops import (
     INTER_AREA,
     INTER_CUBIC,
@@ -28,6 +27,7 @@ from .ops import (
     rgb_to_rgba,
     rgba_to_rgb,
 )
+from .prepare import PrepareReport, prepare_jpeg, prepare_tree
 from .transforms import Transform
 
 # The dataset and loader need torch; importing them lazily keeps `import fastimg` numpy-only. Type
@@ -82,10 +82,10 @@ __all__ = [
     "ItemError",
     "LabeledBatch",
     "Loader",
+    "PrepareReport",
     "ShardBatch",
     "ShardDataset",
     "ShardLoader",
-    "PrepareReport",
     "Transform",
     "__version__",
     "batch_calculate_luminance",

@@ -90,8 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     shards.add_argument("--seed", type=int, default=0, help="seed of the sample order across shards")
     shards.add_argument("--no-shuffle", action="store_true", help="keep the folder order")
     shards.add_argument(
-        "--no-restarts", action="store_true", help="copy JPEGs as they are (default: rewritten losslessly with "
-        "restart markers, as `prepare` does, for cheaper crops)"
+        "--no-restarts",
+        action="store_true",
+        help="copy JPEGs as they are (default: rewritten losslessly with "
+        "restart markers, as `prepare` does, for cheaper crops)",
     )
     shards.add_argument("--quiet", action="store_true", help="no progress bar or summary: errors only")
     prepare = commands.add_parser(
@@ -105,8 +107,10 @@ def main(argv: list[str] | None = None) -> int:
     prepare.add_argument("src", metavar="SRC", help="folder tree to read (an ImageFolder root or any tree)")
     prepare.add_argument("dst", metavar="DST", help="folder to write the mirror tree to (outside SRC)")
     prepare.add_argument(
-        "--interval", type=int, default=None, help="MCUs per restart interval (default: 4, 3 or 2, whichever divides "
-        "a row; else one per row)"
+        "--interval",
+        type=int,
+        default=None,
+        help="MCUs per restart interval (default: 4, 3 or 2, whichever divides a row; else one per row)",
     )
     prepare.add_argument("--workers", type=int, default=None, help="threads (default: fastimg's thread count)")
     prepare.add_argument("--quiet", action="store_true", help="no progress bar or summary: errors only")

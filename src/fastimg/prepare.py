@@ -63,7 +63,7 @@ class PrepareReport:
 
 
 def _files(src: str) -> list[str]:
-    out = []
+    out: list[str] = []
     for root, dirs, names in os.walk(src, followlinks=True):
         dirs.sort()
         out.extend(os.path.relpath(os.path.join(root, n), src) for n in sorted(names))
@@ -156,9 +156,7 @@ def prepare_tree(
 
 def main(args: argparse.Namespace) -> int:
     try:
-        report = prepare_tree(
-            args.src, args.dst, interval=args.interval, workers=args.workers, progress=not args.quiet
-        )
+        report = prepare_tree(args.src, args.dst, interval=args.interval, workers=args.workers, progress=not args.quiet)
     except (OSError, ValueError) as exc:
         print(f"python -m fastimg prepare: error: {exc}", file=sys.stderr)
         return 2

@@ -78,7 +78,8 @@ bool jpeg_reaches_eoi(const std::uint8_t* data, std::size_t size, JpegLayout* la
     if (pos + 2 > size) return false;
     const std::size_t length = (static_cast<std::size_t>(data[pos]) << 8) | data[pos + 1];
     if (length < 2 || pos + length > size) return false;
-    if (layout != nullptr && (marker == 0xDB || marker == 0xC4)) note_tables(marker, data + pos + 2, data + pos + length, *layout);
+    if (layout != nullptr && (marker == 0xDB || marker == 0xC4))
+      note_tables(marker, data + pos + 2, data + pos + length, *layout);
     pos += length;
     if (layout != nullptr && frame_header(marker) && layout->frame == 0) layout->frame = at;
     if (marker == kSos) {

@@ -87,6 +87,20 @@ bool spliceable(const jpeg_decompress_struct& c, const detail::JpegLayout& layou
   return grid.interval > 0 && detail::restart_damage(layout, grid) == nullptr;
 }
 
+// Whether libjpeg smooths this progressive file's blocks when it decodes it: its scans left some of the
+// first AC coefficients approximate or unsent (libjpeg-turbo's smoothing_ok looks at coefficients 1..9). A
+// baseline copy of the same coefficients would decode unsmoothed: other pixels, so such files are refused.
+bool smoothed_when_decoded(const jpeg_decompress_struct& c) {
+  if (!c.progressive_mode || c.coef_bits == nullptr) return false;
+  for (int ci = 0; ci < c.num_components; ++ci) {
+    if (c.coef_bits[ci][0] < 0) continue;
+    for (int k = 1; k < 10; ++k) {
+      if (c.coef_bits[ci][k] != 0) return true;
+    }
+  }
+  return false;
+}
+
 bool transcode(Transcoder* t, const std::uint8_t* data, std::size_t size, int interval,
                const detail::JpegLayout& layout) {
   t->in.err = jpeg_std_error(&t->err);
@@ -119,6 +133,12 @@ bool transcode(Transcoder* t, const std::uint8_t* data, std::size_t size, int in
   }
   t->interval = interval > 0 ? interval : default_restart_interval(mcus_per_row(t->in));
   jvirt_barray_ptr* coefficients = jpeg_read_coefficients(&t->in);
+  if (smoothed_when_decoded(t->in)) {
+    std::snprintf(t->message, sizeof(t->message),
+                  "its progressive scans leave coefficients approximate, which decoders smooth and a baseline "
+                  "copy would not");
+    return false;
+  }
   t->out.err = &t->err;
   jpeg_create_compress(&t->out);
   t->out_created = true;

@@ -169,8 +169,10 @@ void reset_leftover_tables(State* s, const JpegLayout& layout) {
     }
   }
   for (int i = 0; i < NUM_HUFF_TBLS; ++i) {
-    if ((layout.dc_tables >> i & 1u) == 0) reset_huffman(c->dc_huff_tbl_ptrs[i], s->dc_aside[i], i < 2 ? &s->standard_dc[i] : nullptr);
-    if ((layout.ac_tables >> i & 1u) == 0) reset_huffman(c->ac_huff_tbl_ptrs[i], s->ac_aside[i], i < 2 ? &s->standard_ac[i] : nullptr);
+    if ((layout.dc_tables >> i & 1u) == 0)
+      reset_huffman(c->dc_huff_tbl_ptrs[i], s->dc_aside[i], i < 2 ? &s->standard_dc[i] : nullptr);
+    if ((layout.ac_tables >> i & 1u) == 0)
+      reset_huffman(c->ac_huff_tbl_ptrs[i], s->ac_aside[i], i < 2 ? &s->standard_ac[i] : nullptr);
   }
 }
 
@@ -487,7 +489,8 @@ SpliceOrigin JpegReader::load_source(int denom, int& x0, int& x1, int& y0, int& 
                             y1 * denom, splice_, origin);
   }
   if (spliced) {
-    if (!c_read_header(s, splice_.data(), splice_.size())) throw DecodeError(std::string("corrupt JPEG: ") + s->message);
+    if (!c_read_header(s, splice_.data(), splice_.size()))
+      throw DecodeError(std::string("corrupt JPEG: ") + s->message);
     reset_leftover_tables(s, layout_);  // the splice carries the file's DQT and DHT segments
   } else if (spliced_) {
     if (!c_read_header(s, data_, size_)) throw DecodeError(std::string("invalid JPEG: ") + s->message);

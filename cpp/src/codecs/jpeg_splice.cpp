@@ -107,7 +107,8 @@ bool splice_region(const std::uint8_t* data, const JpegLayout& layout, const Res
   int written = 0;
   for (int i = i0; i < i1; ++i) {
     for (int j = j0; j < j1; ++j) {
-      const std::size_t k = static_cast<std::size_t>(i) * static_cast<std::size_t>(g.across) + static_cast<std::size_t>(j);
+      const std::size_t k =
+          static_cast<std::size_t>(i) * static_cast<std::size_t>(g.across) + static_cast<std::size_t>(j);
       const std::size_t begin = k == 0 ? layout.scan_data : layout.restarts[k - 1] + 2;
       const std::size_t end = k < restarts ? layout.restarts[k] : layout.scan_end;
       if (written > 0) {

@@ -9,7 +9,7 @@ import numpy.typing
 import typing
 import typing_extensions
 from . import _testing
-__all__: list[str] = ['CropMode', 'DEFAULT_MAX_BYTES', 'DEFAULT_MAX_PIXELS', 'DEFAULT_MAX_SCANS', 'DecodeError', 'DecodeLimits', 'DecodeOptions', 'Filter', 'Interpolation', 'Layout', 'OutputType', 'PixelFormat', 'ResizeMode', 'TransformSpec', 'build_info', 'crop', 'decode_images', 'encode_jpeg', 'get_num_threads', 'luminance', 'plan_item', 'random_crop_origins', 'read_files', 'resize', 'rgb_to_rgba', 'rgba_to_rgb', 'run_pipeline', 'set_num_threads', 'tar_header', 'tar_index_file']
+__all__: list[str] = ['CropMode', 'DEFAULT_MAX_BYTES', 'DEFAULT_MAX_PIXELS', 'DEFAULT_MAX_SCANS', 'DecodeError', 'DecodeLimits', 'DecodeOptions', 'Filter', 'Interpolation', 'Layout', 'OutputType', 'PixelFormat', 'ResizeMode', 'TransformSpec', 'build_info', 'crop', 'decode_images', 'encode_jpeg', 'get_num_threads', 'luminance', 'plan_item', 'prepare_jpeg', 'random_crop_origins', 'read_files', 'resize', 'rgb_to_rgba', 'rgba_to_rgb', 'run_pipeline', 'set_num_threads', 'set_restart_splicing', 'tar_header', 'tar_index_file']
 class DecodeError(ValueError):
     """
     Raised for content that cannot be decoded (empty, truncated, corrupt, not an image, an unsupported variant, over a safety limit); a ValueError. The message names the source and the reason; load_batch also sets the attributes index and source.
@@ -539,6 +539,10 @@ def plan_item(width: typing.SupportsInt | typing.SupportsIndex, height: typing.S
     """
     The crop box (x0, y0, x1, y1) and random choices planned for one sample (for tests and debugging).
     """
+def prepare_jpeg(data: typing_extensions.Buffer, interval: typing.SupportsInt | typing.SupportsIndex = 0, limits: DecodeLimits | None = None) -> tuple[str, typing.Any, int]:
+    """
+    Rewrite a JPEG losslessly with restart markers (fastimg/prepare.hpp): (outcome, bytes or None, interval), outcome 'prepared', 'already prepared' or 'not a JPEG'. DecodeError for an unreadable JPEG.
+    """
 def random_crop_origins(images: collections.abc.Sequence, sizes: collections.abc.Sequence[tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex]], seed: typing.SupportsInt | typing.SupportsIndex) -> list[tuple[int, int]]:
     """
     Top-left corners (x, y) of crops of sizes[i] = (width, height), drawn from (seed, i) alone.
@@ -561,6 +565,10 @@ def run_pipeline(sources: collections.abc.Sequence, indices: collections.abc.Seq
     """
 def set_num_threads(n: typing.SupportsInt | typing.SupportsIndex) -> None:
     ...
+def set_restart_splicing(enabled: bool) -> None:
+    """
+    Whether JPEG crops decode only the restart intervals covering them (default True; same pixels).
+    """
 def tar_header(block: typing_extensions.Buffer, offset: typing.SupportsInt | typing.SupportsIndex) -> typing.Any:
     """
     One 512-byte tar header at byte `offset` of its archive: (name, kind, size); None for the end block; a str saying why for a damaged header.

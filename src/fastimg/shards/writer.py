@@ -13,7 +13,6 @@ import os
 import re
 import sys
 import tarfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Optional
 
@@ -92,7 +91,7 @@ def _restart(members: list[tuple[str, bytes]], paths: list[str], pool: Any) -> l
     out = []
     for path, (ext, data), job in zip(paths, members, jobs):
         try:
-            outcome, prepared, _ = job.result() if job is not None else ("", None, 0)
+            _, prepared, _ = job.result() if job is not None else ("", None, 0)
         except ValueError as exc:  # fastimg.DecodeError
             print(f"shards: {path}: not prepared ({exc}): copied unchanged", file=sys.stderr)
             prepared = None
