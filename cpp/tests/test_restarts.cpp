@@ -328,6 +328,8 @@ TEST(Prepare, RefusesWhatItCannotReadWhole) {
   }
   EXPECT_EQ(default_restart_interval(32), 4);
   EXPECT_EQ(default_restart_interval(21), 3);
+  EXPECT_EQ(default_restart_interval(125), 5);  // 2000 px at 4:2:0
+  EXPECT_EQ(default_restart_interval(49), 7);
   EXPECT_EQ(default_restart_interval(23), 23);
   EXPECT_EQ(default_restart_interval(1), 1);
 }

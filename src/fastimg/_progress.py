@@ -9,8 +9,8 @@ from typing import Optional, TextIO
 
 
 class Progress:
-    def __init__(self, label: str, total: int, stream: Optional[TextIO] = None) -> None:
-        self.label, self.total, self.last = label, total, 0.0
+    def __init__(self, label: str, total: int, unit: str, stream: Optional[TextIO] = None) -> None:
+        self.label, self.total, self.unit, self.last, self.line = label, total, unit, 0.0, ""
         self.stream = stream if stream is not None else sys.stderr
         self.tty = self.stream.isatty()
 
@@ -20,9 +20,11 @@ class Progress:
         now = time.monotonic()
         if not force and done < self.total and (not self.tty or now - self.last < 0.2):
             return
-        self.last = now
         pct = 100.0 * done / self.total if self.total else 100.0
-        line = f"{self.label}: {done}/{self.total} ({pct:5.1f}%)" + (f", {detail}" if detail else "")
+        line = f"{self.label}: {done}/{self.total} {self.unit} ({pct:5.1f}%)" + (f", {detail}" if detail else "")
+        if line == self.line:
+            return
+        self.last, self.line = now, line
         self.stream.write(("\r" + line) if self.tty else line + "\n")
         self.stream.flush()
 

@@ -34,7 +34,7 @@ def _interval_arg(interval: Optional[int]) -> int:
 
 def prepare_jpeg(data: BytesLike, *, interval: Optional[int] = None) -> bytes:
     """``data`` rewritten losslessly for crop decoding: a restart marker every ``interval`` MCUs (None: the
-    largest of 4, 3 and 2 that divides an MCU row, else one interval per row), baseline, optimised Huffman
+    first of 4, 3, 2, then 5-8 that divides an MCU row, else one interval per row), baseline, optimised Huffman
     tables, every marker segment (EXIF, ICC, XMP, comments) kept. Returns ``data`` itself, as bytes, when it
     is not a JPEG or is already prepared that way. Raises fastimg.DecodeError naming the reason for a JPEG
     that cannot be read whole (truncated, corrupt, 12-bit, lossless)."""
@@ -44,8 +44,11 @@ def prepare_jpeg(data: BytesLike, *, interval: Optional[int] = None) -> bytes:
 
 @dataclass
 class PrepareReport:
-    """What ``prepare_tree`` did: file counts, the files it could not prepare with the reason (copied
-    unchanged), and bytes of the JPEGs before and after."""
+    """What ``prepare_tree`` did. ``prepared``: JPEGs rewritten; ``already_prepared``: JPEGs kept as they
+    were (already cut that way); ``not_jpeg``: other files copied; ``existing``: files left alone because
+    DST had them from an earlier run; ``failed``: (relative path, reason) of the JPEGs that could not be
+    prepared (copied unchanged); ``jpeg_bytes_in`` / ``jpeg_bytes_out``: bytes of the prepared and kept
+    JPEGs before and after; ``seconds``: wall time."""
 
     prepared: int = 0
     already_prepared: int = 0
@@ -134,13 +137,14 @@ def prepare_tree(
     """Writes every file under ``src`` to the same relative path under ``dst``: JPEGs (recognised by their
     bytes, whatever the extension) prepared by ``prepare_jpeg``, everything else and JPEGs that cannot be
     read whole copied unchanged (named in ``report.failed``). ``src`` is only read. Files already in
-    ``dst`` are left alone, so an interrupted run can be repeated. ``workers`` threads (default: fastimg's
-    thread count); the native work runs without the GIL."""
+    ``dst`` are left alone, so an interrupted run can be repeated. ``interval`` as for ``prepare_jpeg``;
+    ``workers`` threads (default: fastimg's thread count; the native work runs without the GIL);
+    ``progress``: a progress line on stderr."""
     src, dst = _check_paths(src, dst)
     code = _interval_arg(interval)
     rels = _files(src)
     report = PrepareReport()
-    bar = Progress("prepare", len(rels)) if progress else None
+    bar = Progress("prepare", len(rels), "files") if progress else None
     start = time.perf_counter()
     with ThreadPoolExecutor(max(1, workers or get_num_threads())) as pool:
         jobs = [pool.submit(_one, src, dst, rel, code) for rel in rels]

@@ -24,9 +24,10 @@ struct PreparedJpeg {
   int interval = 0;                 // MCUs per restart interval of the file to keep (0 for NotJpeg)
 };
 
-// The restart interval `prepare_jpeg` chooses for a scan of `mcus_per_row` MCUs a row: the largest of
-// 4, 3 and 2 that divides the row (crops are cut at that granularity: 32-64 pixels for 4:2:0 files; each
-// interval costs its marker, a byte's padding and a DC restart, ~1 % at 4 MCUs), else one interval per row.
+// The restart interval `prepare_jpeg` chooses for a scan of `mcus_per_row` MCUs a row: the first of 4, 3,
+// 2, then 5, 6, 7, 8 that divides the row (crops are cut at that granularity: 32-128 pixels for 4:2:0
+// files; each interval costs its marker, a byte's padding and a DC restart, ~1 % at 4 MCUs), else (a row
+// of a prime number of MCUs over 8) one interval per row, which still lets crops skip the rows above.
 int default_restart_interval(int mcus_per_row);
 
 // Rewrites the JPEG in data[0, size) losslessly: Huffman tables optimised for the file, progressive or

@@ -162,7 +162,7 @@ bool transcode(Transcoder* t, const std::uint8_t* data, std::size_t size, int in
 }  // namespace
 
 int default_restart_interval(int mcus_per_row) {
-  for (int n : {4, 3, 2}) {
+  for (int n : {4, 3, 2, 5, 6, 7, 8}) {
     if (mcus_per_row % n == 0) return n;
   }
   return mcus_per_row > 0 ? mcus_per_row : 1;

@@ -191,7 +191,7 @@ def write_shards(
     os.makedirs(os.path.dirname(shard_path(pattern, 0)) or ".", exist_ok=True)
     estimates = [_estimate(p) for p, _ in samples]
     shards = _Shards(pattern, len(samples), sum(estimates), max_size, max_count)
-    bar = Progress("shards", len(samples)) if progress else None
+    bar = Progress("shards", len(samples), "images") if progress else None
     total_bytes = 0
     with ThreadPoolExecutor(max(1, get_num_threads())) as pool:
         for start in range(0, len(samples), 64):
