@@ -37,14 +37,23 @@ TRANSFORMS = {
 }
 
 
+PREPARE_STAMP = b"interval rule 2\n"  # bump when prepare's output changes: cached copies are then redone
+
+
+def _prepare_once(src: Path, dst: Path) -> None:
+    """dst as `prepare src dst` writes it, redone when src's manifest or PREPARE_STAMP changed."""
+    stamp = PREPARE_STAMP + (src / "manifest.json").read_bytes()
+    if not (dst / ".stamp").exists() or (dst / ".stamp").read_bytes() != stamp:
+        shutil.rmtree(dst, ignore_errors=True)
+        fastimg.prepare_tree(src, dst, progress=False)
+        (dst / ".stamp").write_bytes(stamp)
+
+
 def prepared_paths(image_set: ImageSet) -> list[str]:
     """The set's files after `prepare`, in DATA_DIR/<set>-prepared (redone when the set was regenerated)."""
     src = Path(image_set.paths[0]).parent
     dst = DATA_DIR / f"{image_set.name}-prepared"
-    stamp = (src / "manifest.json").read_bytes()
-    if not (dst / "manifest.json").exists() or (dst / "manifest.json").read_bytes() != stamp:
-        shutil.rmtree(dst, ignore_errors=True)
-        fastimg.prepare_tree(src, dst, progress=False)
+    _prepare_once(src, dst)
     return [str(dst / Path(p).name) for p in image_set.paths]
 
 
@@ -150,8 +159,7 @@ def loader_alone(plan: Plan) -> dict[str, float]:
 
     root = Path(training_set().root)
     prepared_root = root.parent / f"{root.name}-prepared"
-    if not prepared_root.exists():
-        fastimg.prepare_tree(root, prepared_root, progress=False)
+    _prepare_once(root, prepared_root)
     out = {}
     for tag, folder in (("orig", root), ("prep", prepared_root)):
         loaders = [TorchLoader(str(folder)), FastimgLoader(str(folder))]
