@@ -168,8 +168,9 @@ def main(args: argparse.Namespace) -> int:
         print(f"prepare: {rel}: not prepared ({reason}): copied unchanged", file=sys.stderr)
     if not args.quiet:
         print(
-            f"prepared {report.prepared} JPEGs ({report.size_ratio:.3f}x their size), "
-            f"{report.already_prepared} already prepared, {report.not_jpeg} other files copied, "
+            f"prepared {report.prepared} JPEGs"
+            + (f" ({report.size_ratio:.3f}x their size), " if report.prepared else ", ")
+            + f"{report.already_prepared} already prepared, {report.not_jpeg} other files copied, "
             f"{len(report.failed)} unreadable copied unchanged, {report.existing} already in DST; "
             f"{report.seconds:.1f} s",
             file=sys.stderr,
