@@ -208,8 +208,8 @@ TEST(RestartSplice, SplicesOnlyWhatTheGridAllows) {
   EXPECT_EQ(detail::restart_damage(layout, grid), nullptr);
   std::vector<std::uint8_t> out;
   detail::SpliceOrigin origin;
-  EXPECT_FALSE(detail::splice_region(bytes.data(), layout, grid, 333, 250, 0, 333, 0, 250, out, origin));
-  ASSERT_TRUE(detail::splice_region(bytes.data(), layout, grid, 333, 250, 100, 150, 100, 140, out, origin));
+  EXPECT_FALSE(detail::splice_region(bytes.data(), layout, grid, 333, 250, 0, 333, 0, 250, 1, out, origin));
+  ASSERT_TRUE(detail::splice_region(bytes.data(), layout, grid, 333, 250, 100, 150, 100, 140, 1, out, origin));
   // One MCU (16 px) of margin, then whole 48-px intervals: columns 48..192, rows 80..160.
   EXPECT_EQ(origin.x, 48);
   EXPECT_EQ(origin.y, 80);
@@ -217,6 +217,10 @@ TEST(RestartSplice, SplicesOnlyWhatTheGridAllows) {
   const DecodedImage piece = decode_image(out.data(), out.size(), {});
   EXPECT_EQ(piece.width, 144);
   EXPECT_EQ(piece.height, 80);
+  // Without the margin (raw-data planes): columns 96..192 (two intervals), rows 96..144.
+  ASSERT_TRUE(detail::splice_region(bytes.data(), layout, grid, 333, 250, 100, 150, 100, 140, 0, out, origin));
+  EXPECT_EQ(origin.x, 96);
+  EXPECT_EQ(origin.y, 96);
 }
 
 // The byte offset of the n-th RSTn marker's code.
@@ -285,8 +289,9 @@ TEST(Prepare, PixelsAreTheOriginalsAtEveryScaleAndPreparingTwiceKeepsTheFile) {
       const auto original = test::encode_jpeg(img, 90, progressive, exif);
       const PreparedJpeg p = prepare_jpeg(original.data(), original.size(), 0);
       ASSERT_EQ(p.outcome, PreparedJpeg::Outcome::Prepared);
-      // 301 px: 19 MCUs a row for 4:2:0 (prime: whole rows), 38 for grey (2 divides it).
-      EXPECT_EQ(p.interval, channels == 3 ? 19 : 2);
+      // 301 px: 19 MCUs a row for 4:2:0 (prime), 38 for grey; dense texture: one MCU an interval.
+      EXPECT_GE(p.interval, 1);
+      EXPECT_EQ((channels == 3 ? 19 : 38) % p.interval, 0);
       for (int denom : {1, 2, 4, 8}) {
         DecodeOptions o;
         o.min_width = (301 + denom - 1) / denom;
@@ -301,7 +306,7 @@ TEST(Prepare, PixelsAreTheOriginalsAtEveryScaleAndPreparingTwiceKeepsTheFile) {
       const PreparedJpeg again = prepare_jpeg(p.bytes.data(), p.bytes.size(), 0);
       EXPECT_EQ(again.outcome, PreparedJpeg::Outcome::AlreadyPrepared);
       EXPECT_TRUE(again.bytes.empty());
-      EXPECT_EQ(prepare_jpeg(p.bytes.data(), p.bytes.size(), 1).outcome, PreparedJpeg::Outcome::Prepared);
+      EXPECT_EQ(prepare_jpeg(p.bytes.data(), p.bytes.size(), p.interval + 1).outcome, PreparedJpeg::Outcome::Prepared);
     }
   }
 }
@@ -326,12 +331,12 @@ TEST(Prepare, RefusesWhatItCannotReadWhole) {
   } catch (const DecodeError& e) {
     EXPECT_NE(std::string(e.what()).find("approximate"), std::string::npos) << e.what();
   }
-  EXPECT_EQ(default_restart_interval(32), 4);
-  EXPECT_EQ(default_restart_interval(21), 3);
-  EXPECT_EQ(default_restart_interval(125), 5);  // 2000 px at 4:2:0
-  EXPECT_EQ(default_restart_interval(49), 7);
-  EXPECT_EQ(default_restart_interval(23), 23);
-  EXPECT_EQ(default_restart_interval(1), 1);
+  EXPECT_EQ(default_restart_interval(32, 130.0), 1);  // camera-like: one MCU
+  EXPECT_EQ(default_restart_interval(32, 33.0), 4);   // ~1 bit/pixel: 4 MCUs, 132 bytes
+  EXPECT_EQ(default_restart_interval(21, 50.0), 3);
+  EXPECT_EQ(default_restart_interval(125, 30.0), 5);  // 2000 px at 4:2:0
+  EXPECT_EQ(default_restart_interval(23, 60.0), 23);  // prime row, too sparse for single MCUs: whole rows
+  EXPECT_EQ(default_restart_interval(1, 10.0), 1);
 }
 
 }  // namespace

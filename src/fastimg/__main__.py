@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         "--interval",
         type=int,
         default=None,
-        help="MCUs per restart interval (default: the first of 4, 3, 2, 5-8 that divides a row; else one per row)",
+        help="MCUs per restart interval (default: the smallest divisor of a row whose intervals hold >= 128 bytes)",
     )
     prepare.add_argument("--workers", type=int, default=None, help="threads (default: fastimg's thread count)")
     prepare.add_argument("--quiet", action="store_true", help="no progress bar or summary: errors only")

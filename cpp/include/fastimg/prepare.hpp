@@ -24,11 +24,13 @@ struct PreparedJpeg {
   int interval = 0;                 // MCUs per restart interval of the file to keep (0 for NotJpeg)
 };
 
-// The restart interval `prepare_jpeg` chooses for a scan of `mcus_per_row` MCUs a row: the first of 4, 3,
-// 2, then 5, 6, 7, 8 that divides the row (crops are cut at that granularity: 32-128 pixels for 4:2:0
-// files; each interval costs its marker, a byte's padding and a DC restart, ~1 % at 4 MCUs), else (a row
-// of a prime number of MCUs over 8) one interval per row, which still lets crops skip the rows above.
-int default_restart_interval(int mcus_per_row);
+// The restart interval `prepare_jpeg` chooses for a scan of `mcus_per_row` MCUs a row coded in about
+// `bytes_per_mcu` bytes each: the smallest divisor of the row whose intervals hold at least 128 bytes. Crops
+// are cut at that granularity (one MCU, 16 px at 4:2:0, for camera-like files of ~4 bits/pixel; 4 MCUs at ~1
+// bit/pixel); each interval costs its marker, a byte's padding and a DC restart (~3.5 bytes), so smaller
+// intervals in sparser files would grow them by several percent. A row of a prime number of MCUs too sparse
+// for one-MCU intervals gets one interval per row, which still lets crops skip the rows above.
+int default_restart_interval(int mcus_per_row, double bytes_per_mcu);
 
 // Rewrites the JPEG in data[0, size) losslessly: Huffman tables optimised for the file, progressive or
 // arithmetic-coded files turned into one baseline scan, a restart marker every `interval` MCUs (0:

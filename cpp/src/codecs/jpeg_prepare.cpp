@@ -131,7 +131,16 @@ bool transcode(Transcoder* t, const std::uint8_t* data, std::size_t size, int in
     t->already = true;
     return true;
   }
-  t->interval = interval > 0 ? interval : default_restart_interval(mcus_per_row(t->in));
+  if (interval > 0) {
+    t->interval = interval;
+  } else {
+    // Entropy-coded bytes per MCU, from everything after the first scan header (EXIF thumbnails and other
+    // segments before it do not count).
+    const int per_row = mcus_per_row(t->in);
+    const int mcu_h = t->in.num_components == 1 ? 8 : 8 * t->in.max_v_samp_factor;
+    const double mcus = static_cast<double>(per_row) * ((t->in.image_height + mcu_h - 1) / mcu_h);
+    t->interval = default_restart_interval(per_row, static_cast<double>(size - layout.scan_data) / mcus);
+  }
   jvirt_barray_ptr* coefficients = jpeg_read_coefficients(&t->in);
   if (smoothed_when_decoded(t->in)) {
     std::snprintf(t->message, sizeof(t->message),
@@ -161,9 +170,10 @@ bool transcode(Transcoder* t, const std::uint8_t* data, std::size_t size, int in
 
 }  // namespace
 
-int default_restart_interval(int mcus_per_row) {
-  for (int n : {4, 3, 2, 5, 6, 7, 8}) {
-    if (mcus_per_row % n == 0) return n;
+int default_restart_interval(int mcus_per_row, double bytes_per_mcu) {
+  constexpr double kIntervalBytes = 128;
+  for (int n = 1; n < mcus_per_row; ++n) {
+    if (mcus_per_row % n == 0 && n * bytes_per_mcu >= kIntervalBytes) return n;
   }
   return mcus_per_row > 0 ? mcus_per_row : 1;
 }

@@ -398,6 +398,8 @@ JpegHeader JpegReader::read_header(const std::uint8_t* data, std::size_t size, c
   h.components = c.num_components;
   h.cmyk = c.jpeg_color_space == JCS_CMYK || c.jpeg_color_space == JCS_YCCK;
   h.ycbcr = c.num_components == 3 && c.jpeg_color_space == JCS_YCbCr;
+  h.max_h = c.max_h_samp_factor;
+  h.max_v = c.max_v_samp_factor;
   if (h.width <= 0 || h.height <= 0 || c.image_width > 65535 || c.image_height > 65535) {
     jpeg_abort_decompress(&s->cinfo);
     throw DecodeError(detail::concat("invalid JPEG: bad dimensions ", c.image_width, "x", c.image_height));
@@ -480,13 +482,13 @@ namespace {
 std::atomic<bool> splicing{true};
 }  // namespace
 
-SpliceOrigin JpegReader::load_source(int denom, int& x0, int& x1, int& y0, int& y1) {
+SpliceOrigin JpegReader::load_source(int denom, int margin, int& x0, int& x1, int& y0, int& y1) {
   State* s = state_.get();
   SpliceOrigin origin;
   bool spliced = false;
   if (grid_.interval > 0 && splicing.load(std::memory_order_relaxed)) {
     spliced = splice_region(data_, layout_, grid_, header_.width, header_.height, x0 * denom, x1 * denom, y0 * denom,
-                            y1 * denom, splice_, origin);
+                            y1 * denom, margin, splice_, origin);
   }
   if (spliced) {
     if (!c_read_header(s, splice_.data(), splice_.size()))
@@ -522,7 +524,7 @@ DecodedRegion JpegReader::decode(int denom, PixelFormat mode, int x0, int x1, in
   a.x1 = std::min(full_width, x1 + kEdge);
   a.y0 = y0;
   a.y1 = y1;
-  const SpliceOrigin origin = load_source(denom, a.x0, a.x1, a.y0, a.y1);
+  const SpliceOrigin origin = load_source(denom, 1, a.x0, a.x1, a.y0, a.y1);
   full_width -= origin.x;
   if (header_.cmyk) {
     a.space = JCS_CMYK;
@@ -584,7 +586,7 @@ DecodedPlanes JpegReader::decode_planes(int denom, int x0, int x1, int y0, int y
   a.y0 = y0;
   a.y1 = y1;
   a.buffer = &buffer;
-  const SpliceOrigin origin = load_source(denom, a.x0, a.x1, a.y0, a.y1);
+  const SpliceOrigin origin = load_source(denom, 0, a.x0, a.x1, a.y0, a.y1);
   if (!c_decode_planes(s, &a)) throw DecodeError(std::string("corrupt JPEG: ") + s->message);
   DecodedPlanes out;
   std::size_t offset = 0;

@@ -17,9 +17,10 @@ struct JpegHeader {
   int width = 0;  // stored (not EXIF-oriented) size
   int height = 0;
   int components = 0;
-  bool cmyk = false;    // CMYK or YCCK: decoded as CMYK and converted by us
-  int orientation = 1;  // EXIF tag 0x0112, 1..8
-  bool ycbcr = false;   // three components stored as YCbCr: decode_planes() applies
+  bool cmyk = false;         // CMYK or YCCK: decoded as CMYK and converted by us
+  int orientation = 1;       // EXIF tag 0x0112, 1..8
+  bool ycbcr = false;        // three components stored as YCbCr: decode_planes() applies
+  int max_h = 1, max_v = 1;  // the largest sampling factors: a chroma sample spans at most this many pixels
 };
 
 // Pixels of rows [y0, y0 + view.height) and columns [x0, x0 + view.width) of the image decoded at
@@ -80,7 +81,8 @@ class JpegReader {
   // Points the decompressor at what decodes the scaled region [x0, x1) x [y0, y1) most cheaply: the
   // intervals covering it (jpeg_splice.hpp) when the file allows, else the whole file. Shifts the region
   // into the chosen source's coordinates and returns where that source starts in the scaled image.
-  SpliceOrigin load_source(int denom, int& x0, int& x1, int& y0, int& y1);
+  // `margin`: MCUs around the region (splice_region).
+  SpliceOrigin load_source(int denom, int margin, int& x0, int& x1, int& y0, int& y1);
 
   std::unique_ptr<State> state_;
   JpegHeader header_;

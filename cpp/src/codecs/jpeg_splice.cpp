@@ -75,10 +75,10 @@ const char* restart_damage(const JpegLayout& layout, const RestartGrid& grid) {
 }
 
 bool splice_region(const std::uint8_t* data, const JpegLayout& layout, const RestartGrid& g, int width, int height,
-                   int x0, int x1, int y0, int y1, std::vector<std::uint8_t>& out, SpliceOrigin& origin) {
-  // MCUs wanted, one of margin each side, then whole intervals.
-  const int c0 = std::max(0, x0 / g.mcu_w - 1), c1 = std::min(g.mcus_x, ceil_div(x1, g.mcu_w) + 1);
-  const int r0 = std::max(0, y0 / g.mcu_h - 1), r1 = std::min(g.mcus_y, ceil_div(y1, g.mcu_h) + 1);
+                   int x0, int x1, int y0, int y1, int margin, std::vector<std::uint8_t>& out, SpliceOrigin& origin) {
+  // MCUs wanted with their margin, then whole intervals.
+  const int c0 = std::max(0, x0 / g.mcu_w - margin), c1 = std::min(g.mcus_x, ceil_div(x1, g.mcu_w) + margin);
+  const int r0 = std::max(0, y0 / g.mcu_h - margin), r1 = std::min(g.mcus_y, ceil_div(y1, g.mcu_h) + margin);
   const int span = g.down > 1 ? g.mcus_x : g.interval;  // MCUs per interval along a row
   const int j0 = c0 / span, j1 = ceil_div(c1, span);
   const int i0 = r0 / g.down, i1 = ceil_div(r1, g.down);

@@ -38,10 +38,12 @@ struct SpliceOrigin {
   int x = 0, y = 0;
 };
 
-// Writes to `out` a JPEG of the intervals covering stored columns [x0, x1) and rows [y0, y1) with one MCU
-// of margin (within the image). Returns false, writing nothing, when that would be every interval. The
-// layout must be the walk of `data` and fit the grid (restart_damage() == nullptr).
+// Writes to `out` a JPEG of the intervals covering stored columns [x0, x1) and rows [y0, y1) with `margin`
+// MCUs more on each side (within the image): 1 where libjpeg upsamples chroma (it reads a neighbouring
+// sample), 0 for raw-data output, whose blocks depend on their own coefficients only. Returns false,
+// writing nothing, when that would be every interval. The layout must be the walk of `data` and fit the
+// grid (restart_damage() == nullptr).
 bool splice_region(const std::uint8_t* data, const JpegLayout& layout, const RestartGrid& grid, int width, int height,
-                   int x0, int x1, int y0, int y1, std::vector<std::uint8_t>& out, SpliceOrigin& origin);
+                   int x0, int x1, int y0, int y1, int margin, std::vector<std::uint8_t>& out, SpliceOrigin& origin);
 
 }  // namespace fastimg::detail

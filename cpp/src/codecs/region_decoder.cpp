@@ -24,6 +24,8 @@ OpenedImage RegionDecoder::open(const std::uint8_t* data, std::size_t size, Pixe
     opened_.height = h.height;
     opened_.orientation = use_exif ? h.orientation : 1;
     opened_.planar = h.ycbcr && mode == PixelFormat::RGB;
+    opened_.max_h = h.max_h;
+    opened_.max_v = h.max_v;
     return opened_;
   }
   if (opened_.format == ImageFormat::Unknown) {

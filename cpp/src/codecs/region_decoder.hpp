@@ -14,8 +14,9 @@ struct OpenedImage {
   ImageFormat format = ImageFormat::Unknown;
   int width = 0;  // stored size
   int height = 0;
-  int orientation = 1;  // 1 unless EXIF orientation was asked for and present
-  bool planar = false;  // a YCbCr JPEG: decode_planes() applies
+  int orientation = 1;       // 1 unless EXIF orientation was asked for and present
+  bool planar = false;       // a YCbCr JPEG: decode_planes() applies
+  int max_h = 1, max_v = 1;  // a planar image's largest sampling factors (JpegHeader)
 };
 
 class RegionDecoder {

@@ -32,12 +32,14 @@ struct Geometry {
 // A YCbCr JPEG's planes, each resampled from its own grid (chroma at its subsampled resolution) to the
 // output grid, left as YCbCr for conversion at output size: no chroma upsampling or colour conversion at
 // source size.
-void resample_planar(detail::RegionDecoder& decoder, int factor, const Geometry& g, const TransformSpec& spec,
-                     ItemScratch& scratch) {
-  // The planes cover what the filters read: the box plus the filter's reach and a margin for chroma (a
-  // sample spans up to 4 pixels, and the folded upsampling reads its neighbour), in whole iMCUs.
-  const double margin_x = detail::filter_reach(spec.filter, spec.antialias, (g.x1 - g.x0) / g.out_w) + 8.0;
-  const double margin_y = detail::filter_reach(spec.filter, spec.antialias, (g.y1 - g.y0) / g.out_h) + 8.0;
+void resample_planar(detail::RegionDecoder& decoder, const detail::OpenedImage& im, int factor, const Geometry& g,
+                     const TransformSpec& spec, ItemScratch& scratch) {
+  // The planes cover what the filters read: the box plus the filter's reach and two chroma samples (the
+  // folded upsampling reads a sample's neighbour; a sample spans at most max_h x max_v pixels at any DCT
+  // scale), in whole iMCUs. Tight, because every MCU more is entropy-decoded when restart intervals let
+  // the decoder skip the rest.
+  const double margin_x = detail::filter_reach(spec.filter, spec.antialias, (g.x1 - g.x0) / g.out_w) + 2.0 * im.max_h;
+  const double margin_y = detail::filter_reach(spec.filter, spec.antialias, (g.y1 - g.y0) / g.out_h) + 2.0 * im.max_v;
   int image_w = 0, image_h = 0;
   decoder.reduced_size(factor, image_w, image_h);  // before decoding: libjpeg answers only until then
   const detail::DecodedPlanes planes = decoder.decode_planes(
@@ -134,7 +136,7 @@ void run_item(const std::uint8_t* data, std::size_t size, const TransformSpec& s
   float* pixels = nullptr;
   if (planar_pays(im, g, spec)) {
     scratch.planes.resize(3 * n);
-    resample_planar(decoder, factor, g, spec, scratch);
+    resample_planar(decoder, im, factor, g, spec, scratch);
     layout = detail::PixelLayout::YCbCr;
     pixels = scratch.planes.data();
   } else {
