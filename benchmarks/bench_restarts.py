@@ -37,7 +37,7 @@ TRANSFORMS = {
 }
 
 
-PREPARE_STAMP = b"interval rule 2\n"  # bump when prepare's output changes: cached copies are then redone
+PREPARE_STAMP = b"interval rule 3\n"  # bump when prepare's output changes: cached copies are then redone
 
 
 def _prepare_once(src: Path, dst: Path) -> None:

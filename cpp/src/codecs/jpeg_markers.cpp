@@ -2,6 +2,10 @@
 
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace fastimg::detail {
 
 namespace {
@@ -15,26 +19,60 @@ bool frame_header(std::uint8_t marker) {
   return marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
 }
 
+// What follows a 0xFF at `p` inside entropy-coded data: the position of the marker's 0xFF (fill bytes
+// skipped) and whether it belongs to the data (stuffed 0xFF00 or RSTn, recorded in `restarts`).
+struct FFByte {
+  std::size_t at;  // the last 0xFF before the code byte; size when the data ends first
+  bool in_data;
+};
+
+FFByte classify(const std::uint8_t* data, std::size_t size, std::size_t p, JpegLayout* restarts) {
+  while (p + 1 < size && data[p + 1] == 0xFF) ++p;  // fill bytes before a marker
+  if (p + 1 >= size) return {size, false};
+  const std::uint8_t next = data[p + 1];
+  if (next == 0x00) return {p, true};
+  if (next >= kRst0 && next <= kRst7) {
+    if (restarts != nullptr) {
+      if (next - kRst0 != static_cast<int>(restarts->restarts.size() % 8)) restarts->restarts_in_order = false;
+      restarts->restarts.push_back(p);
+    }
+    return {p, true};
+  }
+  return {p, false};
+}
+
 // The position of the first marker after the entropy-coded data starting at `pos` (stuffed 0xFF00 bytes,
 // restart markers and fill bytes belong to the data), or `size` when the data runs to the end. Restart
-// markers go to `restarts` when given.
+// markers go to `restarts` when given. Every file is walked once per decode; files with restart markers
+// every MCU have a 0xFF every hundred bytes or so, where a memchr per byte found cost ~25 us per
+// ImageNet-sized file: 16 bytes are compared at a time and every 0xFF among them handled from the mask.
 std::size_t end_of_scan(const std::uint8_t* data, std::size_t size, std::size_t pos, JpegLayout* restarts) {
+#if defined(__SSE2__)
+  const __m128i ff = _mm_set1_epi8(static_cast<char>(0xFF));
+  while (pos + 16 <= size) {
+    const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + pos));
+    unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, ff)));
+    std::size_t next = pos + 16;
+    while (mask != 0) {
+      const FFByte b = classify(data, size, pos + static_cast<std::size_t>(__builtin_ctz(mask)), restarts);
+      if (!b.in_data) return b.at;
+      const std::size_t resume = b.at + 2;
+      if (resume >= pos + 16) {
+        next = resume;
+        break;
+      }
+      mask &= ~((1u << (resume - pos)) - 1u);
+    }
+    pos = next;
+  }
+#endif
   while (pos < size) {
     const void* hit = std::memchr(data + pos, 0xFF, size - pos);
     if (hit == nullptr) return size;
-    std::size_t p = static_cast<std::size_t>(static_cast<const std::uint8_t*>(hit) - data);
-    while (p + 1 < size && data[p + 1] == 0xFF) ++p;  // fill bytes before a marker
-    if (p + 1 >= size) return size;
-    const std::uint8_t next = data[p + 1];
-    if (next == 0x00 || (next >= kRst0 && next <= kRst7)) {
-      if (next != 0x00 && restarts != nullptr) {
-        if (next - kRst0 != static_cast<int>(restarts->restarts.size() % 8)) restarts->restarts_in_order = false;
-        restarts->restarts.push_back(p);
-      }
-      pos = p + 2;
-      continue;
-    }
-    return p;
+    const FFByte b =
+        classify(data, size, static_cast<std::size_t>(static_cast<const std::uint8_t*>(hit) - data), restarts);
+    if (!b.in_data) return b.at;
+    pos = b.at + 2;
   }
   return size;
 }

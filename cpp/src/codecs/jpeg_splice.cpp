@@ -9,6 +9,14 @@ namespace {
 
 int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
+// libjpeg-turbo decodes an MCU on its fast Huffman path, which reads up to 8 bytes ahead of the bits it uses,
+// and decodes it again on the slow path when that read-ahead meets a marker: with one-MCU intervals every
+// MCU would be decoded twice. Zero bytes between an interval's data and its RSTn keep the read-ahead off the
+// marker (the bits after an interval's last MCU are discarded at the restart; libjpeg counts the bytes as
+// extraneous, a benign warning). The fast path also wants 512 bytes per block left in the buffer, hence the
+// longer tail before EOI.
+constexpr std::size_t kRunway = 8, kTailRunway = 4096;
+
 std::size_t segment_length(const std::uint8_t* data, std::size_t at) {
   return 2 + ((static_cast<std::size_t>(data[at + 2]) << 8) | data[at + 3]);
 }
@@ -112,6 +120,7 @@ bool splice_region(const std::uint8_t* data, const JpegLayout& layout, const Res
       const std::size_t begin = k == 0 ? layout.scan_data : layout.restarts[k - 1] + 2;
       const std::size_t end = k < restarts ? layout.restarts[k] : layout.scan_end;
       if (written > 0) {
+        out.insert(out.end(), kRunway, 0);
         out.push_back(0xFF);
         out.push_back(static_cast<std::uint8_t>(0xD0 + (written - 1) % 8));
       }
@@ -119,6 +128,7 @@ bool splice_region(const std::uint8_t* data, const JpegLayout& layout, const Res
       ++written;
     }
   }
+  out.insert(out.end(), kTailRunway, 0);
   out.push_back(0xFF);
   out.push_back(0xD9);
   return true;
