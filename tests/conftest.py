@@ -37,3 +37,19 @@ def image_folder(tmp_path_factory):
 @pytest.fixture(scope="session")
 def folder_paths(image_folder):
     return sorted(str(p) for p in image_folder.rglob("*.jpg"))
+
+
+TORCHVISION_REF = Path(__file__).resolve().parent.parent / ".venv" / "torchvision-ref"
+
+
+@pytest.fixture(scope="session")
+def torchvision_ref():
+    """torchvision 0.28's pure-Python transforms (requirements/reference.txt), the reference of the
+    from_torchvision tests; skips when scripts/bootstrap.sh could not install it."""
+    if not (TORCHVISION_REF / ".ok").exists():
+        pytest.skip(f"torchvision reference not installed in {TORCHVISION_REF} (scripts/bootstrap.sh installs it)")
+    if str(TORCHVISION_REF) not in sys.path:
+        sys.path.append(str(TORCHVISION_REF))
+    import torchvision
+
+    return torchvision

@@ -75,49 +75,117 @@ def _jitter_amount(value: Any, name: str) -> float:
     return hi - 1
 
 
-def transform_options(pipeline: Any) -> dict[str, Any]:
-    """Transform(**options) equivalent to a torchvision Compose (v1 or v2) or a single transform; a step
-    without a fastimg equivalent raises ValueError naming it."""
-    steps = list(getattr(pipeline, "transforms", [pipeline]))
-    opts: dict[str, Any] = {"mean": None, "std": None, "dtype": "uint8"}
-    resize: Any = None
-    for step in steps:
-        name = type(step).__name__
+def _channels(value: Any, name: str) -> tuple[float, float, float]:
+    """Normalize's mean or std as three values: one value (a number or a 1-sequence) is every channel's,
+    as torchvision broadcasts it."""
+    values = [float(v) for v in value] if isinstance(value, (list, tuple)) else [float(value)]
+    if len(values) == 1:
+        values *= 3
+    if len(values) != 3:
+        raise ValueError(f"Normalize {name}={value!r}: fastimg's images have 3 channels (give 1 or 3 values)")
+    return (values[0], values[1], values[2])
+
+
+# The geometry fastimg applies, in torchvision's step names: one crop or resize (or a resize then a centre
+# crop). Anything else changes what the output shows, so it is refused rather than approximated.
+_GEOMETRIES = {("RandomResizedCrop",), ("Resize",), ("CenterCrop",), ("Resize", "CenterCrop")}
+_FLOAT_STEPS = ("ToTensor", "ConvertImageDtype")
+_IMAGE_NOOPS = ("PILToTensor", "ToImage", "ToImageTensor", "ToPureTensor")
+
+
+class _Conversion:
+    """The steps of a Compose in order, against the order fastimg works in: geometry, then flip and colour
+    jitter (on the uint8 image), then the conversion to float, then Normalize. A step that torchvision would
+    apply in an order fastimg cannot reproduce exactly is refused, naming it."""
+
+    def __init__(self) -> None:
+        self.opts: dict[str, Any] = {"mean": None, "std": None, "dtype": "uint8"}
+        self.geometry: list[str] = []
+        self.resize: Any = None
+        self.stage = "image"  # image -> float (ToTensor) -> normalized
+        self.seen: set[str] = set()
+
+    def refuse(self, name: str, why: str) -> None:
+        raise ValueError(f"torchvision's {name} {why}: fastimg cannot represent this Compose exactly")
+
+    def geometry_step(self, step: Any, name: str) -> None:
+        if self.stage != "image":
+            self.refuse(name, "after ToTensor/Normalize (fastimg crops and resizes the uint8 image first)")
+        if "ColorJitter" in self.seen:
+            self.refuse(name, "after ColorJitter (contrast uses the mean of the image it is given)")
+        if "RandomHorizontalFlip" in self.seen and name == "CenterCrop":
+            self.refuse(name, "after RandomHorizontalFlip (an odd margin is split unevenly: flip it after the crop)")
+        shape = (*self.geometry, name)
+        if shape not in _GEOMETRIES:
+            self.refuse(
+                name,
+                f"after {self.geometry[-1]} (fastimg does RandomResizedCrop, Resize, CenterCrop or "
+                "Resize then CenterCrop)",
+            )
+        self.geometry.append(name)
         if name == "RandomResizedCrop":
-            opts.update(size=_size(step.size), crop="random_resized", scale=tuple(step.scale), ratio=tuple(step.ratio))
-            opts["interpolation"] = interpolation_name(step.interpolation)
+            self.opts.update(size=_size(step.size), crop="random_resized", scale=tuple(step.scale))
+            self.opts.update(ratio=tuple(step.ratio), interpolation=interpolation_name(step.interpolation))
         elif name == "Resize":
             if getattr(step, "max_size", None) is not None:
-                raise ValueError("Resize(max_size=...) has no fastimg equivalent")
-            resize = _size(step.size)
-            opts["interpolation"] = interpolation_name(step.interpolation)
-        elif name == "CenterCrop":
-            opts.update(size=_size(step.size), crop="center")
+                self.refuse(name, "with max_size")
+            self.resize = _size(step.size)
+            self.opts["interpolation"] = interpolation_name(step.interpolation)
+        else:
+            self.opts.update(size=_size(step.size), crop="center")
+
+    def step(self, step: Any) -> None:
+        name = type(step).__name__
+        if name in ("RandomResizedCrop", "Resize", "CenterCrop"):
+            self.geometry_step(step, name)
+        elif name in ("RandomHorizontalFlip", "ColorJitter") and name in self.seen:
+            self.refuse(name, "twice")
         elif name == "RandomHorizontalFlip":
-            opts["hflip"] = float(step.p)
+            self.opts["hflip"] = float(step.p)
         elif name == "ColorJitter":
+            if self.stage != "image":
+                self.refuse(name, "after ToTensor (fastimg jitters the uint8 image, as torchvision's PIL path does)")
             if step.hue not in (None, 0, (0, 0), [0, 0]):
-                raise ValueError("ColorJitter(hue=...) has no fastimg equivalent (brightness, contrast, saturation do)")
-            opts["color_jitter"] = tuple(
-                _jitter_amount(getattr(step, k), k) for k in ("brightness", "contrast", "saturation")
-            )
-        elif name in ("ToTensor", "ConvertImageDtype") or (name == "ToDtype" and getattr(step, "scale", False)):
-            opts["dtype"] = "float32"
+                self.refuse(name, "with hue (brightness, contrast and saturation have fastimg equivalents)")
+            amounts = (_jitter_amount(getattr(step, k), k) for k in ("brightness", "contrast", "saturation"))
+            self.opts["color_jitter"] = tuple(amounts)
+        elif name in _FLOAT_STEPS or (name == "ToDtype" and getattr(step, "scale", False)):
+            if self.stage != "image":
+                self.refuse(name, f"after {'Normalize' if self.stage == 'normalized' else 'ToTensor'}")
+            self.stage, self.opts["dtype"] = "float", "float32"
         elif name == "Normalize":
-            opts.update(mean=tuple(float(v) for v in step.mean), std=tuple(float(v) for v in step.std), dtype="float32")
-        elif name in ("PILToTensor", "ToImage", "ToImageTensor", "ToPureTensor"):
-            continue
+            if self.stage != "float":
+                self.refuse(
+                    name, "before ToTensor (torchvision raises TypeError on it)" if self.stage == "image" else "twice"
+                )
+            self.stage = "normalized"
+            self.opts.update(mean=_channels(step.mean, "mean"), std=_channels(step.std, "std"))
+        elif name in _IMAGE_NOOPS:
+            if self.stage != "image":
+                self.refuse(name, "after ToTensor")
         else:
             raise ValueError(f"torchvision's {name} has no fastimg equivalent: {RECIPES}")
-    if resize is not None:
-        if "size" not in opts:
-            if isinstance(resize, int):
+        self.seen.add(name)
+
+    def finish(self, pipeline: Any) -> dict[str, Any]:
+        opts = self.opts
+        if self.resize is not None:
+            if "size" in opts:
+                opts["resize"] = self.resize
+            elif isinstance(self.resize, int):
                 raise ValueError("Resize(int) without a crop gives images of different shapes: add CenterCrop")
-            opts["size"] = resize
-        elif opts.get("crop") == "random_resized":
-            raise ValueError("Resize before RandomResizedCrop has no fastimg equivalent")
-        else:
-            opts["resize"] = resize
-    if "size" not in opts:
-        raise ValueError(f"{describe(pipeline)} sets no output size: add Resize, CenterCrop or RandomResizedCrop")
-    return opts
+            else:
+                opts["size"] = self.resize
+        if "size" not in opts:
+            raise ValueError(f"{describe(pipeline)} sets no output size: add Resize, CenterCrop or RandomResizedCrop")
+        return opts
+
+
+def transform_options(pipeline: Any) -> dict[str, Any]:
+    """Transform(**options) that does what a torchvision Compose (v1 or v2) or single transform does, in
+    the same order; a step without a fastimg equivalent, or in an order fastimg cannot reproduce, raises
+    ValueError naming it."""
+    conversion = _Conversion()
+    for step in getattr(pipeline, "transforms", [pipeline]):
+        conversion.step(step)
+    return conversion.finish(pipeline)

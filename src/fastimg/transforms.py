@@ -300,10 +300,12 @@ class Transform:
 
     @classmethod
     def from_torchvision(cls, transform: Any, **overrides: Any) -> Transform:
-        """The Transform equivalent to ``transform``, a torchvision ``Compose`` (v1 or v2) of RandomResizedCrop, Resize,
-        CenterCrop, RandomHorizontalFlip, ColorJitter (no hue), ToTensor/ToImage/ToDtype and Normalize;
-        ``overrides`` (e.g. ``exact=True``) are applied on top. Raises ValueError naming a step that has
-        no fastimg equivalent."""
+        """The Transform that does what ``transform`` does, a torchvision ``Compose`` (v1 or v2) of one geometry
+        (RandomResizedCrop, Resize, CenterCrop, or Resize then CenterCrop), RandomHorizontalFlip, ColorJitter
+        (no hue), ToTensor/ToImage/ToDtype and Normalize, in that order (a flip may also come before
+        RandomResizedCrop or Resize, or after ToTensor); ``overrides`` (e.g. ``exact=True``) are applied on
+        top. Raises ValueError naming a step that has no fastimg equivalent or sits where fastimg cannot
+        reproduce it exactly."""
         options = transform_options(transform)
         size = options.pop("size")
         options.update(overrides)

@@ -1,0 +1,143 @@
+"""Transform.from_torchvision against torchvision 0.28 itself (#25): every Compose it accepts gives
+torchvision's output (exact=True: the same pixels; random steps compared through Transform.params, the
+box and flip each sample drew), and every Compose whose order or steps it cannot reproduce is refused
+naming the step, never converted to something else."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import torch
+from imaging import encode, photo_like
+from PIL import Image
+
+import fastimg
+
+MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+@pytest.fixture(scope="module")
+def images():
+    shapes = [(375, 500), (333, 500), (500, 353), (97, 131), (240, 240)]
+    return [encode(photo_like(h, w, seed=k), quality=90) for k, (h, w) in enumerate(shapes)]
+
+
+def _pil(data: bytes) -> Image.Image:
+    return Image.open(io.BytesIO(data)).convert("RGB")
+
+
+def _fastimg(transform: fastimg.Transform, images, epoch=0) -> torch.Tensor:
+    return torch.from_numpy(fastimg.load_batch(images, transform, seed=3, epoch=epoch).images)
+
+
+def _composes(tv):
+    """(name, Compose) of the deterministic recipes, in v1 and v2 spellings."""
+    import torchvision.transforms.v2 as v2
+
+    T = tv.transforms
+    out = {
+        "eval": T.Compose([T.Resize(256), T.CenterCrop(224), T.ToTensor(), T.Normalize(MEAN, STD)]),
+        "eval-v2": v2.Compose(
+            [
+                v2.Resize(256),
+                v2.CenterCrop(224),
+                v2.ToImage(),
+                v2.ToDtype(torch.float32, scale=True),
+                v2.Normalize(MEAN, STD),
+            ]
+        ),
+        "stretch-uint8": T.Compose([T.Resize((64, 80)), T.PILToTensor()]),
+        "centercrop": T.Compose([T.CenterCrop(90), T.ToTensor()]),
+        "one-value-normalize": T.Compose([T.Resize(40), T.CenterCrop(32), T.ToTensor(), T.Normalize((0.5,), (0.5,))]),
+        "bicubic": T.Compose(
+            [T.Resize(100, interpolation=T.InterpolationMode.BICUBIC), T.CenterCrop(96), T.ToTensor()]
+        ),
+    }
+    out["flip-last"] = T.Compose([T.Resize((50, 60)), T.ToTensor(), T.RandomHorizontalFlip(p=1.0)])
+    return out
+
+
+def test_deterministic_conversions_give_torchvisions_output(torchvision_ref, images):
+    for name, compose in _composes(torchvision_ref).items():
+        ours = _fastimg(fastimg.Transform.from_torchvision(compose, exact=True), images)
+        theirs = torch.stack([compose(_pil(d)) for d in images])
+        assert ours.shape == theirs.shape and ours.dtype == theirs.dtype, name
+        if ours.dtype == torch.uint8:
+            assert torch.equal(ours, theirs), name
+        else:
+            torch.testing.assert_close(ours, theirs, atol=1e-6, rtol=0, msg=name)
+
+
+def test_geometry_on_tensors_is_within_a_level(torchvision_ref, images):
+    """After ToImage, v2 resizes with torch's tensor kernels, not Pillow's: exact=True follows the PIL path,
+    so the two differ by rounding (at most one level here)."""
+    import torchvision.transforms.v2 as v2
+
+    compose = v2.Compose([v2.ToImage(), v2.Resize(256), v2.CenterCrop(224), v2.ToDtype(torch.float32, scale=True)])
+    ours = _fastimg(fastimg.Transform.from_torchvision(compose, exact=True), images)
+    theirs = torch.stack([compose(_pil(d)) for d in images])
+    assert (ours - theirs).abs().max() <= 1.01 / 255
+
+
+def _by_params(tv, transform, data, index, epoch, then, interpolation):
+    """torchvision's functional ops on the box and flip fastimg drew for the sample, then `then` (the
+    Compose's tensor steps)."""
+    F = tv.transforms.functional
+    img = _pil(data)
+    p = transform.params(img.width, img.height, index, seed=3, epoch=epoch)
+    x0, y0, x1, y1 = (int(v) for v in p["box"])
+    out = F.resized_crop(img, y0, x0, y1 - y0, x1 - x0, list(transform.size), interpolation)
+    if p["flip"]:
+        out = F.hflip(out)
+    return then(out)
+
+
+@pytest.mark.parametrize("flip_first", [False, True])
+def test_random_resized_crop_recipes_follow_the_drawn_box_and_flip(torchvision_ref, images, flip_first):
+    T = torchvision_ref.transforms
+    crop, flip = T.RandomResizedCrop(64, scale=(0.2, 1.0)), T.RandomHorizontalFlip()
+    compose = T.Compose([*([flip, crop] if flip_first else [crop, flip]), T.ToTensor(), T.Normalize(MEAN, STD)])
+    transform = fastimg.Transform.from_torchvision(compose, exact=True)
+    tail = T.Compose([T.ToTensor(), T.Normalize(MEAN, STD)])
+    for epoch in range(3):
+        ours = _fastimg(transform, images, epoch)
+        theirs = torch.stack(
+            [
+                _by_params(torchvision_ref, transform, d, i, epoch, tail, crop.interpolation)
+                for i, d in enumerate(images)
+            ]
+        )
+        torch.testing.assert_close(ours, theirs, atol=1e-6, rtol=0)
+
+
+def refusals(tv):
+    T = tv.transforms
+    n = T.Normalize(MEAN, STD)
+    return {
+        # the issue's two silent mis-conversions
+        "CenterCrop": T.Compose([T.RandomResizedCrop(256), T.CenterCrop(224), T.ToTensor()]),
+        "Resize": T.Compose([T.CenterCrop(224), T.Resize(256), T.ToTensor()]),
+        "Normalize": T.Compose([T.Resize(256), T.CenterCrop(224), n, T.ToTensor()]),
+        # orders fastimg cannot reproduce exactly
+        "RandomResizedCrop": T.Compose([T.ColorJitter(0.4, 0.4, 0.4), T.RandomResizedCrop(224), T.ToTensor()]),
+        "CenterCrop ": T.Compose([T.Resize(256), T.RandomHorizontalFlip(), T.CenterCrop(224), T.ToTensor()]),
+        "ColorJitter": T.Compose([T.RandomResizedCrop(224), T.ToTensor(), T.ColorJitter(0.4)]),
+        "Resize ": T.Compose([T.RandomResizedCrop(224), T.Resize(200), T.ToTensor()]),
+        "RandomHorizontalFlip": T.Compose(
+            [T.RandomResizedCrop(224), T.RandomHorizontalFlip(), T.RandomHorizontalFlip()]
+        ),
+        "ToTensor": T.Compose([T.Resize((32, 32)), T.ToTensor(), T.ToTensor()]),
+    }
+
+
+def test_orders_it_cannot_reproduce_are_refused_naming_the_step(torchvision_ref):
+    for step, compose in refusals(torchvision_ref).items():
+        with pytest.raises(ValueError, match=f"torchvision's {step.strip()}"):
+            fastimg.Transform.from_torchvision(compose)
+
+
+def test_torchvision_itself_rejects_normalize_before_totensor(torchvision_ref, images):
+    compose = refusals(torchvision_ref)["Normalize"]
+    with pytest.raises(TypeError):
+        compose(_pil(images[0]))
