@@ -141,3 +141,28 @@ def test_torchvision_itself_rejects_normalize_before_totensor(torchvision_ref, i
     compose = refusals(torchvision_ref)["Normalize"]
     with pytest.raises(TypeError):
         compose(_pil(images[0]))
+
+
+def _jittered(tv, img, p):
+    """torchvision's ColorJitter on a PIL image with the factors and order fastimg drew."""
+    F = tv.transforms.functional
+    steps = {0: ("brightness", F.adjust_brightness), 1: ("contrast", F.adjust_contrast)}
+    steps[2] = ("saturation", F.adjust_saturation)
+    for k in p["jitter_order"]:
+        name, fn = steps[k]
+        img = fn(img, p[name])
+    return img
+
+
+def test_exact_color_jitter_is_torchvisions_pil_arithmetic(torchvision_ref, images):
+    T, F = torchvision_ref.transforms, torchvision_ref.transforms.functional
+    compose = T.Compose([T.Resize(72), T.CenterCrop(64), T.ColorJitter(0.4, 0.4, 0.4), T.ToTensor()])
+    transform = fastimg.Transform.from_torchvision(compose, exact=True)
+    for epoch in range(4):
+        ours = _fastimg(transform, images, epoch)
+        theirs = []
+        for i, d in enumerate(images):
+            img = _pil(d)
+            p = transform.params(img.width, img.height, i, seed=3, epoch=epoch)
+            theirs.append(F.to_tensor(_jittered(torchvision_ref, F.center_crop(F.resize(img, 72), 64), p)))
+        torch.testing.assert_close(ours, torch.stack(theirs), atol=1e-6, rtol=0)

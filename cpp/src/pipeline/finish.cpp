@@ -100,6 +100,51 @@ void color_jitter(float* px, int width, int height, const ItemPlan& plan) {
   }
 }
 
+namespace {
+
+// Pillow's ImagingBlend on 8-bit bands: (int)in1 + alpha * ((int)in2 - (int)in1) in float, cast to UINT8
+// (truncation) when alpha is in [0, 1], clipped to 0..255 first otherwise.
+float pillow_blend(float in1, float in2, float alpha) {
+  const float product = alpha * (in2 - in1);
+  const float t = in1 + product;
+  if (alpha >= 0.f && alpha <= 1.f) return std::trunc(t);
+  return t <= 0.f ? 0.f : t >= 255.f ? 255.f : std::trunc(t);
+}
+
+// Pillow's RGB -> L (ITU-R 601-2 luma in 16-bit fixed point, rounded).
+float pillow_l(float r, float g, float b) {
+  const auto v = static_cast<std::uint32_t>(r) * 19595u + static_cast<std::uint32_t>(g) * 38470u +
+                 static_cast<std::uint32_t>(b) * 7471u + 0x8000u;
+  return static_cast<float>(v >> 16);
+}
+
+}  // namespace
+
+void color_jitter_pillow(float* px, int width, int height, const ItemPlan& plan) {
+  const std::size_t n = static_cast<std::size_t>(width) * height;
+  float *r = px, *g = px + n, *b = px + 2 * n;
+  for (int step : plan.jitter_order) {
+    if (step == 0 && plan.brightness != 1.0) {  // ImageEnhance.Brightness: blend with black
+      const auto f = static_cast<float>(plan.brightness);
+      for (std::size_t i = 0; i < 3 * n; ++i) px[i] = pillow_blend(0.f, px[i], f);
+    } else if (step == 1 && plan.contrast != 1.0) {  // ImageEnhance.Contrast: blend with the rounded mean L
+      double total = 0;
+      for (std::size_t i = 0; i < n; ++i) total += pillow_l(r[i], g[i], b[i]);
+      const auto mean = static_cast<float>(static_cast<int>(total / static_cast<double>(n) + 0.5));
+      const auto f = static_cast<float>(plan.contrast);
+      for (std::size_t i = 0; i < 3 * n; ++i) px[i] = pillow_blend(mean, px[i], f);
+    } else if (step == 2 && plan.saturation != 1.0) {  // ImageEnhance.Color: blend with the pixel's L
+      const auto f = static_cast<float>(plan.saturation);
+      for (std::size_t i = 0; i < n; ++i) {
+        const float l = pillow_l(r[i], g[i], b[i]);
+        r[i] = pillow_blend(l, r[i], f);
+        g[i] = pillow_blend(l, g[i], f);
+        b[i] = pillow_blend(l, b[i], f);
+      }
+    }
+  }
+}
+
 std::uint16_t float_to_half(float value) {
   // numpy's npy_floatbits_to_halfbits: round to nearest even, overflow to infinity, NaN kept.
   std::uint32_t f;

@@ -27,6 +27,11 @@ void orient_floats(const float* src, int width, int height, int channels, int or
 // clamping to the valid range after each step as torchvision does on float tensors.
 void color_jitter(float* planes, int width, int height, const ItemPlan& plan);
 
+// The same steps on uint8-valued RGB planes with the arithmetic of torchvision's PIL path (Pillow's
+// ImageEnhance: Image.blend in float, truncated to uint8, clipped when extrapolating; the contrast mean and
+// the saturation grey from Pillow's "L" conversion): exact mode's jitter.
+void color_jitter_pillow(float* planes, int width, int height, const ItemPlan& plan);
+
 // Writes the item into its output slot: optional horizontal flip, (v / 255 - mean) / std for floats,
 // rounding for uint8, NCHW or NHWC. YCbCr is converted as ycbcr_to_rgb would, on the way.
 void write_output(const float* pixels, PixelLayout layout, const TransformSpec& spec, bool flip, std::uint8_t* slot);

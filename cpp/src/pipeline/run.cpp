@@ -165,7 +165,11 @@ void run_item(const std::uint8_t* data, std::size_t size, const TransformSpec& s
       pixels = scratch.planes.data();
     }
     layout = detail::PixelLayout::Planes;
-    detail::color_jitter(pixels, spec.width, spec.height, plan);
+    if (spec.exact) {
+      detail::color_jitter_pillow(pixels, spec.width, spec.height, plan);
+    } else {
+      detail::color_jitter(pixels, spec.width, spec.height, plan);
+    }
   }
   detail::write_output(pixels, layout, spec, plan.flip, slot);
 }
