@@ -166,3 +166,19 @@ def test_exact_color_jitter_is_torchvisions_pil_arithmetic(torchvision_ref, imag
             p = transform.params(img.width, img.height, i, seed=3, epoch=epoch)
             theirs.append(F.to_tensor(_jittered(torchvision_ref, F.center_crop(F.resize(img, 72), 64), p)))
         torch.testing.assert_close(ours, torch.stack(theirs), atol=1e-6, rtol=0)
+
+
+def test_image_folder_takes_torchvisions_positional_arguments(torchvision_ref, image_folder):
+    """ImageFolder(root, transform, target_transform, loader, is_valid_file, allow_empty), as torchvision's."""
+    import inspect
+
+    from torchvision.datasets import ImageFolder as TorchvisionImageFolder
+
+    theirs = list(inspect.signature(TorchvisionImageFolder).parameters)
+    ours = list(inspect.signature(fastimg.ImageFolder).parameters)
+    assert ours[: len(theirs)] == theirs
+    keep = lambda path: path.endswith(("00.jpg", "01.jpg"))  # noqa: E731
+    ds = fastimg.ImageFolder(image_folder, fastimg.Transform(16), lambda y: y + 10, None, keep)
+    reference = TorchvisionImageFolder(str(image_folder), None, lambda y: y + 10, is_valid_file=keep)
+    assert [ds[i][1] for i in range(len(ds))] == [reference[i][1] for i in range(len(reference))]
+    assert ds.samples == reference.samples and len(ds) == 6

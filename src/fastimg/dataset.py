@@ -326,7 +326,8 @@ class ImageFolder(ImageDataset):
     ...``, classes sorted by folder name, files found recursively and sorted) and attributes
     (``classes``, ``class_to_idx``, ``samples``, ``targets``, ``imgs``).
 
-    Parameters: ``root`` (a path); ``transform`` (a fastimg ``Transform``, or None for decoded uint8
+    Parameters, positional in torchvision's order (``root, transform, target_transform, loader,
+    is_valid_file, allow_empty``): ``root`` (a path); ``transform`` (a fastimg ``Transform``, or None for decoded uint8
     (H, W, 3) images; a torchvision transform is refused with the fastimg equivalent);
     ``target_transform`` (applied to each integer label; labels stay one int64 tensor per batch while it
     returns integers); ``extensions`` (case-insensitive suffixes kept) or ``is_valid_file`` (a predicate
@@ -341,12 +342,12 @@ class ImageFolder(ImageDataset):
         self,
         root: Union[str, os.PathLike],
         transform: Optional[Transform] = None,
-        *,
         target_transform: Optional[Callable[[int], Any]] = None,
+        loader: Any = None,
         is_valid_file: Optional[Callable[[str], bool]] = None,
         allow_empty: bool = False,
+        *,
         extensions: Optional[Sequence[str]] = IMG_EXTENSIONS,
-        loader: Any = None,
         seed: Optional[int] = None,
         on_error: OnError = "raise",
         cache_bytes: int = 0,
