@@ -55,6 +55,11 @@ def _composes(tv):
         ),
     }
     out["flip-last"] = T.Compose([T.Resize((50, 60)), T.ToTensor(), T.RandomHorizontalFlip(p=1.0)])
+    # a crop larger than the image pads with zeros; Resize's max_size caps the longer side
+    out["padded-crop"] = T.Compose([T.CenterCrop((150, 420)), T.ToTensor(), T.Normalize(MEAN, STD)])
+    out["small-resize-pads"] = T.Compose([T.Resize(40), T.CenterCrop(64), T.ToTensor()])
+    out["max-size"] = T.Compose([T.Resize(120, max_size=150), T.CenterCrop(100), T.ToTensor()])
+    out["max-size-pads"] = T.Compose([T.Resize(100, max_size=120), T.CenterCrop(110), T.PILToTensor()])
     return out
 
 

@@ -269,10 +269,13 @@ def test_epoch_past_64_bits_is_refused(jpegs):
 
 
 def test_center_crop_without_resize_and_too_small_images(jpegs):
-    t = Transform(300, crop="center")
+    # Smaller than the crop: torchvision pads with zeros ((300 - 200) // 2 rows above), then crops the width.
     small = encode(photo_like(200, 400, seed=1), quality=90)
-    with pytest.raises(ValueError, match=r"smaller than the 300x300 center crop"):
-        fastimg.load_batch([small], t)
+    t = Transform(300, crop="center", dtype="uint8", mean=None, std=None, layout="NHWC", exact=True)
+    got = fastimg.load_batch([small], t).images[0]
+    expected = np.zeros((300, 300, 3), np.uint8)
+    expected[50:250] = decode_pil(small)[:, 50:350]
+    np.testing.assert_array_equal(got, expected)
     img = fastimg.load_batch(
         [jpegs[1]], Transform(300, crop="center", dtype="uint8", mean=None, std=None, layout="NHWC")
     ).images[0]

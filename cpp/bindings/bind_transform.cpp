@@ -34,6 +34,7 @@ void register_transform(py::module_& m) {
       .def_readwrite("width", &TransformSpec::width)
       .def_readwrite("resize", &TransformSpec::resize)
       .def_readwrite("resize_short", &TransformSpec::resize_short)
+      .def_readwrite("resize_max", &TransformSpec::resize_max)
       .def_readwrite("resize_height", &TransformSpec::resize_height)
       .def_readwrite("resize_width", &TransformSpec::resize_width)
       .def_readwrite("crop", &TransformSpec::crop)

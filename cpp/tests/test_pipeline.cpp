@@ -59,10 +59,28 @@ TEST(Plan, ResizeThenCenterCropInSourceCoordinates) {
   EXPECT_DOUBLE_EQ(p.x1, (58 + 224) * fx);
   EXPECT_DOUBLE_EQ(p.y0, 16 * fy);
   EXPECT_DOUBLE_EQ(p.y1, 240 * fy);
+  // A crop larger than the image pads, as torchvision's CenterCrop: 300x300 from 100x120 shows the whole image
+  // at ((300 - 100) // 2, (300 - 120) // 2); 300 wide from 100x400 crops the height (round(50) = 50).
   TransformSpec big;
   big.height = big.width = 300;
   big.crop = CropMode::Center;
-  EXPECT_THROW(plan_item(100, 100, big, 0, 0, 0), InvalidArgument);
+  const ItemPlan padded = plan_item(100, 120, big, 0, 0, 0);
+  EXPECT_EQ(padded.pad_x, 100);
+  EXPECT_EQ(padded.pad_y, 90);
+  EXPECT_EQ(padded.inner_w, 100);
+  EXPECT_EQ(padded.inner_h, 120);
+  EXPECT_DOUBLE_EQ(padded.x1, 100);
+  const ItemPlan tall = plan_item(100, 400, big, 0, 0, 0);
+  EXPECT_EQ(tall.pad_y, 0);
+  EXPECT_EQ(tall.inner_h, 300);
+  EXPECT_DOUBLE_EQ(tall.y0, 50);
+  // Resize(256, max_size=300) of 1000x250: the longer side would be 1024, so 300 x int(300 * 256 / 1024) = 75.
+  TransformSpec capped = s;
+  capped.resize_max = 300;
+  capped.width = capped.height = 64;
+  const ItemPlan c = plan_item(1000, 250, capped, 0, 0, 0);
+  EXPECT_DOUBLE_EQ(c.x1 - c.x0, 64 * (1000.0 / 300));
+  EXPECT_DOUBLE_EQ(c.y1 - c.y0, 64 * (250.0 / 75));
 }
 
 TEST(Resample, IdentityAndConstantImages) {

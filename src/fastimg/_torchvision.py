@@ -127,9 +127,9 @@ class _Conversion:
             self.opts.update(size=_size(step.size), crop="random_resized", scale=tuple(step.scale))
             self.opts.update(ratio=tuple(step.ratio), interpolation=interpolation_name(step.interpolation))
         elif name == "Resize":
-            if getattr(step, "max_size", None) is not None:
-                self.refuse(name, "with max_size")
             self.resize = _size(step.size)
+            if getattr(step, "max_size", None) is not None:
+                self.opts["max_size"] = int(step.max_size)
             self.opts["interpolation"] = interpolation_name(step.interpolation)
         else:
             self.opts.update(size=_size(step.size), crop="center")

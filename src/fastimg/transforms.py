@@ -144,8 +144,11 @@ class Transform:
       (width, height)).
     - ``resize``: ``Resize`` before a crop: an int resizes the shorter side to it (``crop="center"``
       needed), a (height, width) pair resizes to exactly that.
+    - ``max_size``: torchvision's ``Resize(int, max_size=...)``: when the longer side would exceed it, the
+      longer side becomes ``max_size`` instead (an int ``resize`` only, larger than it).
     - ``crop``: ``None`` stretches the whole image to ``size``; ``"center"`` is ``CenterCrop(size)`` (after
-      ``resize`` if given); ``"random_resized"`` is ``RandomResizedCrop(size, scale, ratio)``.
+      ``resize`` if given; an image smaller than the crop is padded with zeros, as torchvision does);
+      ``"random_resized"`` is ``RandomResizedCrop(size, scale, ratio)``.
     - ``scale``, ``ratio``: RandomResizedCrop's area fraction and aspect-ratio ranges, as (min, max).
     - ``hflip``: probability of a horizontal flip (0.5 = ``RandomHorizontalFlip()``; a bool is refused).
     - ``color_jitter``: ``ColorJitter`` brightness, contrast and saturation amounts: a number for all
@@ -177,6 +180,7 @@ class Transform:
 
     size: tuple[int, int]
     resize: Optional[Union[int, tuple[int, int]]]
+    max_size: Optional[int]
     crop: Optional[Crop]
     scale: tuple[float, float]
     ratio: tuple[float, float]
@@ -212,6 +216,7 @@ class Transform:
         "max_bytes",
         "max_pixels",
         "max_scans",
+        "max_size",
         "mean",
         "ratio",
         "resize",
@@ -226,6 +231,7 @@ class Transform:
         size: Size,
         *,
         resize: Optional[Size] = None,
+        max_size: Optional[int] = None,
         crop: Optional[Crop] = None,
         scale: tuple[float, float] = (0.08, 1.0),
         ratio: tuple[float, float] = (3 / 4, 4 / 3),
@@ -263,6 +269,7 @@ class Transform:
         spec.height, spec.width = out_h, out_w
         spec.crop = _CROPS[crop]
         resize_value = _resize_into(spec, resize, crop, out_h, out_w)
+        max_size_value = _max_size_into(spec, max_size, resize_value)
         scale_range = _range(scale, "scale", 0.0, 1.0)
         ratio_range = _range(ratio, "ratio", 0.0, None)
         spec.scale_min, spec.scale_max = scale_range
@@ -281,6 +288,7 @@ class Transform:
         values = dict(
             size=(out_h, out_w),
             resize=resize_value,
+            max_size=max_size_value,
             crop=crop,
             scale=scale_range,
             ratio=ratio_range,
@@ -420,18 +428,27 @@ def _resize_into(spec: Any, resize: Any, crop: Optional[str], out_h: int, out_w:
                 "resize=N (shorter side) without a crop gives images of different shapes; "
                 "add crop='center' or give size only to stretch"
             )
-        if resize < max(out_h, out_w):
-            raise ValueError(f"resize={resize} is smaller than the {out_h}x{out_w} crop")
         spec.resize, spec.resize_short = _core.ResizeMode.SHORTER_SIDE, int(resize)
         return int(resize)
     else:
         rh, rw = _hw(resize, "resize")
         if crop is None and (rh, rw) != (out_h, out_w):
             raise ValueError(f"resize={resize!r} without a crop must equal size {out_h, out_w}")
-        if rh < out_h or rw < out_w:
-            raise ValueError(f"resize={resize!r} is smaller than the {out_h}x{out_w} crop")
         spec.resize, spec.resize_height, spec.resize_width = _core.ResizeMode.EXACT, rh, rw
         return (rh, rw)
+
+
+def _max_size_into(spec: Any, max_size: Any, resize: Any) -> Optional[int]:
+    """torchvision's Resize max_size: an int larger than an int (shorter-side) resize."""
+    if max_size is None:
+        return None
+    value = int_arg(max_size, "max_size", minimum=1, limit=65536)
+    if not isinstance(resize, int):
+        raise ValueError("max_size applies to resize=int (the shorter side), as torchvision's Resize(int, max_size)")
+    if value <= resize:
+        raise ValueError(f"max_size={value} must be larger than resize={resize}, as torchvision requires")
+    spec.resize_max = value
+    return value
 
 
 def _mean_std(dtype_name: str, mean: Any, std: Any) -> tuple[Any, Any]:

@@ -26,6 +26,7 @@ struct TransformSpec {
   int width = 224;
   ResizeMode resize = ResizeMode::None;
   int resize_short = 0;                     // ShorterSide: torchvision Resize(int)
+  int resize_max = 0;                       // ShorterSide: Resize(int, max_size=...) when > 0
   int resize_height = 0, resize_width = 0;  // Exact: Resize((h, w))
   CropMode crop = CropMode::None;           // None: stretch (or the Exact resize) to height x width
   double scale_min = 0.08, scale_max = 1.0;
@@ -59,6 +60,9 @@ struct ItemPlan {
   bool height_first = false;
   double brightness = 1.0, contrast = 1.0, saturation = 1.0;
   std::array<int, 3> jitter_order{0, 1, 2};  // 0 brightness, 1 contrast, 2 saturation
+  // A center crop larger than the (resized) image: torchvision pads with zeros. The image then covers output
+  // columns [pad_x, pad_x + inner_w) and rows [pad_y, pad_y + inner_h) (displayed); inner_w == 0: all of it.
+  int pad_x = 0, pad_y = 0, inner_w = 0, inner_h = 0;
 };
 
 // Whether Pillow (13 and later) resizes in_w x in_h to out_w x out_h with its vertical pass first: when the

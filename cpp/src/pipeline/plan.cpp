@@ -56,6 +56,37 @@ void center_crop(double width, double height, int out_w, int out_h, ItemPlan& p)
   p.y1 = top + out_h;
 }
 
+// torchvision Resize(int, max_size): the shorter side becomes `size`, the longer int(size * long / short);
+// when that exceeds max_size (> 0), the longer becomes max_size and the shorter int(max_size * short / long).
+void resized_size(int width, int height, int size, int max_size, int& rw, int& rh) {
+  const bool wide = width > height;
+  int new_short = size;
+  int new_long = static_cast<int>(static_cast<double>(size) * (wide ? width : height) / (wide ? height : width));
+  if (max_size > 0 && new_long > max_size) {
+    new_short = static_cast<int>(static_cast<double>(max_size) * new_short / new_long);
+    new_long = max_size;
+  }
+  rw = wide ? new_long : new_short;
+  rh = wide ? new_short : new_long;
+}
+
+// torchvision's CenterCrop of an image smaller than the crop: pad to the crop with zeros, left and top
+// (crop - size) // 2, then center-crop the other side if it is larger. The box is the part of the image
+// the output shows; the output shows it at (pad_x, pad_y).
+void padded_center_crop(int rw, int rh, int out_w, int out_h, ItemPlan& p) {
+  const bool pad_w = out_w > rw, pad_h = out_h > rh;
+  const int left = pad_w ? 0 : round_half_even((rw - out_w) / 2.0);
+  const int top = pad_h ? 0 : round_half_even((rh - out_h) / 2.0);
+  p.inner_w = pad_w ? rw : out_w;
+  p.inner_h = pad_h ? rh : out_h;
+  p.pad_x = pad_w ? (out_w - rw) / 2 : 0;
+  p.pad_y = pad_h ? (out_h - rh) / 2 : 0;
+  p.x0 = left;
+  p.y0 = top;
+  p.x1 = left + p.inner_w;
+  p.y1 = top + p.inner_h;
+}
+
 }  // namespace
 
 bool pillow_height_first(int in_w, int in_h, int out_w, int out_h) {
@@ -75,21 +106,16 @@ ItemPlan plan_item(int width, int height, const TransformSpec& s, std::uint64_t 
     // Resize first (in real-valued source coordinates), then crop the resized image.
     int rw = width, rh = height;
     if (s.resize == ResizeMode::ShorterSide) {
-      // torchvision Resize(int): the shorter side becomes N, the longer int(N * long / short).
-      if (width <= height) {
-        rw = s.resize_short;
-        rh = static_cast<int>(static_cast<double>(s.resize_short) * height / width);
-      } else {
-        rh = s.resize_short;
-        rw = static_cast<int>(static_cast<double>(s.resize_short) * width / height);
-      }
+      resized_size(width, height, s.resize_short, s.resize_max, rw, rh);
     } else if (s.resize == ResizeMode::Exact) {
       rw = s.resize_width;
       rh = s.resize_height;
     }
-    FASTIMG_CHECK(rw >= s.width && rh >= s.height, "image of ", width, "x", height, " is smaller than the ", s.width,
-                  "x", s.height, " center crop");
-    center_crop(rw, rh, s.width, s.height, p);
+    if (rw >= s.width && rh >= s.height) {
+      center_crop(rw, rh, s.width, s.height, p);
+    } else {
+      padded_center_crop(rw, rh, s.width, s.height, p);
+    }
     p.height_first = pillow_height_first(width, height, rw, rh);
     const double fx = static_cast<double>(width) / rw, fy = static_cast<double>(height) / rh;
     p.x0 *= fx;
@@ -126,6 +152,8 @@ void TransformSpec::validate() const {
   FASTIMG_CHECK(brightness >= 0 && contrast >= 0 && saturation >= 0, "color jitter amounts must be >= 0");
   for (float v : std) FASTIMG_CHECK(v > 0, "std must be positive");
   if (resize == ResizeMode::ShorterSide) FASTIMG_CHECK(resize_short > 0, "resize must be positive");
+  FASTIMG_CHECK(resize_max == 0 || (resize == ResizeMode::ShorterSide && resize_max > resize_short),
+                "max_size applies to a shorter-side resize and must exceed it");
   if (resize == ResizeMode::Exact) FASTIMG_CHECK(resize_height > 0 && resize_width > 0, "resize must be positive");
   FASTIMG_CHECK(limits.max_pixels > 0 && limits.max_scans > 0, "limits must be positive");
   FASTIMG_CHECK(!(exact && fast_dct), "exact=True decodes with the accurate IDCT: it cannot take fast_dct=True");

@@ -15,7 +15,7 @@ namespace {
 
 struct ItemScratch {
   detail::ResampleScratch resample;
-  std::vector<float> packed, planes, turned;
+  std::vector<float> packed, planes, turned, padded;
 };
 
 ItemScratch& thread_scratch() {
@@ -107,6 +107,32 @@ bool planar_pays(const detail::OpenedImage& im, const Geometry& g, const Transfo
   return g.x1 - g.x0 > g.out_w || g.y1 - g.y0 > g.out_h;
 }
 
+// A padded center crop: the resampled image (displayed orientation, plan.inner_w x plan.inner_h) placed at
+// (pad_x, pad_y) in RGB planes of the output size, zeros around, as torchvision pads before it crops.
+// `layout` becomes Planes.
+float* embed_padded(const float* pixels, detail::PixelLayout& layout, const ItemPlan& plan, const TransformSpec& spec,
+                    ItemScratch& scratch) {
+  const std::size_t inner = static_cast<std::size_t>(plan.inner_w) * plan.inner_h;
+  std::vector<float> planes(3 * inner);
+  if (layout == detail::PixelLayout::Packed) {
+    detail::to_planes(pixels, inner, planes.data());
+  } else {
+    std::copy(pixels, pixels + 3 * inner, planes.data());
+    if (layout == detail::PixelLayout::YCbCr) detail::ycbcr_to_rgb(planes.data(), inner);
+  }
+  const std::size_t all = static_cast<std::size_t>(spec.width) * spec.height;
+  scratch.padded.assign(3 * all, 0.f);
+  for (int c = 0; c < 3; ++c) {
+    for (int y = 0; y < plan.inner_h; ++y) {
+      const float* from = planes.data() + c * inner + static_cast<std::size_t>(y) * plan.inner_w;
+      float* to = scratch.padded.data() + c * all + static_cast<std::size_t>(y + plan.pad_y) * spec.width + plan.pad_x;
+      std::copy(from, from + plan.inner_w, to);
+    }
+  }
+  layout = detail::PixelLayout::Planes;
+  return scratch.padded.data();
+}
+
 // One item, from encoded bytes to its output slot.
 void run_item(const std::uint8_t* data, std::size_t size, const TransformSpec& spec, std::uint64_t seed,
               std::uint64_t epoch, std::int64_t index, std::uint8_t* slot) {
@@ -118,7 +144,10 @@ void run_item(const std::uint8_t* data, std::size_t size, const TransformSpec& s
   const ItemPlan plan = plan_item(shown_w, shown_h, spec, seed, epoch, index);
   const detail::RectF rect =
       detail::stored_rect({plan.x0, plan.y0, plan.x1, plan.y1}, im.orientation, im.width, im.height);
-  const int out_w = swap ? spec.height : spec.width, out_h = swap ? spec.width : spec.height;
+  // The resampled size: the output, or the part of it a padded center crop shows the image in.
+  const bool padded = plan.inner_w > 0;
+  const int view_w = padded ? plan.inner_w : spec.width, view_h = padded ? plan.inner_h : spec.height;
+  const int out_w = swap ? view_h : view_w, out_h = swap ? view_w : view_h;
 
   // The largest reduction (DCT scaling for JPEG) that keeps the crop at least as large as the output.
   // Nearest keeps source pixels, so it never takes an averaging reduction; exact mode decodes at full size.
@@ -131,7 +160,7 @@ void run_item(const std::uint8_t* data, std::size_t size, const TransformSpec& s
   const Geometry g{rect.x0 / f, rect.y0 / f, rect.x1 / f, rect.y1 / f, out_w, out_h};
 
   ItemScratch& scratch = thread_scratch();
-  const std::size_t n = static_cast<std::size_t>(spec.width) * spec.height;
+  const std::size_t n = static_cast<std::size_t>(out_w) * out_h;
   detail::PixelLayout layout = detail::PixelLayout::Packed;
   float* pixels = nullptr;
   if (planar_pays(im, g, spec)) {
@@ -156,12 +185,14 @@ void run_item(const std::uint8_t* data, std::size_t size, const TransformSpec& s
     }
     pixels = scratch.turned.data();
   }
+  if (padded) pixels = embed_padded(pixels, layout, plan, spec, scratch);
   if (detail::has_jitter(plan)) {  // jitter works on RGB planes; otherwise conversion rides the output write
+    const std::size_t all = static_cast<std::size_t>(spec.width) * spec.height;
     if (layout == detail::PixelLayout::YCbCr) {
-      detail::ycbcr_to_rgb(pixels, n);
-    } else {
-      scratch.planes.resize(3 * n);
-      detail::to_planes(pixels, n, scratch.planes.data());
+      detail::ycbcr_to_rgb(pixels, all);
+    } else if (layout == detail::PixelLayout::Packed) {
+      scratch.planes.resize(3 * all);
+      detail::to_planes(pixels, all, scratch.planes.data());
       pixels = scratch.planes.data();
     }
     layout = detail::PixelLayout::Planes;
