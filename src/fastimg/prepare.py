@@ -34,10 +34,11 @@ def _interval_arg(interval: Optional[int]) -> int:
 
 def prepare_jpeg(data: BytesLike, *, interval: Optional[int] = None) -> bytes:
     """``data`` rewritten losslessly for crop decoding: a restart marker every ``interval`` MCUs (None: the
-    smallest divisor of an MCU row whose intervals hold >= 128 coded bytes, else one interval per row), baseline, optimised Huffman
-    tables, every marker segment (EXIF, ICC, XMP, comments) kept. Returns ``data`` itself, as bytes, when it
-    is not a JPEG or is already prepared that way. Raises fastimg.DecodeError naming the reason for a JPEG
-    that cannot be read whole (truncated, corrupt, 12-bit, lossless)."""
+    smallest divisor of an MCU row whose intervals hold >= 128 coded bytes, else one interval per row),
+    baseline, optimised Huffman tables, every marker segment (EXIF, ICC, XMP, comments) kept. Returns
+    ``data`` itself, as bytes, when it is not a JPEG or is already prepared that way. Raises
+    fastimg.DecodeError naming the reason for a JPEG that cannot be read whole (truncated, corrupt,
+    12-bit, lossless, or progressive scans that decoders smooth)."""
     outcome, prepared, _ = _core.prepare_jpeg(data, _interval_arg(interval))
     return prepared if outcome == "prepared" else bytes(data)
 
