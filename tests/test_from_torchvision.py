@@ -187,3 +187,66 @@ def test_image_folder_takes_torchvisions_positional_arguments(torchvision_ref, i
     reference = TorchvisionImageFolder(str(image_folder), None, lambda y: y + 10, is_valid_file=keep)
     assert [ds[i][1] for i in range(len(ds))] == [reference[i][1] for i in range(len(reference))]
     assert ds.samples == reference.samples and len(ds) == 6
+
+
+def _cifar_reference(tv, transform, data, index, epoch, tail):
+    F = tv.transforms.functional
+    img = _pil(data)
+    p = transform.params(img.width, img.height, index, seed=3, epoch=epoch)
+    pad = transform.padding
+    x0, y0 = int(p["box"][0]), int(p["box"][1])
+    shown = p["padding"] or (0, 0, 0, 0)
+    top, left = y0 - shown[1] + pad, x0 - shown[0] + pad
+    out = F.crop(F.pad(img, pad), top, left, *transform.size)
+    if p["flip"]:
+        out = F.hflip(out)
+    return tail(out)
+
+
+def test_cifar_random_crop_with_padding_is_torchvisions(torchvision_ref):
+    T = torchvision_ref.transforms
+    cifar = [encode(photo_like(32, 32, seed=k), quality=95) for k in range(12)]
+    tail = T.Compose([T.ToTensor(), T.Normalize(MEAN, STD)])
+    compose = T.Compose([T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(), tail])
+    transform = fastimg.Transform.from_torchvision(compose, exact=True)
+    assert transform.crop == "random" and transform.padding == 4
+    for epoch in range(3):
+        ours = _fastimg(transform, cifar, epoch)
+        theirs = torch.stack(
+            [_cifar_reference(torchvision_ref, transform, d, i, epoch, tail) for i, d in enumerate(cifar)]
+        )
+        torch.testing.assert_close(ours, theirs, atol=1e-6, rtol=0)
+
+
+def test_vertical_flip_grayscale_and_erasing_are_torchvisions(torchvision_ref, images):
+    T, F = torchvision_ref.transforms, torchvision_ref.transforms.functional
+    compose = T.Compose(
+        [
+            T.Resize(48),
+            T.CenterCrop(40),
+            T.RandomVerticalFlip(),
+            T.ColorJitter(0.3, 0.3, 0.3),
+            T.RandomGrayscale(0.5),
+            T.ToTensor(),
+            T.Normalize(MEAN, STD),
+            T.RandomErasing(p=0.7, value=0.25),
+        ]
+    )
+    transform = fastimg.Transform.from_torchvision(compose, exact=True)
+    seen = {"vflip": 0, "grayscale": 0, "erase": 0}
+    for epoch in range(6):
+        ours = _fastimg(transform, images, epoch)
+        for i, d in enumerate(images):
+            img = _pil(d)
+            p = transform.params(img.width, img.height, i, seed=3, epoch=epoch)
+            out = F.center_crop(F.resize(img, 48), 40)
+            out = F.vflip(out) if p["vflip"] else out
+            out = _jittered(torchvision_ref, out, p)
+            out = F.rgb_to_grayscale(out, 3) if p["grayscale"] else out
+            t = F.normalize(F.to_tensor(out), MEAN, STD)
+            if p["erase"] is not None:
+                x, y, w, h = p["erase"]
+                t = F.erase(t, y, x, h, w, torch.tensor(0.25))
+            torch.testing.assert_close(ours[i], t, atol=1e-6, rtol=0)
+            seen = {k: v + bool(p[k]) for k, v in seen.items()}
+    assert all(v > 3 for v in seen.values()), seen

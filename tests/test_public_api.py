@@ -68,14 +68,15 @@ REVEALED = {
     'fastimg.decode_images(paths, on_error="skip")[0]': "Optional[npt.NDArray[np.uint8]]",
     "fastimg.batch_calculate_luminance([image])": "npt.NDArray[np.float64]",
     "transform.params(640, 480, 0)": "fastimg.transforms.TransformParams",
-    "transform.crop": 'Optional[Literal["center", "random_resized"]]',
+    "transform.crop": 'Optional[Literal["center", "random_resized", "random"]]',
     "fastimg.collate(batch)": "fastimg.LabeledBatch",
 }
 
 # what mypy prints for Transform.params's TypedDict: the keys params() returns (mypy sorts them) and their types
 PARAMS_TYPE = (
     "TypedDict(fastimg.transforms.TransformParams, {'box': tuple[float, float, float, float], 'brightness': float, "
-    "'contrast': float, 'flip': bool, 'jitter_order': list[int], 'saturation': float})"
+    "'contrast': float, 'erase': tuple[int, int, int, int] | None, 'flip': bool, 'grayscale': bool, "
+    "'jitter_order': list[int], 'padding': tuple[int, int, int, int] | None, 'saturation': float, 'vflip': bool})"
 )
 
 CONFIG = """

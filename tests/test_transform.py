@@ -30,7 +30,7 @@ def test_immutable():
     [
         (dict(size=0), ValueError, "size must be positive"),
         (dict(size=(3, 4, 5)), TypeError, r"size must be an int or a \(height, width\) pair"),
-        (dict(size=224, crop="middle"), ValueError, "crop must be None, 'center' or 'random_resized'"),
+        (dict(size=224, crop="middle"), ValueError, "crop must be None, 'center', 'random_resized' or 'random'"),
         (dict(size=224, resize=256), ValueError, "without a crop gives images of different shapes"),
         (dict(size=224, resize=256, max_size=256, crop="center"), ValueError, "max_size=256 must be larger"),
         (dict(size=224, resize=(256, 256), max_size=300, crop="center"), ValueError, "max_size applies to resize=int"),
@@ -76,7 +76,10 @@ def test_hflip_refuses_bools_and_says_what_to_write(value):
 def test_params_tell_what_a_sample_gets():
     t = Transform(96, crop="random_resized", hflip=0.5, color_jitter=0.4)
     p = t.params(500, 375, 7, seed=3, epoch=1)
-    assert set(p) == {"box", "flip", "brightness", "contrast", "saturation", "jitter_order"}
+    assert set(p) == {"box", "flip", "brightness", "contrast", "saturation", "jitter_order", "vflip", "grayscale"} | {
+        "erase",
+        "padding",
+    }
     x0, y0, x1, y1 = p["box"]
     assert 0 <= x0 < x1 <= 500 and 0 <= y0 < y1 <= 375 and sorted(p["jitter_order"]) == [0, 1, 2]
     assert p == t.params(500, 375, 7, seed=3, epoch=1) != t.params(500, 375, 7, seed=3, epoch=2)

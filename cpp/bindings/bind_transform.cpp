@@ -17,7 +17,8 @@ void register_transform(py::module_& m) {
   py::enum_<CropMode>(m, "CropMode")
       .value("NONE", CropMode::None)
       .value("CENTER", CropMode::Center)
-      .value("RANDOM_RESIZED", CropMode::RandomResized);
+      .value("RANDOM_RESIZED", CropMode::RandomResized)
+      .value("RANDOM", CropMode::Random);
   py::enum_<OutputType>(m, "OutputType")
       .value("FLOAT32", OutputType::Float32)
       .value("FLOAT16", OutputType::Float16)
@@ -42,7 +43,16 @@ void register_transform(py::module_& m) {
       .def_readwrite("scale_max", &TransformSpec::scale_max)
       .def_readwrite("ratio_min", &TransformSpec::ratio_min)
       .def_readwrite("ratio_max", &TransformSpec::ratio_max)
+      .def_readwrite("crop_padding", &TransformSpec::crop_padding)
       .def_readwrite("hflip", &TransformSpec::hflip)
+      .def_readwrite("vflip", &TransformSpec::vflip)
+      .def_readwrite("grayscale", &TransformSpec::grayscale)
+      .def_readwrite("erase", &TransformSpec::erase)
+      .def_readwrite("erase_scale_min", &TransformSpec::erase_scale_min)
+      .def_readwrite("erase_scale_max", &TransformSpec::erase_scale_max)
+      .def_readwrite("erase_ratio_min", &TransformSpec::erase_ratio_min)
+      .def_readwrite("erase_ratio_max", &TransformSpec::erase_ratio_max)
+      .def_readwrite("erase_value", &TransformSpec::erase_value)
       .def_readwrite("brightness", &TransformSpec::brightness)
       .def_readwrite("contrast", &TransformSpec::contrast)
       .def_readwrite("saturation", &TransformSpec::saturation)
@@ -73,6 +83,11 @@ void register_transform(py::module_& m) {
         d["contrast"] = p.contrast;
         d["saturation"] = p.saturation;
         d["jitter_order"] = p.jitter_order;
+        d["vflip"] = p.vflip;
+        d["gray"] = p.gray;
+        d["erase"] =
+            p.erase_w > 0 ? py::object(py::make_tuple(p.erase_x, p.erase_y, p.erase_w, p.erase_h)) : py::none();
+        d["padding"] = p.padded ? py::object(py::make_tuple(p.pad_x, p.pad_y, p.inner_w, p.inner_h)) : py::none();
         return d;
       },
       py::arg("width"), py::arg("height"), py::arg("spec"), py::arg("seed"), py::arg("epoch"), py::arg("index"),

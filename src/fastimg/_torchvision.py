@@ -88,8 +88,9 @@ def _channels(value: Any, name: str) -> tuple[float, float, float]:
 
 # The geometry fastimg applies, in torchvision's step names: one crop or resize (or a resize then a centre
 # crop). Anything else changes what the output shows, so it is refused rather than approximated.
-_GEOMETRIES = {("RandomResizedCrop",), ("Resize",), ("CenterCrop",), ("Resize", "CenterCrop")}
+_GEOMETRIES = {("RandomResizedCrop",), ("Resize",), ("CenterCrop",), ("Resize", "CenterCrop"), ("RandomCrop",)}
 _FLOAT_STEPS = ("ToTensor", "ConvertImageDtype")
+_ONCE = ("RandomHorizontalFlip", "RandomVerticalFlip", "ColorJitter", "Grayscale", "RandomGrayscale", "RandomErasing")
 _IMAGE_NOOPS = ("PILToTensor", "ToImage", "ToImageTensor", "ToPureTensor")
 
 
@@ -113,8 +114,11 @@ class _Conversion:
             self.refuse(name, "after ToTensor/Normalize (fastimg crops and resizes the uint8 image first)")
         if "ColorJitter" in self.seen:
             self.refuse(name, "after ColorJitter (contrast uses the mean of the image it is given)")
-        if "RandomHorizontalFlip" in self.seen and name == "CenterCrop":
-            self.refuse(name, "after RandomHorizontalFlip (an odd margin is split unevenly: flip it after the crop)")
+        flips = {"RandomHorizontalFlip", "RandomVerticalFlip"} & self.seen
+        if flips and name == "CenterCrop":
+            self.refuse(name, f"after {min(flips)} (an odd margin is split unevenly: flip it after the crop)")
+        if {"Grayscale", "RandomGrayscale"} & self.seen:
+            self.refuse(name, "after Grayscale (fastimg turns the image grey after cropping it)")
         shape = (*self.geometry, name)
         if shape not in _GEOMETRIES:
             self.refuse(
@@ -131,20 +135,52 @@ class _Conversion:
             if getattr(step, "max_size", None) is not None:
                 self.opts["max_size"] = int(step.max_size)
             self.opts["interpolation"] = interpolation_name(step.interpolation)
+        elif name == "RandomCrop":
+            self.random_crop(step)
         else:
             self.opts.update(size=_size(step.size), crop="center")
 
+    def random_crop(self, step: Any) -> None:
+        padding = step.padding if step.padding is not None else 0
+        if isinstance(padding, (list, tuple)):
+            if len(set(padding)) != 1:
+                self.refuse("RandomCrop", "with different padding per side")
+            padding = padding[0]
+        if getattr(step, "pad_if_needed", False):
+            self.refuse("RandomCrop", "with pad_if_needed")
+        if getattr(step, "fill", 0) != 0 or getattr(step, "padding_mode", "constant") != "constant":
+            self.refuse("RandomCrop", "padding other than zeros")
+        self.opts.update(size=_size(step.size), crop="random", padding=int(padding))
+
+    def erasing(self, step: Any) -> None:
+        if self.stage == "image":
+            self.refuse("RandomErasing", "before ToTensor (torchvision erases tensors)")
+        if step.value in ("random", None) or isinstance(step.value, str):
+            self.refuse("RandomErasing", "with value='random'")
+        value = [float(v) for v in step.value] if isinstance(step.value, (list, tuple)) else [float(step.value)]
+        self.pending_erase = {"p": float(step.p), "scale": tuple(step.scale), "ratio": tuple(step.ratio)}
+        self.pending_erase["value"] = value * 3 if len(value) == 1 else value
+        self.erase_before_normalize = self.stage == "float"
+
     def step(self, step: Any) -> None:
         name = type(step).__name__
-        if name in ("RandomResizedCrop", "Resize", "CenterCrop"):
+        if name in ("RandomResizedCrop", "Resize", "CenterCrop", "RandomCrop"):
             self.geometry_step(step, name)
-        elif name in ("RandomHorizontalFlip", "ColorJitter") and name in self.seen:
+        elif name in _ONCE and name in self.seen:
             self.refuse(name, "twice")
         elif name == "RandomHorizontalFlip":
             self.opts["hflip"] = float(step.p)
+        elif name == "RandomVerticalFlip":
+            self.opts["vflip"] = float(step.p)
+        elif name in ("Grayscale", "RandomGrayscale"):
+            self.grayscale(step, name)
+        elif name == "RandomErasing":
+            self.erasing(step)
         elif name == "ColorJitter":
             if self.stage != "image":
                 self.refuse(name, "after ToTensor (fastimg jitters the uint8 image, as torchvision's PIL path does)")
+            if {"Grayscale", "RandomGrayscale"} & self.seen:
+                self.refuse(name, "after Grayscale (fastimg turns the image grey after the jitter)")
             if step.hue not in (None, 0, (0, 0), [0, 0]):
                 self.refuse(name, "with hue (brightness, contrast and saturation have fastimg equivalents)")
             amounts = (_jitter_amount(getattr(step, k), k) for k in ("brightness", "contrast", "saturation"))
@@ -167,8 +203,21 @@ class _Conversion:
             raise ValueError(f"torchvision's {name} has no fastimg equivalent: {RECIPES}")
         self.seen.add(name)
 
+    def grayscale(self, step: Any, name: str) -> None:
+        if self.stage != "image":
+            self.refuse(name, "after ToTensor (fastimg turns the uint8 image grey, as torchvision's PIL path does)")
+        if name == "Grayscale" and getattr(step, "num_output_channels", 1) != 3:
+            self.refuse(name, "with one output channel (fastimg's images have 3: Grayscale(num_output_channels=3))")
+        self.opts["grayscale"] = 1.0 if name == "Grayscale" else float(step.p)
+
     def finish(self, pipeline: Any) -> dict[str, Any]:
         opts = self.opts
+        erase = getattr(self, "pending_erase", None)
+        if erase is not None:
+            if getattr(self, "erase_before_normalize", False) and opts["mean"] is not None:
+                # Erased before Normalize: the value is normalised with the rest.
+                erase["value"] = [(v - m) / d for v, m, d in zip(erase["value"], opts["mean"], opts["std"])]
+            opts["erasing"] = erase
         if self.resize is not None:
             if "size" in opts:
                 opts["resize"] = self.resize
@@ -186,6 +235,13 @@ def transform_options(pipeline: Any) -> dict[str, Any]:
     the same order; a step without a fastimg equivalent, or in an order fastimg cannot reproduce, raises
     ValueError naming it."""
     conversion = _Conversion()
-    for step in getattr(pipeline, "transforms", [pipeline]):
+    for step in _flat(pipeline):
         conversion.step(step)
     return conversion.finish(pipeline)
+
+
+def _flat(pipeline: Any) -> list[Any]:
+    """The steps of a Compose, nested Composes spliced in."""
+    if type(pipeline).__name__ != "Compose":
+        return [pipeline]
+    return [step for inner in pipeline.transforms for step in _flat(inner)]

@@ -24,11 +24,12 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 _DTYPES = {"float32": _core.OutputType.FLOAT32, "float16": _core.OutputType.FLOAT16, "uint8": _core.OutputType.UINT8}
 _LAYOUTS = {"NCHW": _core.Layout.NCHW, "NHWC": _core.Layout.NHWC}
 _CROPS = {None: _core.CropMode.NONE, "center": _core.CropMode.CENTER, "random_resized": _core.CropMode.RANDOM_RESIZED}
+_CROPS["random"] = _core.CropMode.RANDOM
 _FILTERS = {"bilinear": _core.Filter.BILINEAR, "bicubic": _core.Filter.BICUBIC, "nearest": _core.Filter.NEAREST}
 
 Size = Union[int, tuple[int, int]]
 
-Crop = Literal["center", "random_resized"]
+Crop = Literal["center", "random_resized", "random"]
 Layout = Literal["NCHW", "NHWC"]
 DTypeName = Literal["float32", "float16", "uint8"]
 FilterName = Literal["bilinear", "bicubic", "nearest"]
@@ -56,6 +57,10 @@ class TransformParams(TypedDict):
     contrast: float
     saturation: float
     jitter_order: list[int]
+    vflip: bool
+    grayscale: bool
+    erase: Optional[tuple[int, int, int, int]]
+    padding: Optional[tuple[int, int, int, int]]
 
 
 def _hw(value: Any, name: str) -> tuple[int, int]:
@@ -151,6 +156,13 @@ class Transform:
       ``"random_resized"`` is ``RandomResizedCrop(size, scale, ratio)``.
     - ``scale``, ``ratio``: RandomResizedCrop's area fraction and aspect-ratio ranges, as (min, max).
     - ``hflip``: probability of a horizontal flip (0.5 = ``RandomHorizontalFlip()``; a bool is refused).
+    - ``crop="random"`` with ``padding``: ``RandomCrop(size, padding)``: the image with ``padding`` zero
+      pixels around it, cropped at a uniform position (the CIFAR recipe's ``RandomCrop(32, padding=4)``).
+    - ``vflip``: probability of a vertical flip (``RandomVerticalFlip(p)``).
+    - ``grayscale``: probability of turning the image grey, three equal channels (``RandomGrayscale(p)``;
+      1.0 is ``Grayscale(3)``), after the colour jitter.
+    - ``erasing``: ``RandomErasing`` on the finished output: its probability, or a dict with ``p``,
+      ``scale``, ``ratio`` and ``value`` (one number or three, in the output's units, after normalisation).
     - ``color_jitter``: ``ColorJitter`` brightness, contrast and saturation amounts: a number for all
       three, a dict or a (brightness, contrast, saturation) triple; applied in the normalising pass.
     - ``mean``, ``std``: ``"imagenet"``, None (scale to 0..1 only) or three numbers in 0-1 units (a list,
@@ -185,6 +197,10 @@ class Transform:
     scale: tuple[float, float]
     ratio: tuple[float, float]
     hflip: float
+    padding: int
+    vflip: float
+    grayscale: float
+    erasing: Optional[tuple[float, tuple[float, float], tuple[float, float], tuple[float, float, float]]]
     color_jitter: Optional[tuple[float, float, float]]
     mean: Optional[tuple[float, float, float]]
     std: Optional[tuple[float, float, float]]
@@ -208,8 +224,10 @@ class Transform:
         "color_jitter",
         "crop",
         "dtype",
+        "erasing",
         "exact",
         "fast_dct",
+        "grayscale",
         "hflip",
         "interpolation",
         "layout",
@@ -218,12 +236,14 @@ class Transform:
         "max_scans",
         "max_size",
         "mean",
+        "padding",
         "ratio",
         "resize",
         "scale",
         "size",
         "std",
         "strict",
+        "vflip",
     )
 
     def __init__(
@@ -236,6 +256,10 @@ class Transform:
         scale: tuple[float, float] = (0.08, 1.0),
         ratio: tuple[float, float] = (3 / 4, 4 / 3),
         hflip: float = 0.0,
+        padding: int = 0,
+        vflip: float = 0.0,
+        grayscale: float = 0.0,
+        erasing: Any = None,
         color_jitter: Any = None,
         mean: Any = "imagenet",
         std: Any = "imagenet",
@@ -258,13 +282,7 @@ class Transform:
             name: int_arg(value, name, minimum=1)
             for name, value in (("max_pixels", max_pixels), ("max_scans", max_scans), ("max_bytes", max_bytes))
         }
-        flags = dict(
-            antialias=bool(antialias),
-            exact=bool(exact),
-            strict=bool(strict),
-            apply_exif_orientation=bool(apply_exif_orientation),
-            fast_dct=bool(fast_dct),
-        )
+        flags = _flags(antialias, exact, strict, apply_exif_orientation, fast_dct)
         spec = _core.TransformSpec()
         spec.height, spec.width = out_h, out_w
         spec.crop = _CROPS[crop]
@@ -275,6 +293,7 @@ class Transform:
         spec.scale_min, spec.scale_max = scale_range
         spec.ratio_min, spec.ratio_max = ratio_range
         spec.hflip = float(hflip)
+        augment = _augment_into(spec, crop, padding, vflip, grayscale, erasing)
         jitter = _jitter(color_jitter)
         spec.brightness, spec.contrast, spec.saturation = jitter
         mean_v, std_v = _mean_std(dtype_name, mean, std)
@@ -293,6 +312,7 @@ class Transform:
             scale=scale_range,
             ratio=ratio_range,
             hflip=float(hflip),
+            **augment,
             color_jitter=jitter if any(jitter) else None,
             mean=mean_v,
             std=std_v,
@@ -345,8 +365,11 @@ class Transform:
         """What this Transform does to sample ``index`` of epoch ``epoch`` under ``seed`` (as ``load_batch``
         and the datasets key it) for an image of ``width`` x ``height`` displayed pixels: ``box`` (x0, y0,
         x1, y1), the source rectangle the output is resampled from (for RandomResizedCrop torchvision's
-        crop box, as ``get_params`` would draw it); ``flip``; and the colour jitter factors ``brightness``,
-        ``contrast``, ``saturation`` with ``jitter_order`` (0 brightness, 1 contrast, 2 saturation)."""
+        crop box, as ``get_params`` would draw it); ``flip``; the colour jitter factors ``brightness``,
+        ``contrast``, ``saturation`` with ``jitter_order`` (0 brightness, 1 contrast, 2 saturation);
+        ``vflip``; ``grayscale``; ``erase``, the (x, y, width, height) RandomErasing sets in the output, or
+        None; ``padding``, where a crop reaching past the image shows it: (x, y, width, height) in the
+        output, zeros elsewhere, or None."""
         w = int_arg(width, "width", minimum=1, limit=1 << 16)
         h = int_arg(height, "height", minimum=1, limit=1 << 16)
         plan = _core.plan_item(
@@ -361,6 +384,10 @@ class Transform:
             "contrast": plan["contrast"],
             "saturation": plan["saturation"],
             "jitter_order": list(plan["jitter_order"]),
+            "vflip": plan["vflip"],
+            "grayscale": plan["gray"],
+            "erase": plan["erase"],
+            "padding": plan["padding"],
         }
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -418,6 +445,8 @@ def _resize_into(spec: Any, resize: Any, crop: Optional[str], out_h: int, out_w:
         return None
     if crop == "random_resized":
         raise ValueError("resize cannot be combined with crop='random_resized', which resizes by itself")
+    if crop == "random":
+        raise ValueError("resize cannot be combined with crop='random' (RandomCrop crops the image as it is)")
     if as_int(resize) is not None:
         resize = as_int(resize)
         assert resize is not None
@@ -436,6 +465,60 @@ def _resize_into(spec: Any, resize: Any, crop: Optional[str], out_h: int, out_w:
             raise ValueError(f"resize={resize!r} without a crop must equal size {out_h, out_w}")
         spec.resize, spec.resize_height, spec.resize_width = _core.ResizeMode.EXACT, rh, rw
         return (rh, rw)
+
+
+def _flags(antialias: Any, exact: Any, strict: Any, apply_exif_orientation: Any, fast_dct: Any) -> dict[str, bool]:
+    return dict(
+        antialias=bool(antialias),
+        exact=bool(exact),
+        strict=bool(strict),
+        apply_exif_orientation=bool(apply_exif_orientation),
+        fast_dct=bool(fast_dct),
+    )
+
+
+def _probability(value: Any, name: str) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not 0.0 <= float(value) <= 1.0:
+        raise ValueError(f"{name} must be a probability in [0, 1], got {value!r}")
+    return float(value)
+
+
+def _erasing(value: Any) -> Any:
+    """RandomErasing as (p, scale, ratio, value triple), from None, a probability or a dict of
+    torchvision's parameters (p, scale, ratio, value)."""
+    if value is None:
+        return None
+    options = dict(value) if isinstance(value, dict) else {"p": value}
+    unknown = set(options) - {"p", "scale", "ratio", "value"}
+    if unknown:
+        raise ValueError(f"erasing takes p, scale, ratio and value, got {sorted(unknown)}")
+    p = _probability(options.get("p", 0.5), "erasing p")
+    scale = _range(options.get("scale", (0.02, 0.33)), "erasing scale", 0.0, 1.0)
+    ratio = _range(options.get("ratio", (0.3, 3.3)), "erasing ratio", 0.0, None)
+    fill = options.get("value", 0.0)
+    items = [float(fill)] * 3 if isinstance(fill, numbers.Real) else [float(v) for v in fill]
+    if len(items) == 1:
+        items *= 3
+    if len(items) != 3:
+        raise ValueError(f"erasing value must be one number or three, got {fill!r}")
+    return (p, scale, ratio, (items[0], items[1], items[2]))
+
+
+def _augment_into(spec: Any, crop: Any, padding: Any, vflip: Any, grayscale: Any, erasing: Any) -> dict[str, Any]:
+    """The per-sample augmentations beyond crop, flip and jitter, set on ``spec``; returns them as the
+    Transform keeps them."""
+    pad = int_arg(padding, "padding", minimum=0, limit=4096)
+    if pad and crop != "random":
+        raise ValueError("padding applies to crop='random' (torchvision's RandomCrop(size, padding))")
+    spec.crop_padding = pad
+    spec.vflip = _probability(vflip, "vflip")
+    spec.grayscale = _probability(grayscale, "grayscale")
+    erase = _erasing(erasing)
+    if erase is not None:
+        spec.erase = erase[0]
+        (spec.erase_scale_min, spec.erase_scale_max), (spec.erase_ratio_min, spec.erase_ratio_max) = erase[1:3]
+        spec.erase_value = list(erase[3])
+    return dict(padding=pad, vflip=spec.vflip, grayscale=spec.grayscale, erasing=erase)
 
 
 def _max_size_into(spec: Any, max_size: Any, resize: Any) -> Optional[int]:
@@ -471,7 +554,7 @@ def _check_choices(
 ) -> tuple[str, str]:
     """The named options checked: the dtype's and the interpolation's names."""
     if crop not in _CROPS:
-        raise ValueError(f"crop must be None, 'center' or 'random_resized', got {crop!r}")
+        raise ValueError(f"crop must be None, 'center', 'random_resized' or 'random', got {crop!r}")
     dtype_name = _dtype_name(dtype)
     if dtype_name not in _DTYPES:
         raise ValueError(f"dtype must be one of {sorted(_DTYPES)} (or the numpy/torch dtype), got {dtype!r}")

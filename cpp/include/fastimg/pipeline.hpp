@@ -13,7 +13,7 @@
 namespace fastimg {
 
 enum class ResizeMode { None, ShorterSide, Exact };
-enum class CropMode { None, Center, RandomResized };
+enum class CropMode { None, Center, RandomResized, Random };
 enum class OutputType { Float32, Float16, UInt8 };
 enum class Layout { NCHW, NHWC };
 // Resampling kernels with Pillow's definitions (triangle; cubic with a = -0.5; nearest = the source pixel
@@ -31,7 +31,15 @@ struct TransformSpec {
   CropMode crop = CropMode::None;           // None: stretch (or the Exact resize) to height x width
   double scale_min = 0.08, scale_max = 1.0;
   double ratio_min = 3.0 / 4.0, ratio_max = 4.0 / 3.0;
-  double hflip = 0.0;  // probability
+  int crop_padding = 0;    // Random: torchvision RandomCrop(size, padding=N): N zero pixels around the image first
+  double hflip = 0.0;      // probability
+  double vflip = 0.0;      // probability (RandomVerticalFlip)
+  double grayscale = 0.0;  // probability (RandomGrayscale; 1: Grayscale(3)), after the colour jitter
+  // RandomErasing on the finished output: probability, area and aspect ranges, the value per channel in the
+  // output's units (after normalisation; uint8 outputs round and clip it).
+  double erase = 0.0;
+  double erase_scale_min = 0.02, erase_scale_max = 0.33, erase_ratio_min = 0.3, erase_ratio_max = 3.3;
+  std::array<float, 3> erase_value{0.f, 0.f, 0.f};
   double brightness = 0.0, contrast = 0.0, saturation = 0.0;
   // Float outputs: (pixel / 255 - mean) / std; mean 0 and std 1 scale to 0..1. UInt8 stores pixels.
   std::array<float, 3> mean{0.f, 0.f, 0.f};
@@ -60,9 +68,13 @@ struct ItemPlan {
   bool height_first = false;
   double brightness = 1.0, contrast = 1.0, saturation = 1.0;
   std::array<int, 3> jitter_order{0, 1, 2};  // 0 brightness, 1 contrast, 2 saturation
-  // A center crop larger than the (resized) image: torchvision pads with zeros. The image then covers output
-  // columns [pad_x, pad_x + inner_w) and rows [pad_y, pad_y + inner_h) (displayed); inner_w == 0: all of it.
+  // A crop that reaches past the image (CenterCrop larger than it, RandomCrop's padding): torchvision pads
+  // with zeros. The image then covers output columns [pad_x, pad_x + inner_w) and rows [pad_y, pad_y +
+  // inner_h) (displayed; possibly none of them).
+  bool padded = false;
   int pad_x = 0, pad_y = 0, inner_w = 0, inner_h = 0;
+  bool vflip = false, gray = false;
+  int erase_x = 0, erase_y = 0, erase_w = 0, erase_h = 0;  // erase_w == 0: nothing erased
 };
 
 // Whether Pillow (13 and later) resizes in_w x in_h to out_w x out_h with its vertical pass first: when the
@@ -77,7 +89,8 @@ ItemPlan plan_item(int width, int height, const TransformSpec& spec, std::uint64
                    std::int64_t index);
 
 // Streams of the per-sample generator (see SampleRng); exposed so tests can replay the draws.
-constexpr std::uint64_t kStreamCrop = 1, kStreamFlip = 2, kStreamJitter = 3;
+constexpr std::uint64_t kStreamCrop = 1, kStreamFlip = 2, kStreamJitter = 3, kStreamVflip = 4, kStreamGray = 5,
+                        kStreamErase = 6;
 inline std::uint64_t stream_id(std::uint64_t epoch, std::uint64_t stream) { return (epoch << 2) | stream; }
 
 struct PipelineResult {

@@ -293,4 +293,64 @@ __attribute__((target_clones("avx2", "default"))) void write_output(const float*
   }
 }
 
+void grayscale(float* planes, std::size_t n, bool exact) {
+  float *r = planes, *g = planes + n, *b = planes + 2 * n;
+  for (std::size_t i = 0; i < n; ++i) {
+    // exact: Pillow's convert("L") (torchvision's PIL path); else torchvision's tensor weights.
+    const float l = exact ? pillow_l(r[i], g[i], b[i]) : 0.2989f * r[i] + 0.587f * g[i] + 0.114f * b[i];
+    r[i] = g[i] = b[i] = l;
+  }
+}
+
+void flip_rows(float* pixels, PixelLayout layout, int width, int height) {
+  const bool packed = layout == PixelLayout::Packed;
+  const std::size_t row = static_cast<std::size_t>(width) * (packed ? 3 : 1);
+  const std::size_t plane = row * height;
+  for (int p = 0; p < (packed ? 1 : 3); ++p) {
+    float* base = pixels + p * plane;
+    for (int y = 0; y < height / 2; ++y) {
+      std::swap_ranges(base + y * row, base + (y + 1) * row, base + (height - 1 - y) * row);
+    }
+  }
+}
+
+namespace {
+
+template <class T>
+void fill_box(T* out, const TransformSpec& s, const ItemPlan& p, const T (&value)[3]) {
+  const std::size_t w = static_cast<std::size_t>(s.width), n = w * s.height;
+  for (int y = p.erase_y; y < p.erase_y + p.erase_h; ++y) {
+    for (int x = p.erase_x; x < p.erase_x + p.erase_w; ++x) {
+      for (int c = 0; c < 3; ++c) {
+        const std::size_t at = s.layout == Layout::NCHW ? c * n + y * w + x : (y * w + x) * 3 + c;
+        out[at] = value[c];
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void erase_output(std::uint8_t* slot, const TransformSpec& s, const ItemPlan& p) {
+  const std::array<float, 3>& v = s.erase_value;
+  switch (s.dtype) {
+    case OutputType::Float32: {
+      const float value[3] = {v[0], v[1], v[2]};
+      fill_box(reinterpret_cast<float*>(slot), s, p, value);
+      break;
+    }
+    case OutputType::Float16: {
+      const std::uint16_t value[3] = {float_to_half(v[0]), float_to_half(v[1]), float_to_half(v[2])};
+      fill_box(reinterpret_cast<std::uint16_t*>(slot), s, p, value);
+      break;
+    }
+    case OutputType::UInt8: {
+      const ToByte to_byte;
+      const std::uint8_t value[3] = {to_byte(v[0]), to_byte(v[1]), to_byte(v[2])};
+      fill_box(slot, s, p, value);
+      break;
+    }
+  }
+}
+
 }  // namespace fastimg::detail

@@ -32,6 +32,15 @@ void color_jitter(float* planes, int width, int height, const ItemPlan& plan);
 // the saturation grey from Pillow's "L" conversion): exact mode's jitter.
 void color_jitter_pillow(float* planes, int width, int height, const ItemPlan& plan);
 
+// torchvision's Grayscale(3) on RGB planes: every channel the luma (exact: Pillow's "L" conversion).
+void grayscale(float* planes, std::size_t pixels, bool exact);
+
+// RandomVerticalFlip: the rows of a width x height image in `layout`, in place.
+void flip_rows(float* pixels, PixelLayout layout, int width, int height);
+
+// RandomErasing: the item's erase box set to the spec's erase value in the written output slot.
+void erase_output(std::uint8_t* slot, const TransformSpec& s, const ItemPlan& p);
+
 // Writes the item into its output slot: optional horizontal flip, (v / 255 - mean) / std for floats,
 // rounding for uint8, NCHW or NHWC. YCbCr is converted as ycbcr_to_rgb would, on the way.
 void write_output(const float* pixels, PixelLayout layout, const TransformSpec& spec, bool flip, std::uint8_t* slot);

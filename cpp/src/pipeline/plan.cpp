@@ -77,6 +77,7 @@ void padded_center_crop(int rw, int rh, int out_w, int out_h, ItemPlan& p) {
   const bool pad_w = out_w > rw, pad_h = out_h > rh;
   const int left = pad_w ? 0 : round_half_even((rw - out_w) / 2.0);
   const int top = pad_h ? 0 : round_half_even((rh - out_h) / 2.0);
+  p.padded = true;
   p.inner_w = pad_w ? rw : out_w;
   p.inner_h = pad_h ? rh : out_h;
   p.pad_x = pad_w ? (out_w - rw) / 2 : 0;
@@ -85,6 +86,45 @@ void padded_center_crop(int rw, int rh, int out_w, int out_h, ItemPlan& p) {
   p.y0 = top;
   p.x1 = left + p.inner_w;
   p.y1 = top + p.inner_h;
+}
+
+// torchvision RandomCrop(size, padding): the image with `pad` zero pixels around, cropped at a uniform
+// offset (top drawn first). The box is the part of the image the crop shows.
+void random_crop(int width, int height, const TransformSpec& s, SampleRng& rng, ItemPlan& p) {
+  const int pad = s.crop_padding;
+  FASTIMG_CHECK(width + 2 * pad >= s.width && height + 2 * pad >= s.height, "image of ", width, "x", height,
+                " (padded by ", pad, ") is smaller than the ", s.width, "x", s.height, " random crop");
+  const auto top = static_cast<int>(rng.uniform_int(0, height + 2 * pad - s.height));
+  const auto left = static_cast<int>(rng.uniform_int(0, width + 2 * pad - s.width));
+  const int x0 = std::max(0, left - pad), x1 = std::min(width, left - pad + s.width);
+  const int y0 = std::max(0, top - pad), y1 = std::min(height, top - pad + s.height);
+  p.padded = pad > 0;
+  p.inner_w = std::max(0, x1 - x0);
+  p.inner_h = std::max(0, y1 - y0);
+  p.pad_x = x0 - (left - pad);
+  p.pad_y = y0 - (top - pad);
+  p.x0 = x0;
+  p.y0 = y0;
+  p.x1 = std::max(x0, x1);
+  p.y1 = std::max(y0, y1);
+}
+
+// torchvision RandomErasing.get_params on the output: ten tries at an area and log-uniform aspect, the
+// first rectangle smaller than the output wins (rounded half to even, as Python's round); none: no erase.
+void erase_box(const TransformSpec& s, SampleRng& rng, ItemPlan& p) {
+  const double area = static_cast<double>(s.width) * s.height;
+  const double lo = std::log(s.erase_ratio_min), hi = std::log(s.erase_ratio_max);
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    const double target = area * rng.uniform(s.erase_scale_min, s.erase_scale_max);
+    const double aspect = std::exp(rng.uniform(lo, hi));
+    const int h = round_half_even(std::sqrt(target * aspect)), w = round_half_even(std::sqrt(target / aspect));
+    if (!(h < s.height && w < s.width)) continue;
+    p.erase_y = static_cast<int>(rng.uniform_int(0, s.height - h));
+    p.erase_x = static_cast<int>(rng.uniform_int(0, s.width - w));
+    p.erase_w = w;
+    p.erase_h = h;
+    return;
+  }
 }
 
 }  // namespace
@@ -122,6 +162,9 @@ ItemPlan plan_item(int width, int height, const TransformSpec& s, std::uint64_t 
     p.x1 *= fx;
     p.y0 *= fy;
     p.y1 *= fy;
+  } else if (s.crop == CropMode::Random) {
+    SampleRng rng(seed, stream_id(epoch, kStreamCrop), sample);
+    random_crop(width, height, s, rng, p);
   } else {
     p.x1 = width;
     p.y1 = height;
@@ -130,6 +173,18 @@ ItemPlan plan_item(int width, int height, const TransformSpec& s, std::uint64_t 
   if (s.hflip > 0) {
     SampleRng rng(seed, stream_id(epoch, kStreamFlip), sample);
     p.flip = rng.uniform() < s.hflip;
+  }
+  if (s.vflip > 0) {
+    SampleRng rng(seed, stream_id(epoch, kStreamVflip), sample);
+    p.vflip = rng.uniform() < s.vflip;
+  }
+  if (s.grayscale > 0) {
+    SampleRng rng(seed, stream_id(epoch, kStreamGray), sample);
+    p.gray = rng.uniform() < s.grayscale;
+  }
+  if (s.erase > 0) {
+    SampleRng rng(seed, stream_id(epoch, kStreamErase), sample);
+    if (rng.uniform() < s.erase) erase_box(s, rng, p);
   }
   if (s.brightness > 0 || s.contrast > 0 || s.saturation > 0) {
     SampleRng rng(seed, stream_id(epoch, kStreamJitter), sample);
@@ -148,7 +203,14 @@ void TransformSpec::validate() const {
                 "x", width);
   FASTIMG_CHECK(scale_min > 0 && scale_min <= scale_max && scale_max <= 1.0, "scale must satisfy 0 < min <= max <= 1");
   FASTIMG_CHECK(ratio_min > 0 && ratio_min <= ratio_max, "ratio must satisfy 0 < min <= max");
-  FASTIMG_CHECK(hflip >= 0 && hflip <= 1, "hflip must be a probability");
+  FASTIMG_CHECK(hflip >= 0 && hflip <= 1 && vflip >= 0 && vflip <= 1 && grayscale >= 0 && grayscale <= 1 &&
+                    erase >= 0 && erase <= 1,
+                "hflip, vflip, grayscale and erase must be probabilities");
+  FASTIMG_CHECK(crop_padding >= 0 && (crop_padding == 0 || crop == CropMode::Random),
+                "padding applies to the random crop and must be >= 0");
+  FASTIMG_CHECK(erase_scale_min > 0 && erase_scale_min <= erase_scale_max && erase_scale_max <= 1 &&
+                    erase_ratio_min > 0 && erase_ratio_min <= erase_ratio_max,
+                "erasing scale must satisfy 0 < min <= max <= 1 and ratio 0 < min <= max");
   FASTIMG_CHECK(brightness >= 0 && contrast >= 0 && saturation >= 0, "color jitter amounts must be >= 0");
   for (float v : std) FASTIMG_CHECK(v > 0, "std must be positive");
   if (resize == ResizeMode::ShorterSide) FASTIMG_CHECK(resize_short > 0, "resize must be positive");

@@ -133,6 +133,38 @@ float* embed_padded(const float* pixels, detail::PixelLayout& layout, const Item
   return scratch.padded.data();
 }
 
+// The output-sized steps, in torchvision's order: colour jitter, grayscale (on RGB planes), the flips
+// (ridden by the output write, or on the planes), then RandomErasing on the written slot. `pixels` null: an
+// all-zero image (a crop that shows only padding).
+void finish_item(float* pixels, detail::PixelLayout layout, const ItemPlan& plan, const TransformSpec& spec,
+                 std::uint8_t* slot) {
+  ItemScratch& scratch = thread_scratch();
+  const std::size_t all = static_cast<std::size_t>(spec.width) * spec.height;
+  if (pixels == nullptr) {
+    scratch.padded.assign(3 * all, 0.f);
+    pixels = scratch.padded.data();
+  }
+  if (detail::has_jitter(plan) || plan.gray) {  // these work on RGB planes; otherwise conversion rides the write
+    if (layout == detail::PixelLayout::YCbCr) {
+      detail::ycbcr_to_rgb(pixels, all);
+    } else if (layout == detail::PixelLayout::Packed) {
+      scratch.planes.resize(3 * all);
+      detail::to_planes(pixels, all, scratch.planes.data());
+      pixels = scratch.planes.data();
+    }
+    layout = detail::PixelLayout::Planes;
+    if (spec.exact) {
+      detail::color_jitter_pillow(pixels, spec.width, spec.height, plan);
+    } else {
+      detail::color_jitter(pixels, spec.width, spec.height, plan);
+    }
+    if (plan.gray) detail::grayscale(pixels, all, spec.exact);
+  }
+  if (plan.vflip) detail::flip_rows(pixels, layout, spec.width, spec.height);
+  detail::write_output(pixels, layout, spec, plan.flip, slot);
+  if (plan.erase_w > 0) detail::erase_output(slot, spec, plan);
+}
+
 // One item, from encoded bytes to its output slot.
 void run_item(const std::uint8_t* data, std::size_t size, const TransformSpec& spec, std::uint64_t seed,
               std::uint64_t epoch, std::int64_t index, std::uint8_t* slot) {
@@ -145,8 +177,12 @@ void run_item(const std::uint8_t* data, std::size_t size, const TransformSpec& s
   const detail::RectF rect =
       detail::stored_rect({plan.x0, plan.y0, plan.x1, plan.y1}, im.orientation, im.width, im.height);
   // The resampled size: the output, or the part of it a padded center crop shows the image in.
-  const bool padded = plan.inner_w > 0;
+  const bool padded = plan.padded;
   const int view_w = padded ? plan.inner_w : spec.width, view_h = padded ? plan.inner_h : spec.height;
+  if (padded && (view_w == 0 || view_h == 0)) {  // the crop shows only padding
+    finish_item(nullptr, detail::PixelLayout::Planes, plan, spec, slot);
+    return;
+  }
   const int out_w = swap ? view_h : view_w, out_h = swap ? view_w : view_h;
 
   // The largest reduction (DCT scaling for JPEG) that keeps the crop at least as large as the output.
@@ -186,23 +222,7 @@ void run_item(const std::uint8_t* data, std::size_t size, const TransformSpec& s
     pixels = scratch.turned.data();
   }
   if (padded) pixels = embed_padded(pixels, layout, plan, spec, scratch);
-  if (detail::has_jitter(plan)) {  // jitter works on RGB planes; otherwise conversion rides the output write
-    const std::size_t all = static_cast<std::size_t>(spec.width) * spec.height;
-    if (layout == detail::PixelLayout::YCbCr) {
-      detail::ycbcr_to_rgb(pixels, all);
-    } else if (layout == detail::PixelLayout::Packed) {
-      scratch.planes.resize(3 * all);
-      detail::to_planes(pixels, all, scratch.planes.data());
-      pixels = scratch.planes.data();
-    }
-    layout = detail::PixelLayout::Planes;
-    if (spec.exact) {
-      detail::color_jitter_pillow(pixels, spec.width, spec.height, plan);
-    } else {
-      detail::color_jitter(pixels, spec.width, spec.height, plan);
-    }
-  }
-  detail::write_output(pixels, layout, spec, plan.flip, slot);
+  finish_item(pixels, layout, plan, spec, slot);
 }
 
 // The warnings recorded per position, in order (positions whose item failed have none).

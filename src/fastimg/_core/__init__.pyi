@@ -228,9 +228,12 @@ class CropMode:
       CENTER
     
       RANDOM_RESIZED
+    
+      RANDOM
     """
     CENTER: typing.ClassVar[CropMode]
     NONE: typing.ClassVar[CropMode]
+    RANDOM: typing.ClassVar[CropMode]
     RANDOM_RESIZED: typing.ClassVar[CropMode]
     __members__: typing.ClassVar[dict[str, CropMode]]
     @typing.overload
@@ -438,6 +441,54 @@ class TransformSpec:
     def contrast(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
     @property
+    def crop_padding(self) -> int:
+        ...
+    @crop_padding.setter
+    def crop_padding(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def erase(self) -> float:
+        ...
+    @erase.setter
+    def erase(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def erase_ratio_max(self) -> float:
+        ...
+    @erase_ratio_max.setter
+    def erase_ratio_max(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def erase_ratio_min(self) -> float:
+        ...
+    @erase_ratio_min.setter
+    def erase_ratio_min(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def erase_scale_max(self) -> float:
+        ...
+    @erase_scale_max.setter
+    def erase_scale_max(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def erase_scale_min(self) -> float:
+        ...
+    @erase_scale_min.setter
+    def erase_scale_min(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def erase_value(self) -> typing.Annotated[list[float], "FixedSize(3)"]:
+        ...
+    @erase_value.setter
+    def erase_value(self, arg0: typing.Annotated[collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], "FixedSize(3)"]) -> None:
+        ...
+    @property
+    def grayscale(self) -> float:
+        ...
+    @grayscale.setter
+    def grayscale(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
     def height(self) -> int:
         ...
     @height.setter
@@ -514,6 +565,12 @@ class TransformSpec:
         ...
     @std.setter
     def std(self, arg0: typing.Annotated[collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], "FixedSize(3)"]) -> None:
+        ...
+    @property
+    def vflip(self) -> float:
+        ...
+    @vflip.setter
+    def vflip(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
     @property
     def width(self) -> int:
