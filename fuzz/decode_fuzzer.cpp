@@ -92,7 +92,7 @@ void fuzz_pipeline(FuzzedDataProvider& o, const std::uint8_t* data, std::size_t 
   fastimg::TransformSpec s;
   s.height = o.ConsumeIntegralInRange(1, 64);
   s.width = o.ConsumeIntegralInRange(1, 64);
-  switch (o.ConsumeIntegralInRange(0, 5)) {
+  switch (o.ConsumeIntegralInRange(0, 6)) {
     case 0:  // torchvision's training chain: RandomResizedCrop + flip + ColorJitter
       s.crop = fastimg::CropMode::RandomResized;
       s.scale_min = o.PickValueInArray({0.08, 0.5, 1.0});
@@ -113,10 +113,14 @@ void fuzz_pipeline(FuzzedDataProvider& o, const std::uint8_t* data, std::size_t 
       s.resize_height = s.height + o.ConsumeIntegralInRange(0, 32);
       s.resize_width = s.width + o.ConsumeIntegralInRange(0, 32);
       break;
-    case 3:  // CenterCrop of the original (fails for smaller images)
+    case 3:  // CenterCrop of the original (pads smaller images)
       s.crop = fastimg::CropMode::Center;
       break;
     case 4:  // stretch
+      break;
+    case 5:  // RandomCrop(size, padding): may show padding only
+      s.crop = fastimg::CropMode::Random;
+      s.crop_padding = o.ConsumeIntegralInRange(0, 40);
       break;
     default:  // Resize((h, w)) equal to the size, no crop
       s.resize = fastimg::ResizeMode::Exact;
@@ -125,6 +129,11 @@ void fuzz_pipeline(FuzzedDataProvider& o, const std::uint8_t* data, std::size_t 
       break;
   }
   if (o.ConsumeBool()) s.hflip = 1.0;
+  const auto extras = o.ConsumeIntegral<std::uint8_t>();  // vertical flip, grayscale, erasing, max_size
+  s.vflip = (extras & 1) ? 0.5 : 0.0;
+  s.grayscale = (extras & 2) ? 0.5 : 0.0;
+  s.erase = (extras & 4) ? 0.8 : 0.0;
+  if ((extras & 8) && s.resize == fastimg::ResizeMode::ShorterSide) s.resize_max = s.resize_short + 1;
   s.dtype =
       o.PickValueInArray({fastimg::OutputType::Float32, fastimg::OutputType::Float16, fastimg::OutputType::UInt8});
   s.layout = o.ConsumeBool() ? fastimg::Layout::NHWC : fastimg::Layout::NCHW;

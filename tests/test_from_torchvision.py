@@ -250,3 +250,17 @@ def test_vertical_flip_grayscale_and_erasing_are_torchvisions(torchvision_ref, i
             torch.testing.assert_close(ours[i], t, atol=1e-6, rtol=0)
             seen = {k: v + bool(p[k]) for k, v in seen.items()}
     assert all(v > 3 for v in seen.values()), seen
+
+
+def test_batches_feed_torchvisions_mixup_and_cutmix_unchanged(torchvision_ref, image_folder):
+    """Batch-level mixing stays with torchvision v2 on the output batch (README): a Loader's (images, labels)
+    go into MixUp/CutMix as they come."""
+    import torchvision.transforms.v2 as v2
+
+    loader = fastimg.Loader(fastimg.ImageFolder(image_folder, fastimg.Transform.imagenet_train(32)), 8, seed=0)
+    mix = v2.RandomChoice([v2.MixUp(num_classes=3), v2.CutMix(num_classes=3)])
+    for images, labels in loader:
+        mixed, soft = mix(images, labels)
+        assert mixed.shape == images.shape and mixed.dtype == torch.float32
+        assert soft.shape == (len(labels), 3)
+        torch.testing.assert_close(soft.sum(dim=1), torch.ones(len(labels)))
