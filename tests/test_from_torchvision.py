@@ -153,15 +153,17 @@ def _jittered(tv, img, p):
     F = tv.transforms.functional
     steps = {0: ("brightness", F.adjust_brightness), 1: ("contrast", F.adjust_contrast)}
     steps[2] = ("saturation", F.adjust_saturation)
+    steps[3] = ("hue", F.adjust_hue)
     for k in p["jitter_order"]:
         name, fn = steps[k]
         img = fn(img, p[name])
     return img
 
 
-def test_exact_color_jitter_is_torchvisions_pil_arithmetic(torchvision_ref, images):
+@pytest.mark.parametrize("hue", [0.0, 0.1, 0.5])
+def test_exact_color_jitter_is_torchvisions_pil_arithmetic(torchvision_ref, images, hue):
     T, F = torchvision_ref.transforms, torchvision_ref.transforms.functional
-    compose = T.Compose([T.Resize(72), T.CenterCrop(64), T.ColorJitter(0.4, 0.4, 0.4), T.ToTensor()])
+    compose = T.Compose([T.Resize(72), T.CenterCrop(64), T.ColorJitter(0.4, 0.4, 0.4, hue), T.ToTensor()])
     transform = fastimg.Transform.from_torchvision(compose, exact=True)
     for epoch in range(4):
         ours = _fastimg(transform, images, epoch)

@@ -39,7 +39,7 @@ def test_immutable():
         (dict(size=224, crop="random_resized", scale=(0.1, 1.5)), ValueError, "scale must satisfy"),
         (dict(size=224, ratio=(0, 1)), ValueError, "ratio must satisfy"),
         (dict(size=224, hflip=1.5), ValueError, "hflip must be a probability"),
-        (dict(size=224, color_jitter={"hue": 0.1}), ValueError, "hue is not supported"),
+        (dict(size=224, color_jitter={"hue": 0.6}), ValueError, "hue must be in"),
         (dict(size=224, color_jitter=-0.1), ValueError, "must be >= 0"),
         (dict(size=224, mean=(0.5, 0.5)), ValueError, "mean must have 3 values"),
         (dict(size=224, std=(0.5, 0.0, 0.5)), ValueError, "std must be positive"),
@@ -79,6 +79,7 @@ def test_params_tell_what_a_sample_gets():
     assert set(p) == {"box", "flip", "brightness", "contrast", "saturation", "jitter_order", "vflip", "grayscale"} | {
         "erase",
         "padding",
+        "hue",
     }
     x0, y0, x1, y1 = p["box"]
     assert 0 <= x0 < x1 <= 500 and 0 <= y0 < y1 <= 375 and sorted(p["jitter_order"]) == [0, 1, 2]

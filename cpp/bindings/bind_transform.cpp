@@ -56,6 +56,7 @@ void register_transform(py::module_& m) {
       .def_readwrite("brightness", &TransformSpec::brightness)
       .def_readwrite("contrast", &TransformSpec::contrast)
       .def_readwrite("saturation", &TransformSpec::saturation)
+      .def_readwrite("hue", &TransformSpec::hue)
       .def_readwrite("mean", &TransformSpec::mean)
       .def_readwrite("std", &TransformSpec::std)
       .def_readwrite("dtype", &TransformSpec::dtype)
@@ -82,7 +83,8 @@ void register_transform(py::module_& m) {
         d["brightness"] = p.brightness;
         d["contrast"] = p.contrast;
         d["saturation"] = p.saturation;
-        d["jitter_order"] = p.jitter_order;
+        d["jitter_order"] = std::vector<int>(p.jitter_order.begin(), p.jitter_order.begin() + p.jitter_steps);
+        d["hue"] = p.hue;
         d["vflip"] = p.vflip;
         d["gray"] = p.gray;
         d["erase"] =

@@ -181,10 +181,12 @@ class _Conversion:
                 self.refuse(name, "after ToTensor (fastimg jitters the uint8 image, as torchvision's PIL path does)")
             if {"Grayscale", "RandomGrayscale"} & self.seen:
                 self.refuse(name, "after Grayscale (fastimg turns the image grey after the jitter)")
-            if step.hue not in (None, 0, (0, 0), [0, 0]):
-                self.refuse(name, "with hue (brightness, contrast and saturation have fastimg equivalents)")
-            amounts = (_jitter_amount(getattr(step, k), k) for k in ("brightness", "contrast", "saturation"))
-            self.opts["color_jitter"] = tuple(amounts)
+            amounts = [_jitter_amount(getattr(step, k), k) for k in ("brightness", "contrast", "saturation")]
+            hue = step.hue if step.hue is not None else (0.0, 0.0)
+            lo, hi = (float(v) for v in hue) if isinstance(hue, (list, tuple)) else (-float(hue), float(hue))
+            if abs(lo + hi) > 1e-9:
+                self.refuse(name, "with a hue range not symmetric around 0")
+            self.opts["color_jitter"] = (*amounts, hi) if hi else tuple(amounts)
         elif name in _FLOAT_STEPS or (name == "ToDtype" and getattr(step, "scale", False)):
             if self.stage != "image":
                 self.refuse(name, f"after {'Normalize' if self.stage == 'normalized' else 'ToTensor'}")

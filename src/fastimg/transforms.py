@@ -56,6 +56,7 @@ class TransformParams(TypedDict):
     brightness: float
     contrast: float
     saturation: float
+    hue: float
     jitter_order: list[int]
     vflip: bool
     grayscale: bool
@@ -114,31 +115,38 @@ def _named(value: Any, name: str) -> bool:
     return isinstance(value, str) and value == name
 
 
-def _jitter(value: Any) -> tuple[float, float, float]:
+def _jitter(value: Any) -> tuple[float, float, float, float]:
+    """(brightness, contrast, saturation, hue) amounts from None, a number (the first three), a dict or a
+    3- or 4-sequence."""
+    names = ("brightness", "contrast", "saturation", "hue")
     if value is None:
-        return (0.0, 0.0, 0.0)
+        return (0.0, 0.0, 0.0, 0.0)
     amounts: tuple[float, ...]
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        amounts = (float(value),) * 3
+        amounts = (float(value),) * 3 + (0.0,)
     elif isinstance(value, dict):
-        unknown = set(value) - {"brightness", "contrast", "saturation"}
-        if "hue" in unknown:
-            raise ValueError("color_jitter: hue is not supported (brightness, contrast and saturation are)")
+        unknown = set(value) - set(names)
         if unknown:
             raise ValueError(f"color_jitter: unknown keys {sorted(unknown)}")
-        amounts = tuple(float(value.get(k, 0.0)) for k in ("brightness", "contrast", "saturation"))
+        amounts = tuple(float(value.get(k, 0.0)) for k in names)
     else:
         try:
             amounts = tuple(float(v) for v in value)
         except TypeError:
             raise TypeError(
-                f"color_jitter must be None, a number, a dict or (brightness, contrast, saturation), got {value!r}"
+                f"color_jitter must be None, a number, a dict or (brightness, contrast, saturation[, hue]), got "
+                f"{value!r}"
             ) from None
-        if len(amounts) != 3:
-            raise ValueError(f"color_jitter must have 3 amounts (brightness, contrast, saturation), got {value!r}")
+        if len(amounts) not in (3, 4):
+            raise ValueError(
+                f"color_jitter must have 3 or 4 amounts (brightness, contrast, saturation, hue), got {value!r}"
+            )
+        amounts = amounts + (0.0,) * (4 - len(amounts))
     if any(a < 0 for a in amounts):
         raise ValueError(f"color_jitter amounts must be >= 0, got {value!r}")
-    return amounts[0], amounts[1], amounts[2]
+    if amounts[3] > 0.5:
+        raise ValueError(f"color_jitter hue must be in [0, 0.5], got {amounts[3]}")
+    return amounts[0], amounts[1], amounts[2], amounts[3]
 
 
 class Transform:
@@ -163,8 +171,8 @@ class Transform:
       1.0 is ``Grayscale(3)``), after the colour jitter.
     - ``erasing``: ``RandomErasing`` on the finished output: its probability, or a dict with ``p``,
       ``scale``, ``ratio`` and ``value`` (one number or three, in the output's units, after normalisation).
-    - ``color_jitter``: ``ColorJitter`` brightness, contrast and saturation amounts: a number for all
-      three, a dict or a (brightness, contrast, saturation) triple; applied in the normalising pass.
+    - ``color_jitter``: ``ColorJitter`` brightness, contrast, saturation and hue amounts: a number for the
+      first three, a dict or a (brightness, contrast, saturation[, hue]) sequence; hue in [0, 0.5].
     - ``mean``, ``std``: ``"imagenet"``, None (scale to 0..1 only) or three numbers in 0-1 units (a list,
       tuple, numpy array or tensor); 0-255 values are refused with the 0-1 ones in the message.
     - ``dtype``: ``"float32"``, ``"float16"`` or ``"uint8"`` (raw pixels, no normalisation), or the
@@ -201,7 +209,7 @@ class Transform:
     vflip: float
     grayscale: float
     erasing: Optional[tuple[float, tuple[float, float], tuple[float, float], tuple[float, float, float]]]
-    color_jitter: Optional[tuple[float, float, float]]
+    color_jitter: Optional[tuple[float, ...]]
     mean: Optional[tuple[float, float, float]]
     std: Optional[tuple[float, float, float]]
     dtype: DTypeName
@@ -295,7 +303,7 @@ class Transform:
         spec.hflip = float(hflip)
         augment = _augment_into(spec, crop, padding, vflip, grayscale, erasing)
         jitter = _jitter(color_jitter)
-        spec.brightness, spec.contrast, spec.saturation = jitter
+        spec.brightness, spec.contrast, spec.saturation, spec.hue = jitter
         mean_v, std_v = _mean_std(dtype_name, mean, std)
         spec.mean = list(mean_v) if mean_v is not None else [0.0, 0.0, 0.0]
         spec.std = list(std_v) if std_v is not None else [1.0, 1.0, 1.0]
@@ -313,7 +321,7 @@ class Transform:
             ratio=ratio_range,
             hflip=float(hflip),
             **augment,
-            color_jitter=jitter if any(jitter) else None,
+            color_jitter=(jitter if jitter[3] else jitter[:3]) if any(jitter) else None,
             mean=mean_v,
             std=std_v,
             dtype=dtype_name,
@@ -329,8 +337,8 @@ class Transform:
     @classmethod
     def from_torchvision(cls, transform: Any, **overrides: Any) -> Transform:
         """The Transform that does what ``transform`` does, a torchvision ``Compose`` (v1 or v2) of one geometry
-        (RandomResizedCrop, Resize, CenterCrop, or Resize then CenterCrop), RandomHorizontalFlip, ColorJitter
-        (no hue), ToTensor/ToImage/ToDtype and Normalize, in that order (a flip may also come before
+        (RandomResizedCrop, RandomCrop, Resize, CenterCrop, or Resize then CenterCrop), the flips, ColorJitter,
+        Grayscale/RandomGrayscale, ToTensor/ToImage/ToDtype, Normalize and RandomErasing, in that order (a flip may also come before
         RandomResizedCrop or Resize, or after ToTensor); ``overrides`` (e.g. ``exact=True``) are applied on
         top. Raises ValueError naming a step that has no fastimg equivalent or sits where fastimg cannot
         reproduce it exactly."""
@@ -366,7 +374,8 @@ class Transform:
         and the datasets key it) for an image of ``width`` x ``height`` displayed pixels: ``box`` (x0, y0,
         x1, y1), the source rectangle the output is resampled from (for RandomResizedCrop torchvision's
         crop box, as ``get_params`` would draw it); ``flip``; the colour jitter factors ``brightness``,
-        ``contrast``, ``saturation`` with ``jitter_order`` (0 brightness, 1 contrast, 2 saturation);
+        ``contrast``, ``saturation``, ``hue`` with ``jitter_order`` (0 brightness, 1 contrast, 2 saturation, 3
+        hue when it jitters);
         ``vflip``; ``grayscale``; ``erase``, the (x, y, width, height) RandomErasing sets in the output, or
         None; ``padding``, where a crop reaching past the image shows it: (x, y, width, height) in the
         output, zeros elsewhere, or None."""
@@ -383,6 +392,7 @@ class Transform:
             "brightness": plan["brightness"],
             "contrast": plan["contrast"],
             "saturation": plan["saturation"],
+            "hue": plan["hue"],
             "jitter_order": list(plan["jitter_order"]),
             "vflip": plan["vflip"],
             "grayscale": plan["gray"],

@@ -41,6 +41,7 @@ struct TransformSpec {
   double erase_scale_min = 0.02, erase_scale_max = 0.33, erase_ratio_min = 0.3, erase_ratio_max = 3.3;
   std::array<float, 3> erase_value{0.f, 0.f, 0.f};
   double brightness = 0.0, contrast = 0.0, saturation = 0.0;
+  double hue = 0.0;  // ColorJitter hue: a shift drawn from [-hue, hue], 0..0.5
   // Float outputs: (pixel / 255 - mean) / std; mean 0 and std 1 scale to 0..1. UInt8 stores pixels.
   std::array<float, 3> mean{0.f, 0.f, 0.f};
   std::array<float, 3> std{1.f, 1.f, 1.f};
@@ -66,8 +67,10 @@ struct ItemPlan {
   bool flip = false;
   // exact mode: Pillow's resize of this item runs its vertical pass first (see pillow_height_first).
   bool height_first = false;
-  double brightness = 1.0, contrast = 1.0, saturation = 1.0;
-  std::array<int, 3> jitter_order{0, 1, 2};  // 0 brightness, 1 contrast, 2 saturation
+  double brightness = 1.0, contrast = 1.0, saturation = 1.0, hue = 0.0;
+  // The first jitter_steps of: 0 brightness, 1 contrast, 2 saturation, 3 hue (4 steps when hue jitters).
+  std::array<int, 4> jitter_order{0, 1, 2, 3};
+  int jitter_steps = 3;
   // A crop that reaches past the image (CenterCrop larger than it, RandomCrop's padding): torchvision pads
   // with zeros. The image then covers output columns [pad_x, pad_x + inner_w) and rows [pad_y, pad_y +
   // inner_h) (displayed; possibly none of them).

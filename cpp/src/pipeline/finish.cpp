@@ -69,8 +69,71 @@ void to_planes(const float* packed, std::size_t n, float* planes) {
 }
 
 bool has_jitter(const ItemPlan& plan) {
-  return plan.brightness != 1.0 || plan.contrast != 1.0 || plan.saturation != 1.0;
+  return plan.brightness != 1.0 || plan.contrast != 1.0 || plan.saturation != 1.0 || plan.hue != 0.0;
 }
+
+namespace {
+
+// torchvision's adjust_hue on float tensors (_rgb2hsv, shift modulo 1, _hsv2rgb), on 0..255 values.
+void hue_shift_float(float* r, float* g, float* b, std::size_t n, float shift) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const float rr = r[i] / 255.f, gg = g[i] / 255.f, bb = b[i] / 255.f;
+    const float maxc = std::max(rr, std::max(gg, bb)), minc = std::min(rr, std::min(gg, bb));
+    const float cr = maxc - minc;
+    float h = 0.f;
+    const float s = maxc == minc ? 0.f : cr / maxc;
+    if (maxc != minc) {
+      const float rc = (maxc - rr) / cr, gc = (maxc - gg) / cr, bc = (maxc - bb) / cr;
+      h = maxc == rr ? bc - gc : maxc == gg ? 2.f + rc - bc : 4.f + gc - rc;
+    }
+    h = std::fmod(std::fmod(h / 6.f + 1.f, 1.f) + shift + 1.f, 1.f);
+    const float fi = std::floor(h * 6.f), f = h * 6.f - fi, v = maxc;
+    const float p = std::clamp(v * (1.f - s), 0.f, 1.f), q = std::clamp(v * (1.f - s * f), 0.f, 1.f);
+    const float t = std::clamp(v * (1.f - s * (1.f - f)), 0.f, 1.f);
+    const int sector = static_cast<int>(fi) % 6;
+    const float out[6][3] = {{v, t, p}, {q, v, p}, {p, v, t}, {p, q, v}, {t, p, v}, {v, p, q}};
+    r[i] = out[sector][0] * 255.f;
+    g[i] = out[sector][1] * 255.f;
+    b[i] = out[sector][2] * 255.f;
+  }
+}
+
+// Pillow's RGB -> HSV -> RGB (Convert.c, following colorsys) with torchvision's PIL-path shift of the uint8
+// hue: the arithmetic types are Pillow's (float variables, double constants), so the bytes match.
+void hue_shift_pillow(float* r, float* g, float* b, std::size_t n, double factor) {
+  const auto delta = static_cast<std::uint8_t>(static_cast<std::int32_t>(factor * 255));
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto R = static_cast<int>(r[i]), G = static_cast<int>(g[i]), B = static_cast<int>(b[i]);
+    const int maxc = std::max(R, std::max(G, B)), minc = std::min(R, std::min(G, B));
+    if (maxc == minc) continue;  // hue 0, saturation 0: grey stays grey
+    const float cr = static_cast<float>(maxc - minc);
+    const float s = cr / static_cast<float>(maxc);
+    const float rc = static_cast<float>(maxc - R) / cr, gc = static_cast<float>(maxc - G) / cr;
+    const float bc = static_cast<float>(maxc - B) / cr;
+    float h = R == maxc ? bc - gc : G == maxc ? static_cast<float>(2.0 + rc - bc) : static_cast<float>(4.0 + gc - rc);
+    h = static_cast<float>(std::fmod(h / 6.0 + 1.0, 1.0));
+    const auto uh = static_cast<std::uint8_t>(std::clamp(static_cast<int>(h * 255.0), 0, 255));
+    const auto us = static_cast<std::uint8_t>(std::clamp(static_cast<int>(s * 255.0), 0, 255));
+    const auto hh = static_cast<std::uint8_t>(uh + delta);
+    if (us == 0) {
+      r[i] = g[i] = b[i] = static_cast<float>(maxc);
+      continue;
+    }
+    const int sector = static_cast<int>(std::floor(static_cast<float>(hh) * 6.0 / 255.0));
+    const auto f = static_cast<float>(static_cast<float>(hh) * 6.0 / 255.0 - static_cast<float>(sector));
+    const auto fs = static_cast<float>(static_cast<float>(us) / 255.0);
+    const float v = static_cast<float>(maxc);
+    const auto up = static_cast<float>(std::clamp(static_cast<int>(std::round(v * (1.0 - fs))), 0, 255));
+    const auto uq = static_cast<float>(std::clamp(static_cast<int>(std::round(v * (1.0 - fs * f))), 0, 255));
+    const auto ut = static_cast<float>(std::clamp(static_cast<int>(std::round(v * (1.0 - fs * (1.0 - f)))), 0, 255));
+    const float out[6][3] = {{v, ut, up}, {uq, v, up}, {up, v, ut}, {up, uq, v}, {ut, up, v}, {v, up, uq}};
+    r[i] = out[sector % 6][0];
+    g[i] = out[sector % 6][1];
+    b[i] = out[sector % 6][2];
+  }
+}
+
+}  // namespace
 
 void color_jitter(float* px, int width, int height, const ItemPlan& plan) {
   const std::size_t n = static_cast<std::size_t>(width) * height;
@@ -78,7 +141,9 @@ void color_jitter(float* px, int width, int height, const ItemPlan& plan) {
   auto clamp = [](float v) { return std::min(255.f, std::max(0.f, v)); };
   // torchvision's rgb_to_grayscale weights.
   auto gray = [&](std::size_t i) { return 0.2989f * r[i] + 0.587f * g[i] + 0.114f * b[i]; };
-  for (int step : plan.jitter_order) {
+  for (int k = 0; k < plan.jitter_steps; ++k) {
+    const int step = plan.jitter_order[k];
+    if (step == 3 && plan.hue != 0.0) hue_shift_float(r, g, b, n, static_cast<float>(plan.hue));
     if (step == 0 && plan.brightness != 1.0) {
       const auto f = static_cast<float>(plan.brightness);
       for (std::size_t i = 0; i < 3 * n; ++i) px[i] = clamp(px[i] * f);
@@ -123,7 +188,9 @@ float pillow_l(float r, float g, float b) {
 void color_jitter_pillow(float* px, int width, int height, const ItemPlan& plan) {
   const std::size_t n = static_cast<std::size_t>(width) * height;
   float *r = px, *g = px + n, *b = px + 2 * n;
-  for (int step : plan.jitter_order) {
+  for (int k = 0; k < plan.jitter_steps; ++k) {
+    const int step = plan.jitter_order[k];
+    if (step == 3 && plan.hue != 0.0) hue_shift_pillow(r, g, b, n, plan.hue);  // F_pil.adjust_hue
     if (step == 0 && plan.brightness != 1.0) {  // ImageEnhance.Brightness: blend with black
       const auto f = static_cast<float>(plan.brightness);
       for (std::size_t i = 0; i < 3 * n; ++i) px[i] = pillow_blend(0.f, px[i], f);

@@ -186,14 +186,17 @@ ItemPlan plan_item(int width, int height, const TransformSpec& s, std::uint64_t 
     SampleRng rng(seed, stream_id(epoch, kStreamErase), sample);
     if (rng.uniform() < s.erase) erase_box(s, rng, p);
   }
-  if (s.brightness > 0 || s.contrast > 0 || s.saturation > 0) {
+  if (s.brightness > 0 || s.contrast > 0 || s.saturation > 0 || s.hue > 0) {
     SampleRng rng(seed, stream_id(epoch, kStreamJitter), sample);
-    // A random order, as torchvision's ColorJitter (Fisher-Yates over three steps).
-    for (int i = 2; i > 0; --i) std::swap(p.jitter_order[i], p.jitter_order[rng.uniform_int(0, i)]);
+    // A random order, as torchvision's ColorJitter (Fisher-Yates; hue is a fourth step only when it jitters,
+    // so that transforms without it draw what they always drew).
+    p.jitter_steps = s.hue > 0 ? 4 : 3;
+    for (int i = p.jitter_steps - 1; i > 0; --i) std::swap(p.jitter_order[i], p.jitter_order[rng.uniform_int(0, i)]);
     auto factor = [&](double amount) { return amount > 0 ? rng.uniform(std::max(0.0, 1 - amount), 1 + amount) : 1.0; };
     p.brightness = factor(s.brightness);
     p.contrast = factor(s.contrast);
     p.saturation = factor(s.saturation);
+    if (s.hue > 0) p.hue = rng.uniform(-s.hue, s.hue);
   }
   return p;
 }
@@ -212,6 +215,7 @@ void TransformSpec::validate() const {
                     erase_ratio_min > 0 && erase_ratio_min <= erase_ratio_max,
                 "erasing scale must satisfy 0 < min <= max <= 1 and ratio 0 < min <= max");
   FASTIMG_CHECK(brightness >= 0 && contrast >= 0 && saturation >= 0, "color jitter amounts must be >= 0");
+  FASTIMG_CHECK(hue >= 0 && hue <= 0.5, "hue jitter must be in [0, 0.5]");
   for (float v : std) FASTIMG_CHECK(v > 0, "std must be positive");
   if (resize == ResizeMode::ShorterSide) FASTIMG_CHECK(resize_short > 0, "resize must be positive");
   FASTIMG_CHECK(resize_max == 0 || (resize == ResizeMode::ShorterSide && resize_max > resize_short),
