@@ -76,7 +76,8 @@ REVEALED = {
 PARAMS_TYPE = (
     "TypedDict(fastimg.transforms.TransformParams, {'box': tuple[float, float, float, float], 'brightness': float, "
     "'contrast': float, 'erase': tuple[int, int, int, int] | None, 'flip': bool, 'grayscale': bool, "
-    "'hue': float, 'jitter_order': list[int], 'padding': tuple[int, int, int, int] | None, 'saturation': float, 'vflip': bool})"
+    "'hue': float, 'jitter_order': list[int], 'padding': tuple[int, int, int, int] | None, "
+    "'saturation': float, 'vflip': bool})"
 )
 
 CONFIG = """

@@ -336,12 +336,12 @@ class Transform:
 
     @classmethod
     def from_torchvision(cls, transform: Any, **overrides: Any) -> Transform:
-        """The Transform that does what ``transform`` does, a torchvision ``Compose`` (v1 or v2) of one geometry
-        (RandomResizedCrop, RandomCrop, Resize, CenterCrop, or Resize then CenterCrop), the flips, ColorJitter,
-        Grayscale/RandomGrayscale, ToTensor/ToImage/ToDtype, Normalize and RandomErasing, in that order (a flip may also come before
-        RandomResizedCrop or Resize, or after ToTensor); ``overrides`` (e.g. ``exact=True``) are applied on
-        top. Raises ValueError naming a step that has no fastimg equivalent or sits where fastimg cannot
-        reproduce it exactly."""
+        """The Transform that does what ``transform`` does: a torchvision ``Compose`` (v1 or v2) of one
+        geometry (RandomResizedCrop, RandomCrop, Resize, CenterCrop, or Resize then CenterCrop), the flips,
+        ColorJitter, Grayscale/RandomGrayscale, ToTensor/ToImage/ToDtype, Normalize and RandomErasing, in
+        that order (a flip may also come before RandomResizedCrop or Resize, or after ToTensor);
+        ``overrides`` (e.g. ``exact=True``) are applied on top. Raises ValueError naming a step that has no
+        fastimg equivalent or sits where fastimg cannot reproduce it exactly."""
         options = transform_options(transform)
         size = options.pop("size")
         options.update(overrides)
