@@ -440,12 +440,18 @@ def test_a_shard_from_a_named_pipe_is_streamed(tmp_path):
     os.mkfifo(fifo)
 
     def feed():
+        # A reader that opened the pipe twice (to look, then to read) lost what a quick writer wrote in between
+        # and waited forever for another writer: it must open it once.
         with open(fifo, "wb") as f:
             f.write(data)
 
-    writer = threading.Thread(target=feed)
+    samples = []
+    writer = threading.Thread(target=feed, daemon=True)
+    reader = threading.Thread(target=lambda: samples.extend(read_samples(0, str(fifo))), daemon=True)
     writer.start()
-    samples = list(read_samples(0, str(fifo)))
+    reader.start()
+    reader.join(timeout=30)
+    assert not reader.is_alive(), "reading a named pipe hung"
     writer.join(timeout=10)
     assert [s.key for s in samples] == ["0000", "0001", "0002"]
     assert all(bytes(s.members["cls"]) == str(k).encode() for k, s in enumerate(samples))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import stat
 import threading
 import zlib
 from collections.abc import Iterator
@@ -103,13 +104,12 @@ class _Gunzip(gzip.GzipFile):
 def open_shard(url: str, storage_options: Optional[dict[str, Any]]) -> tuple[Union[BinaryIO, MappedFile], int]:
     """The shard and its size in bytes (-1 when unknown: a gzip stream, a pipe). Local shards are mapped:
     image members go to the decoder as views, without a copy per member; gzip'd ones are streamed."""
-    if not is_remote(url) and not is_gzip(url):
-        try:
-            mapped = MappedFile(local_path(url))
-            if mapped.data[:2] != b"\x1f\x8b":
-                return mapped, len(mapped.data)
-        except ValueError:  # not a regular file (a named pipe...): streamed below
-            pass
+    # A named pipe must be opened once only: a second open after the first reader closed waits for a writer
+    # that already wrote into the closed pipe (the shard test hung whenever the writer was slower).
+    if not is_remote(url) and not is_gzip(url) and stat.S_ISREG(os.stat(local_path(url)).st_mode):
+        mapped = MappedFile(local_path(url))
+        if mapped.data[:2] != b"\x1f\x8b":
+            return mapped, len(mapped.data)
     f = open_url(url, storage_options)
     if _gzipped(f, url):
         return _Gunzip(fileobj=f, mode="rb"), -1  # type: ignore[return-value]
