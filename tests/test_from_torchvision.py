@@ -98,11 +98,10 @@ def _by_params(tv, transform, data, index, epoch, then, interpolation):
     return then(out)
 
 
-@pytest.mark.parametrize("flip_first", [False, True])
-def test_random_resized_crop_recipes_follow_the_drawn_box_and_flip(torchvision_ref, images, flip_first):
+def test_random_resized_crop_recipes_follow_the_drawn_box_and_flip(torchvision_ref, images):
     T = torchvision_ref.transforms
     crop, flip = T.RandomResizedCrop(64, scale=(0.2, 1.0)), T.RandomHorizontalFlip()
-    compose = T.Compose([*([flip, crop] if flip_first else [crop, flip]), T.ToTensor(), T.Normalize(MEAN, STD)])
+    compose = T.Compose([crop, flip, T.ToTensor(), T.Normalize(MEAN, STD)])
     transform = fastimg.Transform.from_torchvision(compose, exact=True)
     tail = T.Compose([T.ToTensor(), T.Normalize(MEAN, STD)])
     for epoch in range(3):
@@ -133,6 +132,8 @@ def refusals(tv):
             [T.RandomResizedCrop(224), T.RandomHorizontalFlip(), T.RandomHorizontalFlip()]
         ),
         "ToTensor": T.Compose([T.Resize((32, 32)), T.ToTensor(), T.ToTensor()]),
+        # the crop would be drawn on the flipped image (new-user trial: 221 levels off on replay)
+        "RandomResizedCrop ": T.Compose([T.RandomHorizontalFlip(), T.RandomResizedCrop(32), T.ToTensor()]),
     }
 
 
@@ -140,6 +141,22 @@ def test_orders_it_cannot_reproduce_are_refused_naming_the_step(torchvision_ref)
     for step, compose in refusals(torchvision_ref).items():
         with pytest.raises(ValueError, match=f"torchvision's {step.strip()}"):
             fastimg.Transform.from_torchvision(compose)
+
+
+def test_v2_dtype_steps_and_tensor_antialias(torchvision_ref, images):
+    """ToDtype(uint8) keeps uint8 (new-user trial: it came out as float 0..1); ToDtype without scale is refused
+    with the reason; antialias=False after ToImage is kept (PIL images ignore it)."""
+    import torchvision.transforms.v2 as v2
+
+    keep = v2.Compose([v2.Resize((40, 40)), v2.ToImage(), v2.ToDtype(torch.uint8, scale=True), v2.ToPureTensor()])
+    ours = _fastimg(fastimg.Transform.from_torchvision(keep, exact=True), images)
+    assert ours.dtype == torch.uint8 and torch.equal(ours, torch.stack([keep(_pil(d)) for d in images]))
+    with pytest.raises(ValueError, match="without scale=True"):
+        fastimg.Transform.from_torchvision(v2.Compose([v2.Resize((8, 8)), v2.ToImage(), v2.ToDtype(torch.float32)]))
+    aliased = v2.Compose([v2.ToImage(), v2.Resize((40, 40), antialias=False), v2.ToDtype(torch.float32, scale=True)])
+    assert fastimg.Transform.from_torchvision(aliased).antialias is False
+    pil = v2.Compose([v2.Resize((40, 40), antialias=False), v2.ToImage(), v2.ToDtype(torch.float32, scale=True)])
+    assert fastimg.Transform.from_torchvision(pil).antialias is True
 
 
 def test_torchvision_itself_rejects_normalize_before_totensor(torchvision_ref, images):

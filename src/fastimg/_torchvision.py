@@ -91,7 +91,7 @@ def _channels(value: Any, name: str) -> tuple[float, float, float]:
 _GEOMETRIES = {("RandomResizedCrop",), ("Resize",), ("CenterCrop",), ("Resize", "CenterCrop"), ("RandomCrop",)}
 _FLOAT_STEPS = ("ToTensor", "ConvertImageDtype")
 _ONCE = ("RandomHorizontalFlip", "RandomVerticalFlip", "ColorJitter", "Grayscale", "RandomGrayscale", "RandomErasing")
-_IMAGE_NOOPS = ("PILToTensor", "ToImage", "ToImageTensor", "ToPureTensor")
+_IMAGE_NOOPS = ("PILToTensor", "ToImage", "ToImageTensor")
 
 
 class _Conversion:
@@ -104,6 +104,7 @@ class _Conversion:
         self.geometry: list[str] = []
         self.resize: Any = None
         self.stage = "image"  # image -> float (ToTensor) -> normalized
+        self.tensor = False  # after ToImage/PILToTensor: torchvision's tensor kernels, not Pillow's
         self.seen: set[str] = set()
 
     def refuse(self, name: str, why: str) -> None:
@@ -115,8 +116,8 @@ class _Conversion:
         if "ColorJitter" in self.seen:
             self.refuse(name, "after ColorJitter (contrast uses the mean of the image it is given)")
         flips = {"RandomHorizontalFlip", "RandomVerticalFlip"} & self.seen
-        if flips and name == "CenterCrop":
-            self.refuse(name, f"after {min(flips)} (an odd margin is split unevenly: flip it after the crop)")
+        if flips:  # the box would be drawn on the flipped image: other pixels for the same parameters
+            self.refuse(name, f"after {min(flips)} (fastimg flips the cropped image: put the flip after {name})")
         if {"Grayscale", "RandomGrayscale"} & self.seen:
             self.refuse(name, "after Grayscale (fastimg turns the image grey after cropping it)")
         shape = (*self.geometry, name)
@@ -127,6 +128,8 @@ class _Conversion:
                 "Resize then CenterCrop)",
             )
         self.geometry.append(name)
+        if getattr(step, "antialias", True) is False and self.tensor:  # PIL images are always antialiased
+            self.opts["antialias"] = False
         if name == "RandomResizedCrop":
             self.opts.update(size=_size(step.size), crop="random_resized", scale=tuple(step.scale))
             self.opts.update(ratio=tuple(step.ratio), interpolation=interpolation_name(step.interpolation))
@@ -187,7 +190,9 @@ class _Conversion:
             if abs(lo + hi) > 1e-9:
                 self.refuse(name, "with a hue range not symmetric around 0")
             self.opts["color_jitter"] = (*amounts, hi) if hi else tuple(amounts)
-        elif name in _FLOAT_STEPS or (name == "ToDtype" and getattr(step, "scale", False)):
+        elif name == "ToDtype":
+            self.to_dtype(step)
+        elif name in _FLOAT_STEPS:
             if self.stage != "image":
                 self.refuse(name, f"after {'Normalize' if self.stage == 'normalized' else 'ToTensor'}")
             self.stage, self.opts["dtype"] = "float", "float32"
@@ -198,12 +203,33 @@ class _Conversion:
                 )
             self.stage = "normalized"
             self.opts.update(mean=_channels(step.mean, "mean"), std=_channels(step.std, "std"))
+        elif name == "ToPureTensor":
+            pass  # unwraps a tv_tensor: nothing to do at any stage
         elif name in _IMAGE_NOOPS:
             if self.stage != "image":
                 self.refuse(name, "after ToTensor")
+            self.tensor = True
         else:
             raise ValueError(f"torchvision's {name} has no fastimg equivalent: {RECIPES}")
         self.seen.add(name)
+
+    def to_dtype(self, step: Any) -> None:
+        """v2.ToDtype: uint8 keeps the image as it is; a float dtype with scale=True is ToTensor."""
+        target = str(getattr(step, "dtype", "")).removeprefix("torch.")
+        if target == "uint8":
+            if self.stage != "image":
+                self.refuse("ToDtype", "to uint8 after a float conversion")
+            return
+        if target not in ("float32", "float16", "float64") or not getattr(step, "scale", False):
+            self.refuse(
+                "ToDtype",
+                f"to {target or 'several dtypes'} without scale=True (fastimg's float output is "
+                "the image scaled to 0..1: ToDtype(torch.float32, scale=True))",
+            )
+        if self.stage != "image":
+            self.refuse("ToDtype", f"after {'Normalize' if self.stage == 'normalized' else 'ToTensor'}")
+        self.stage = "float"
+        self.opts["dtype"] = "float16" if target == "float16" else "float32"
 
     def grayscale(self, step: Any, name: str) -> None:
         if self.stage != "image":
