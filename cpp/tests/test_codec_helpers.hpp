@@ -15,8 +15,17 @@
 
 namespace fastimg::test {
 
-inline std::vector<std::uint8_t> encode_jpeg(const Image& img, int quality = 95, bool progressive = false,
-                                             const std::vector<std::uint8_t>& app1 = {}) {
+// What encode_jpeg can vary beyond the quality: libjpeg's defaults unless set.
+struct JpegOptions {
+  int quality = 95;
+  bool progressive = false;
+  std::vector<std::uint8_t> app1;  // written as an APP1 segment when not empty
+  int luma_h = 0, luma_v = 0;      // luma sampling factors (chroma 1x1); 0: libjpeg's 2x2
+  int restart_interval = 0;        // MCUs per restart interval; 0: none
+  bool approximate_ac = false;     // a progressive script that never refines the AC coefficients' last bit
+};
+
+inline std::vector<std::uint8_t> encode_jpeg_with(const Image& img, const JpegOptions& o) {
   jpeg_compress_struct c{};
   jpeg_error_mgr err{};
   c.err = jpeg_std_error(&err);
@@ -29,10 +38,22 @@ inline std::vector<std::uint8_t> encode_jpeg(const Image& img, int quality = 95,
   c.input_components = img.channels;
   c.in_color_space = img.channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
   jpeg_set_defaults(&c);
-  jpeg_set_quality(&c, quality, TRUE);
-  if (progressive) jpeg_simple_progression(&c);
+  jpeg_set_quality(&c, o.quality, TRUE);
+  if (o.luma_h > 0) {
+    c.comp_info[0].h_samp_factor = o.luma_h;
+    c.comp_info[0].v_samp_factor = o.luma_v;
+  }
+  c.restart_interval = static_cast<unsigned>(o.restart_interval);
+  if (o.progressive) jpeg_simple_progression(&c);
+  std::vector<jpeg_scan_info> scans;
+  if (o.approximate_ac) {
+    scans.push_back({c.num_components, {0, 1, 2, 3}, 0, 0, 0, 0});
+    for (int ci = 0; ci < c.num_components; ++ci) scans.push_back({1, {ci, 0, 0, 0}, 1, 63, 0, 1});
+    c.scan_info = scans.data();
+    c.num_scans = static_cast<int>(scans.size());
+  }
   jpeg_start_compress(&c, TRUE);
-  if (!app1.empty()) jpeg_write_marker(&c, JPEG_APP0 + 1, app1.data(), static_cast<unsigned>(app1.size()));
+  if (!o.app1.empty()) jpeg_write_marker(&c, JPEG_APP0 + 1, o.app1.data(), static_cast<unsigned>(o.app1.size()));
   while (c.next_scanline < c.image_height) {
     JSAMPROW row = const_cast<std::uint8_t*>(img.pixels.data()) + c.next_scanline * img.stride;
     jpeg_write_scanlines(&c, &row, 1);
@@ -42,6 +63,15 @@ inline std::vector<std::uint8_t> encode_jpeg(const Image& img, int quality = 95,
   jpeg_destroy_compress(&c);
   free(out);
   return bytes;
+}
+
+inline std::vector<std::uint8_t> encode_jpeg(const Image& img, int quality = 95, bool progressive = false,
+                                             const std::vector<std::uint8_t>& app1 = {}) {
+  JpegOptions o;
+  o.quality = quality;
+  o.progressive = progressive;
+  o.app1 = app1;
+  return encode_jpeg_with(img, o);
 }
 
 inline std::vector<std::uint8_t> encode_png(const Image& img) {

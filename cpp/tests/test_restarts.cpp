@@ -26,43 +26,16 @@ struct Sampling {
   int h, v;  // luma sampling factors (chroma 1x1); grey when channels == 1
 };
 
-// `approximate`: a progressive scan script that never refines the AC coefficients' last bit.
 std::vector<std::uint8_t> encode_with_restarts(const Image& img, Sampling s, int interval, bool progressive = false,
                                                bool approximate = false) {
-  jpeg_compress_struct c{};
-  jpeg_error_mgr err{};
-  c.err = jpeg_std_error(&err);
-  jpeg_create_compress(&c);
-  unsigned char* out = nullptr;
-  unsigned long size = 0;
-  jpeg_mem_dest(&c, &out, &size);
-  c.image_width = static_cast<JDIMENSION>(img.width);
-  c.image_height = static_cast<JDIMENSION>(img.height);
-  c.input_components = img.channels;
-  c.in_color_space = img.channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
-  jpeg_set_defaults(&c);
-  jpeg_set_quality(&c, 88, TRUE);
-  c.comp_info[0].h_samp_factor = s.h;
-  c.comp_info[0].v_samp_factor = s.v;
-  c.restart_interval = static_cast<unsigned>(interval);
-  if (progressive) jpeg_simple_progression(&c);
-  std::vector<jpeg_scan_info> scans;
-  if (approximate) {
-    scans.push_back({c.num_components, {0, 1, 2, 3}, 0, 0, 0, 0});
-    for (int ci = 0; ci < c.num_components; ++ci) scans.push_back({1, {ci, 0, 0, 0}, 1, 63, 0, 1});
-    c.scan_info = scans.data();
-    c.num_scans = static_cast<int>(scans.size());
-  }
-  jpeg_start_compress(&c, TRUE);
-  while (c.next_scanline < c.image_height) {
-    JSAMPROW row = const_cast<std::uint8_t*>(img.pixels.data()) + c.next_scanline * img.stride;
-    jpeg_write_scanlines(&c, &row, 1);
-  }
-  jpeg_finish_compress(&c);
-  std::vector<std::uint8_t> bytes(out, out + size);
-  jpeg_destroy_compress(&c);
-  free(out);
-  return bytes;
+  test::JpegOptions o;
+  o.quality = 88;
+  o.luma_h = s.h;
+  o.luma_v = s.v;
+  o.restart_interval = interval;
+  o.progressive = progressive;
+  o.approximate_ac = approximate;
+  return test::encode_jpeg_with(img, o);
 }
 
 // Turns splicing off for the scope (the reference decodes), back on after.
