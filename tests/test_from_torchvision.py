@@ -283,3 +283,18 @@ def test_batches_feed_torchvisions_mixup_and_cutmix_unchanged(torchvision_ref, i
         assert mixed.shape == images.shape and mixed.dtype == torch.float32
         assert soft.shape == (len(labels), 3)
         torch.testing.assert_close(soft.sum(dim=1), torch.ones(len(labels)))
+
+
+def test_default_mode_hue_is_torchvisions_tensor_hue(torchvision_ref, images):
+    """Without exact, hue follows torchvision's float-tensor path (within a level: the default pipeline's other
+    steps round differently from Pillow's)."""
+    F = torchvision_ref.transforms.functional
+    transform = fastimg.Transform(64, resize=72, crop="center", color_jitter=(0, 0, 0, 0.5), mean=None, std=None)
+    plain = _fastimg(transform.replace(color_jitter=None), images)
+    ours = _fastimg(transform, images)
+    for i, d in enumerate(images):
+        img = _pil(d)
+        p = transform.params(img.width, img.height, i, seed=3)
+        assert p["hue"] != 0
+        expected = F.adjust_hue(plain[i], p["hue"])
+        assert (ours[i] - expected).abs().max() <= 1.01 / 255
