@@ -298,3 +298,41 @@ def test_default_mode_hue_is_torchvisions_tensor_hue(torchvision_ref, images):
         assert p["hue"] != 0
         expected = F.adjust_hue(plain[i], p["hue"])
         assert (ours[i] - expected).abs().max() <= 1.01 / 255
+
+
+def test_trivial_augment_wide_is_torchvisions_pil_path(torchvision_ref, images):
+    """Every op of TrivialAugmentWide (and both quarter turns, which Pillow does by transposing) replayed with
+    torchvision's own _apply_op on the op and magnitude Transform.params reports (exact=True: the same
+    bytes), after the crop and flip it follows."""
+    from torchvision.transforms.autoaugment import _apply_op
+
+    T, F = torchvision_ref.transforms, torchvision_ref.transforms.functional
+    crop = T.RandomResizedCrop(48, scale=(0.3, 1.0))
+    compose = T.Compose([crop, T.RandomHorizontalFlip(), T.TrivialAugmentWide(), T.ToTensor()])
+    transform = fastimg.Transform.from_torchvision(compose, exact=True)
+    assert transform.auto_augment == "trivial_augment_wide"
+    data = images[0]
+    img = _pil(data)
+    # Sample indices whose draws cover every op, several magnitudes each and both quarter turns.
+    wanted: dict[tuple[str, float], int] = {}
+    for index in range(20000):
+        name, magnitude = transform.params(img.width, img.height, index, seed=3)["augment"]
+        key = (name, magnitude) if name == "Rotate" and abs(magnitude) == 90 else (name, round(magnitude, 1))
+        if len([k for k in wanted if k[0] == name]) < 4 or (key[0] == "Rotate" and abs(key[1]) == 90):
+            wanted.setdefault(key, index)
+    assert {k[0] for k in wanted} >= set(_TA_OPS) and ("Rotate", 90.0) in wanted and ("Rotate", -90.0) in wanted
+    indices = sorted(wanted.values())
+    ours = torch.from_numpy(fastimg.load_batch([data] * len(indices), transform, seed=3, indices=indices).images)
+    for k, index in enumerate(indices):
+        p = transform.params(img.width, img.height, index, seed=3)
+        x0, y0, x1, y1 = (int(v) for v in p["box"])
+        out = F.resized_crop(img, y0, x0, y1 - y0, x1 - x0, [48, 48], crop.interpolation)
+        out = F.hflip(out) if p["flip"] else out
+        name, magnitude = p["augment"]
+        out = _apply_op(out, name, magnitude, interpolation=T.InterpolationMode.NEAREST, fill=None)
+        diff = (ours[k] - F.to_tensor(out)).abs().max().item()
+        assert diff <= 1e-6, (name, magnitude, diff)
+
+
+_TA_OPS = ("Identity", "ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate", "Brightness", "Color")
+_TA_OPS += ("Contrast", "Sharpness", "Posterize", "Solarize", "AutoContrast", "Equalize")

@@ -74,7 +74,8 @@ REVEALED = {
 
 # what mypy prints for Transform.params's TypedDict: the keys params() returns (mypy sorts them) and their types
 PARAMS_TYPE = (
-    "TypedDict(fastimg.transforms.TransformParams, {'box': tuple[float, float, float, float], 'brightness': float, "
+    "TypedDict(fastimg.transforms.TransformParams, {'augment': tuple[str, float] | None, "
+    "'box': tuple[float, float, float, float], 'brightness': float, "
     "'contrast': float, 'erase': tuple[int, int, int, int] | None, 'flip': bool, 'grayscale': bool, "
     "'hue': float, 'jitter_order': list[int], 'padding': tuple[int, int, int, int] | None, "
     "'saturation': float, 'vflip': bool})"

@@ -80,6 +80,7 @@ def test_params_tell_what_a_sample_gets():
         "erase",
         "padding",
         "hue",
+        "augment",
     }
     x0, y0, x1, y1 = p["box"]
     assert 0 <= x0 < x1 <= 500 and 0 <= y0 < y1 <= 375 and sorted(p["jitter_order"]) == [0, 1, 2]
@@ -102,3 +103,24 @@ def test_params_tell_what_a_sample_gets():
     for bad in ((0, 10, 0), (10, 10, -1)):
         with pytest.raises(ValueError):
             t.params(*bad)
+
+
+def test_every_parameter_survives_pickling_and_replace():
+    """Spawned DataLoader workers get Transforms by pickling: each stored value must build the same one."""
+    import pickle
+
+    t = Transform(
+        32,
+        crop="random",
+        padding=4,
+        hflip=0.5,
+        vflip=0.25,
+        grayscale=0.2,
+        erasing=dict(p=0.5, value=(0.1, 0.2, 0.3)),
+        auto_augment="trivial_augment_wide",
+        color_jitter=(0.4, 0.4, 0.4, 0.1),
+    )
+    assert pickle.loads(pickle.dumps(t)) == t
+    assert t.replace(vflip=0.0).replace(vflip=0.25) == t
+    eval_t = Transform(224, resize=256, max_size=300, crop="center")
+    assert pickle.loads(pickle.dumps(eval_t)) == eval_t

@@ -53,6 +53,8 @@ void register_transform(py::module_& m) {
       .def_readwrite("erase_ratio_min", &TransformSpec::erase_ratio_min)
       .def_readwrite("erase_ratio_max", &TransformSpec::erase_ratio_max)
       .def_readwrite("erase_value", &TransformSpec::erase_value)
+      .def_readwrite("augment_table", &TransformSpec::augment_table)
+      .def_readwrite("augment_bins", &TransformSpec::augment_bins)
       .def_readwrite("brightness", &TransformSpec::brightness)
       .def_readwrite("contrast", &TransformSpec::contrast)
       .def_readwrite("saturation", &TransformSpec::saturation)
@@ -89,6 +91,7 @@ void register_transform(py::module_& m) {
         d["gray"] = p.gray;
         d["erase"] =
             p.erase_w > 0 ? py::object(py::make_tuple(p.erase_x, p.erase_y, p.erase_w, p.erase_h)) : py::none();
+        d["augment"] = p.augment;
         d["padding"] = p.padded ? py::object(py::make_tuple(p.pad_x, p.pad_y, p.inner_w, p.inner_h)) : py::none();
         return d;
       },

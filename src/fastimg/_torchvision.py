@@ -90,7 +90,8 @@ def _channels(value: Any, name: str) -> tuple[float, float, float]:
 # crop). Anything else changes what the output shows, so it is refused rather than approximated.
 _GEOMETRIES = {("RandomResizedCrop",), ("Resize",), ("CenterCrop",), ("Resize", "CenterCrop"), ("RandomCrop",)}
 _FLOAT_STEPS = ("ToTensor", "ConvertImageDtype")
-_ONCE = ("RandomHorizontalFlip", "RandomVerticalFlip", "ColorJitter", "Grayscale", "RandomGrayscale", "RandomErasing")
+_ONCE: tuple[str, ...] = ("RandomHorizontalFlip", "RandomVerticalFlip", "ColorJitter", "Grayscale")
+_ONCE += ("RandomGrayscale", "RandomErasing", "TrivialAugmentWide")
 _IMAGE_NOOPS = ("PILToTensor", "ToImage", "ToImageTensor")
 
 
@@ -120,6 +121,8 @@ class _Conversion:
             self.refuse(name, f"after {min(flips)} (fastimg flips the cropped image: put the flip after {name})")
         if {"Grayscale", "RandomGrayscale"} & self.seen:
             self.refuse(name, "after Grayscale (fastimg turns the image grey after cropping it)")
+        if "TrivialAugmentWide" in self.seen:
+            self.refuse(name, "after TrivialAugmentWide (fastimg augments the cropped image)")
         shape = (*self.geometry, name)
         if shape not in _GEOMETRIES:
             self.refuse(
@@ -171,6 +174,8 @@ class _Conversion:
             self.geometry_step(step, name)
         elif name in _ONCE and name in self.seen:
             self.refuse(name, "twice")
+        elif name in ("RandomHorizontalFlip", "RandomVerticalFlip") and "TrivialAugmentWide" in self.seen:
+            self.refuse(name, "after TrivialAugmentWide (fastimg flips before augmenting)")
         elif name == "RandomHorizontalFlip":
             self.opts["hflip"] = float(step.p)
         elif name == "RandomVerticalFlip":
@@ -179,6 +184,8 @@ class _Conversion:
             self.grayscale(step, name)
         elif name == "RandomErasing":
             self.erasing(step)
+        elif name == "TrivialAugmentWide":
+            self.trivial_augment(step)
         elif name == "ColorJitter":
             if self.stage != "image":
                 self.refuse(name, "after ToTensor (fastimg jitters the uint8 image, as torchvision's PIL path does)")
@@ -230,6 +237,17 @@ class _Conversion:
             self.refuse("ToDtype", f"after {'Normalize' if self.stage == 'normalized' else 'ToTensor'}")
         self.stage = "float"
         self.opts["dtype"] = "float16" if target == "float16" else "float32"
+
+    def trivial_augment(self, step: Any) -> None:
+        if self.stage != "image":
+            self.refuse("TrivialAugmentWide", "after ToTensor")
+        if {"ColorJitter", "Grayscale", "RandomGrayscale"} & self.seen:
+            self.refuse("TrivialAugmentWide", "after ColorJitter or Grayscale (fastimg augments before them)")
+        mode = getattr(step, "interpolation", None)
+        nearest = getattr(mode, "value", mode) == "nearest"
+        if step.num_magnitude_bins != 31 or not nearest or step.fill is not None:
+            self.refuse("TrivialAugmentWide", "other than TrivialAugmentWide() (31 bins, nearest, no fill)")
+        self.opts["auto_augment"] = "trivial_augment_wide"
 
     def grayscale(self, step: Any, name: str) -> None:
         if self.stage != "image":

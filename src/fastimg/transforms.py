@@ -62,6 +62,7 @@ class TransformParams(TypedDict):
     grayscale: bool
     erase: Optional[tuple[int, int, int, int]]
     padding: Optional[tuple[int, int, int, int]]
+    augment: Optional[tuple[str, float]]
 
 
 def _hw(value: Any, name: str) -> tuple[int, int]:
@@ -171,6 +172,8 @@ class Transform:
       1.0 is ``Grayscale(3)``), after the colour jitter.
     - ``erasing``: ``RandomErasing`` on the finished output: its probability, or a dict with ``p``,
       ``scale``, ``ratio`` and ``value`` (one number or three, in the output's units, after normalisation).
+    - ``auto_augment``: ``"trivial_augment_wide"`` is torchvision's ``TrivialAugmentWide()`` (31 magnitude
+      bins, nearest, zero fill) on the cropped and flipped image, before the colour jitter.
     - ``color_jitter``: ``ColorJitter`` brightness, contrast, saturation and hue amounts: a number for the
       first three, a dict or a (brightness, contrast, saturation[, hue]) sequence; hue in [0, 0.5].
     - ``mean``, ``std``: ``"imagenet"``, None (scale to 0..1 only) or three numbers in 0-1 units (a list,
@@ -209,6 +212,7 @@ class Transform:
     vflip: float
     grayscale: float
     erasing: Optional[tuple[float, tuple[float, float], tuple[float, float], tuple[float, float, float]]]
+    auto_augment: Optional[str]
     color_jitter: Optional[tuple[float, ...]]
     mean: Optional[tuple[float, float, float]]
     std: Optional[tuple[float, float, float]]
@@ -229,6 +233,7 @@ class Transform:
         "_spec",
         "antialias",
         "apply_exif_orientation",
+        "auto_augment",
         "color_jitter",
         "crop",
         "dtype",
@@ -268,6 +273,7 @@ class Transform:
         vflip: float = 0.0,
         grayscale: float = 0.0,
         erasing: Any = None,
+        auto_augment: Optional[str] = None,
         color_jitter: Any = None,
         mean: Any = "imagenet",
         std: Any = "imagenet",
@@ -301,7 +307,7 @@ class Transform:
         spec.scale_min, spec.scale_max = scale_range
         spec.ratio_min, spec.ratio_max = ratio_range
         spec.hflip = float(hflip)
-        augment = _augment_into(spec, crop, padding, vflip, grayscale, erasing)
+        augment = _augment_into(spec, crop, padding, vflip, grayscale, erasing, auto_augment)
         jitter = _jitter(color_jitter)
         spec.brightness, spec.contrast, spec.saturation, spec.hue = jitter
         mean_v, std_v = _mean_std(dtype_name, mean, std)
@@ -378,7 +384,8 @@ class Transform:
         hue when it jitters);
         ``vflip``; ``grayscale``; ``erase``, the (x, y, width, height) RandomErasing sets in the output, or
         None; ``padding``, where a crop reaching past the image shows it: (x, y, width, height) in the
-        output, zeros elsewhere, or None."""
+        output, zeros elsewhere, or None; ``augment``, the TrivialAugmentWide op and signed magnitude drawn
+        (torchvision's ``_apply_op`` arguments), or None."""
         w = int_arg(width, "width", minimum=1, limit=1 << 16)
         h = int_arg(height, "height", minimum=1, limit=1 << 16)
         plan = _core.plan_item(
@@ -398,6 +405,7 @@ class Transform:
             "grayscale": plan["gray"],
             "erase": plan["erase"],
             "padding": plan["padding"],
+            "augment": _augment_drawn(plan["augment"], *self.size[::-1]),
         }
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -477,6 +485,36 @@ def _resize_into(spec: Any, resize: Any, crop: Optional[str], out_h: int, out_w:
         return (rh, rw)
 
 
+AUTO_AUGMENTS = ("trivial_augment_wide",)
+_AUGMENT_BINS = 31
+
+
+def _auto_augment_into(spec: Any, name: Any) -> Optional[str]:
+    if name is None:
+        return None
+    if name not in AUTO_AUGMENTS:
+        raise ValueError(f"auto_augment must be None or one of {AUTO_AUGMENTS}, got {name!r}")
+    from ._autoaugment import trivial_augment_wide
+
+    spec.augment_table, _ = trivial_augment_wide(_AUGMENT_BINS, spec.width, spec.height)
+    spec.augment_bins = _AUGMENT_BINS
+    return str(name)
+
+
+def _augment_drawn(index: int, width: int, height: int) -> Optional[tuple[str, float]]:
+    """The (op name, signed magnitude) of a table entry, or None."""
+    if index < 0:
+        return None
+    from ._autoaugment import OPS, SIGNED, magnitudes
+
+    op, rest = divmod(index, 2 * _AUGMENT_BINS)
+    bin_, sign = divmod(rest, 2)
+    name = OPS[op]
+    values = magnitudes(name, _AUGMENT_BINS)
+    value = float(values[min(bin_, len(values) - 1)])
+    return (name, -value if sign and name in SIGNED else value)
+
+
 def _flags(antialias: Any, exact: Any, strict: Any, apply_exif_orientation: Any, fast_dct: Any) -> dict[str, bool]:
     return dict(
         antialias=bool(antialias),
@@ -498,6 +536,8 @@ def _erasing(value: Any) -> Any:
     torchvision's parameters (p, scale, ratio, value)."""
     if value is None:
         return None
+    if isinstance(value, tuple) and len(value) == 4:  # the stored form: (p, scale, ratio, value)
+        value = dict(zip(("p", "scale", "ratio", "value"), value))
     options = dict(value) if isinstance(value, dict) else {"p": value}
     unknown = set(options) - {"p", "scale", "ratio", "value"}
     if unknown:
@@ -514,7 +554,9 @@ def _erasing(value: Any) -> Any:
     return (p, scale, ratio, (items[0], items[1], items[2]))
 
 
-def _augment_into(spec: Any, crop: Any, padding: Any, vflip: Any, grayscale: Any, erasing: Any) -> dict[str, Any]:
+def _augment_into(
+    spec: Any, crop: Any, padding: Any, vflip: Any, grayscale: Any, erasing: Any, auto_augment: Any
+) -> dict[str, Any]:
     """The per-sample augmentations beyond crop, flip and jitter, set on ``spec``; returns them as the
     Transform keeps them."""
     pad = int_arg(padding, "padding", minimum=0, limit=4096)
@@ -528,7 +570,8 @@ def _augment_into(spec: Any, crop: Any, padding: Any, vflip: Any, grayscale: Any
         spec.erase = erase[0]
         (spec.erase_scale_min, spec.erase_scale_max), (spec.erase_ratio_min, spec.erase_ratio_max) = erase[1:3]
         spec.erase_value = list(erase[3])
-    return dict(padding=pad, vflip=spec.vflip, grayscale=spec.grayscale, erasing=erase)
+    augment = _auto_augment_into(spec, auto_augment)
+    return dict(padding=pad, vflip=spec.vflip, grayscale=spec.grayscale, erasing=erase, auto_augment=augment)
 
 
 def _max_size_into(spec: Any, max_size: Any, resize: Any) -> Optional[int]:

@@ -40,6 +40,11 @@ struct TransformSpec {
   double erase = 0.0;
   double erase_scale_min = 0.02, erase_scale_max = 0.33, erase_ratio_min = 0.3, erase_ratio_max = 3.3;
   std::array<float, 3> erase_value{0.f, 0.f, 0.f};
+  // TrivialAugmentWide: one entry per (op, magnitude bin, sign), 8 doubles each (kind and parameters, worked
+  // out by src/fastimg/_autoaugment.py); empty: none. Applied to the output-sized image after the crop and
+  // flips, before the colour jitter.
+  std::vector<double> augment_table;
+  int augment_bins = 0;
   double brightness = 0.0, contrast = 0.0, saturation = 0.0;
   double hue = 0.0;  // ColorJitter hue: a shift drawn from [-hue, hue], 0..0.5
   // Float outputs: (pixel / 255 - mean) / std; mean 0 and std 1 scale to 0..1. UInt8 stores pixels.
@@ -78,6 +83,7 @@ struct ItemPlan {
   int pad_x = 0, pad_y = 0, inner_w = 0, inner_h = 0;
   bool vflip = false, gray = false;
   int erase_x = 0, erase_y = 0, erase_w = 0, erase_h = 0;  // erase_w == 0: nothing erased
+  int augment = -1;                                        // the augment_table entry drawn (op, bin, sign), or -1
 };
 
 // Whether Pillow (13 and later) resizes in_w x in_h to out_w x out_h with its vertical pass first: when the
@@ -93,7 +99,7 @@ ItemPlan plan_item(int width, int height, const TransformSpec& spec, std::uint64
 
 // Streams of the per-sample generator (see SampleRng); exposed so tests can replay the draws.
 constexpr std::uint64_t kStreamCrop = 1, kStreamFlip = 2, kStreamJitter = 3, kStreamVflip = 4, kStreamGray = 5,
-                        kStreamErase = 6;
+                        kStreamErase = 6, kStreamAugment = 7;
 inline std::uint64_t stream_id(std::uint64_t epoch, std::uint64_t stream) { return (epoch << 2) | stream; }
 
 struct PipelineResult {

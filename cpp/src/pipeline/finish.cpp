@@ -1,4 +1,5 @@
 #include "finish.hpp"
+#include "pillow_arith.hpp"
 
 #include <immintrin.h>
 #include <algorithm>
@@ -164,26 +165,6 @@ void color_jitter(float* px, int width, int height, const ItemPlan& plan) {
     }
   }
 }
-
-namespace {
-
-// Pillow's ImagingBlend on 8-bit bands: (int)in1 + alpha * ((int)in2 - (int)in1) in float, cast to UINT8
-// (truncation) when alpha is in [0, 1], clipped to 0..255 first otherwise.
-float pillow_blend(float in1, float in2, float alpha) {
-  const float product = alpha * (in2 - in1);
-  const float t = in1 + product;
-  if (alpha >= 0.f && alpha <= 1.f) return std::trunc(t);
-  return t <= 0.f ? 0.f : t >= 255.f ? 255.f : std::trunc(t);
-}
-
-// Pillow's RGB -> L (ITU-R 601-2 luma in 16-bit fixed point, rounded).
-float pillow_l(float r, float g, float b) {
-  const auto v = static_cast<std::uint32_t>(r) * 19595u + static_cast<std::uint32_t>(g) * 38470u +
-                 static_cast<std::uint32_t>(b) * 7471u + 0x8000u;
-  return static_cast<float>(v >> 16);
-}
-
-}  // namespace
 
 void color_jitter_pillow(float* px, int width, int height, const ItemPlan& plan) {
   const std::size_t n = static_cast<std::size_t>(width) * height;
@@ -366,6 +347,13 @@ void grayscale(float* planes, std::size_t n, bool exact) {
     // exact: Pillow's convert("L") (torchvision's PIL path); else torchvision's tensor weights.
     const float l = exact ? pillow_l(r[i], g[i], b[i]) : 0.2989f * r[i] + 0.587f * g[i] + 0.114f * b[i];
     r[i] = g[i] = b[i] = l;
+  }
+}
+
+void flip_columns(float* planes, int width, int height) {
+  for (int row = 0; row < 3 * height; ++row) {
+    float* p = planes + static_cast<std::size_t>(row) * width;
+    std::reverse(p, p + width);
   }
 }
 

@@ -35,6 +35,9 @@ void color_jitter_pillow(float* planes, int width, int height, const ItemPlan& p
 // torchvision's Grayscale(3) on RGB planes: every channel the luma (exact: Pillow's "L" conversion).
 void grayscale(float* planes, std::size_t pixels, bool exact);
 
+// A horizontal flip of RGB planes in place (before ops that do not commute with it).
+void flip_columns(float* planes, int width, int height);
+
 // RandomVerticalFlip: the rows of a width x height image in `layout`, in place.
 void flip_rows(float* pixels, PixelLayout layout, int width, int height);
 

@@ -186,6 +186,14 @@ ItemPlan plan_item(int width, int height, const TransformSpec& s, std::uint64_t 
     SampleRng rng(seed, stream_id(epoch, kStreamErase), sample);
     if (rng.uniform() < s.erase) erase_box(s, rng, p);
   }
+  if (!s.augment_table.empty()) {  // TrivialAugmentWide: an op, a magnitude bin and a sign, uniformly
+    SampleRng rng(seed, stream_id(epoch, kStreamAugment), sample);
+    const int ops = static_cast<int>(s.augment_table.size() / (8 * 2 * static_cast<std::size_t>(s.augment_bins)));
+    const auto op = static_cast<int>(rng.uniform_int(0, ops - 1));
+    const auto bin = static_cast<int>(rng.uniform_int(0, s.augment_bins - 1));
+    const int sign = rng.uniform() < 0.5 ? 1 : 0;
+    p.augment = (op * s.augment_bins + bin) * 2 + sign;
+  }
   if (s.brightness > 0 || s.contrast > 0 || s.saturation > 0 || s.hue > 0) {
     SampleRng rng(seed, stream_id(epoch, kStreamJitter), sample);
     // A random order, as torchvision's ColorJitter (Fisher-Yates; hue is a fourth step only when it jitters,
@@ -211,6 +219,9 @@ void TransformSpec::validate() const {
                 "hflip, vflip, grayscale and erase must be probabilities");
   FASTIMG_CHECK(crop_padding >= 0 && (crop_padding == 0 || crop == CropMode::Random),
                 "padding applies to the random crop and must be >= 0");
+  FASTIMG_CHECK(augment_table.empty() ||
+                    (augment_bins > 0 && augment_table.size() % (16 * static_cast<std::size_t>(augment_bins)) == 0),
+                "augment table must hold 8 values per (op, bin, sign)");
   FASTIMG_CHECK(erase_scale_min > 0 && erase_scale_min <= erase_scale_max && erase_scale_max <= 1 &&
                     erase_ratio_min > 0 && erase_ratio_min <= erase_ratio_max,
                 "erasing scale must satisfy 0 < min <= max <= 1 and ratio 0 < min <= max");

@@ -4,6 +4,7 @@
 
 #include "../codecs/exif.hpp"
 #include "../codecs/region_decoder.hpp"
+#include "augment.hpp"
 #include "fastimg/errors.hpp"
 #include "fastimg/parallel.hpp"
 #include "fastimg/pipeline.hpp"
@@ -144,6 +145,24 @@ void finish_item(float* pixels, detail::PixelLayout layout, const ItemPlan& plan
     scratch.padded.assign(3 * all, 0.f);
     pixels = scratch.padded.data();
   }
+  bool flip = plan.flip;
+  bool vflip = plan.vflip;
+  if (plan.augment >= 0) {  // torchvision augments the flipped uint8 image: flip first, round to bytes
+    if (layout == detail::PixelLayout::YCbCr) {
+      detail::ycbcr_to_rgb(pixels, all);
+    } else if (layout == detail::PixelLayout::Packed) {
+      scratch.planes.resize(3 * all);
+      detail::to_planes(pixels, all, scratch.planes.data());
+      pixels = scratch.planes.data();
+    }
+    layout = detail::PixelLayout::Planes;
+    for (std::size_t i = 0; i < 3 * all; ++i) pixels[i] = std::floor(std::min(255.f, std::max(0.f, pixels[i])) + 0.5f);
+    if (flip) detail::flip_columns(pixels, spec.width, spec.height);
+    if (vflip) detail::flip_rows(pixels, layout, spec.width, spec.height);
+    flip = vflip = false;
+    detail::apply_augment(pixels, spec.width, spec.height,
+                          spec.augment_table.data() + static_cast<std::size_t>(plan.augment) * 8);
+  }
   if (detail::has_jitter(plan) || plan.gray) {  // these work on RGB planes; otherwise conversion rides the write
     if (layout == detail::PixelLayout::YCbCr) {
       detail::ycbcr_to_rgb(pixels, all);
@@ -160,8 +179,8 @@ void finish_item(float* pixels, detail::PixelLayout layout, const ItemPlan& plan
     }
     if (plan.gray) detail::grayscale(pixels, all, spec.exact);
   }
-  if (plan.vflip) detail::flip_rows(pixels, layout, spec.width, spec.height);
-  detail::write_output(pixels, layout, spec, plan.flip, slot);
+  if (vflip) detail::flip_rows(pixels, layout, spec.width, spec.height);
+  detail::write_output(pixels, layout, spec, flip, slot);
   if (plan.erase_w > 0) detail::erase_output(slot, spec, plan);
 }
 

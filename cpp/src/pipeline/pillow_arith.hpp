@@ -1,0 +1,25 @@
+// Internal: Pillow's 8-bit arithmetic where exact mode must reproduce it byte for byte (torchvision's PIL path).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+namespace fastimg::detail {
+
+// Pillow's ImagingBlend on 8-bit bands: (int)in1 + alpha * ((int)in2 - (int)in1) in float, cast to UINT8
+// (truncation) when alpha is in [0, 1], clipped to 0..255 first otherwise.
+inline float pillow_blend(float in1, float in2, float alpha) {
+  const float product = alpha * (in2 - in1);
+  const float t = in1 + product;
+  if (alpha >= 0.f && alpha <= 1.f) return std::trunc(t);
+  return t <= 0.f ? 0.f : t >= 255.f ? 255.f : std::trunc(t);
+}
+
+// Pillow's RGB -> L (ITU-R 601-2 luma in 16-bit fixed point, rounded).
+inline float pillow_l(float r, float g, float b) {
+  const auto v = static_cast<std::uint32_t>(r) * 19595u + static_cast<std::uint32_t>(g) * 38470u +
+                 static_cast<std::uint32_t>(b) * 7471u + 0x8000u;
+  return static_cast<float>(v >> 16);
+}
+
+}  // namespace fastimg::detail

@@ -1,0 +1,138 @@
+"""TrivialAugmentWide (torchvision's, as its PIL path computes it) as a table for the native pipeline: every
+(op, magnitude bin, sign) a sample can draw, with the op's parameters worked out here in Python exactly as
+torchvision and Pillow work them out (float32 magnitude bins, the inverse affine matrix, Pillow's rotation
+matrix rounded to 15 decimals), so the core only applies them. Entries are 8 floats: kind, then up to 7
+parameters. Torch-free."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+# Kinds the core applies (pipeline.hpp's AugmentKind).
+IDENTITY, AFFINE, BRIGHTNESS, COLOR, CONTRAST, SHARPNESS, POSTERIZE, SOLARIZE, AUTOCONTRAST, EQUALIZE = range(10)
+ROTATE_90, ROTATE_270 = 10, 11  # Pillow's rotate by a transpose (square images)
+ENTRY = 8
+
+# torchvision's TrivialAugmentWide._augmentation_space, in its order: (name, kind, magnitudes, signed).
+OPS = (
+    "Identity",
+    "ShearX",
+    "ShearY",
+    "TranslateX",
+    "TranslateY",
+    "Rotate",
+    "Brightness",
+    "Color",
+    "Contrast",
+    "Sharpness",
+    "Posterize",
+    "Solarize",
+    "AutoContrast",
+    "Equalize",
+)
+SIGNED = {"ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate", "Brightness", "Color", "Contrast", "Sharpness"}
+
+
+def linspace32(start: float, end: float, steps: int) -> np.ndarray:
+    """torchvision's magnitude bins, torch.linspace(start, end, steps) in float32: here each the float32
+    nearest the exact value (torch's own kernel adds its step per SIMD lane, so its last bits depend on the
+    CPU's vector width; the table reports the values it uses, see Transform.params)."""
+    return np.array([start + (end - start) * i / (steps - 1) for i in range(steps)], np.float64).astype(np.float32)
+
+
+def magnitudes(name: str, bins: int) -> np.ndarray:
+    if name in ("ShearX", "ShearY", "Brightness", "Color", "Contrast", "Sharpness"):
+        return linspace32(0.0, 0.99, bins)
+    if name in ("TranslateX", "TranslateY"):
+        return linspace32(0.0, 32.0, bins)
+    if name == "Rotate":
+        return linspace32(0.0, 135.0, bins)
+    if name == "Posterize":  # 8 - (arange(bins) / ((bins - 1) / 6)).round().int()
+        steps = np.arange(bins, dtype=np.int64).astype(np.float32) / np.float32((bins - 1) / 6)
+        return (8 - np.round(steps).astype(np.int32)).astype(np.float32)
+    if name == "Solarize":
+        return linspace32(255.0, 0.0, bins)
+    return np.zeros(1, np.float32)  # Identity, AutoContrast, Equalize: no magnitude
+
+
+def inverse_affine(
+    center: tuple[float, float], angle: float, translate: tuple[float, float], shear: tuple[float, float]
+) -> list[float]:
+    """torchvision's _get_inverse_affine_matrix (scale 1)."""
+    rot, sx, sy = math.radians(angle), math.radians(shear[0]), math.radians(shear[1])
+    cx, cy = center
+    tx, ty = translate
+    a = math.cos(rot - sy) / math.cos(sy)
+    b = -math.cos(rot - sy) * math.tan(sx) / math.cos(sy) - math.sin(rot)
+    c = math.sin(rot - sy) / math.cos(sy)
+    d = -math.sin(rot - sy) * math.tan(sx) / math.cos(sy) + math.cos(rot)
+    m = [d, -b, 0.0, -c, a, 0.0]
+    m = [x / 1.0 for x in m]
+    m[2] += m[0] * (-cx - tx) + m[1] * (-cy - ty)
+    m[5] += m[3] * (-cx - tx) + m[4] * (-cy - ty)
+    m[2] += cx
+    m[5] += cy
+    return m
+
+
+def pillow_rotation(angle: float, width: int, height: int) -> tuple[int, list[float]]:
+    """Pillow's Image.rotate(angle) (no expand, centre (w/2, h/2)): a transpose or an affine matrix."""
+    angle = angle % 360.0
+    if angle == 0:
+        return IDENTITY, []
+    if angle in (90, 270) and width == height:
+        return (ROTATE_90 if angle == 90 else ROTATE_270), []
+    center = (width / 2, height / 2)
+    rad = -math.radians(angle)
+    m = [
+        round(math.cos(rad), 15),
+        round(math.sin(rad), 15),
+        0.0,
+        round(-math.sin(rad), 15),
+        round(math.cos(rad), 15),
+        0.0,
+    ]
+    x, y = -center[0], -center[1]
+    m[2], m[5] = m[0] * x + m[1] * y + m[2], m[3] * x + m[4] * y + m[5]
+    m[2] += center[0]
+    m[5] += center[1]
+    return AFFINE, m
+
+
+def entry(name: str, magnitude: float, width: int, height: int) -> list[float]:
+    """torchvision's _apply_op(img, name, magnitude) on a PIL image of width x height, as a table entry."""
+    if name in ("ShearX", "ShearY"):
+        shear = math.degrees(math.atan(magnitude))
+        kind, params = AFFINE, inverse_affine((0, 0), 0.0, (0, 0), (shear, 0.0) if name == "ShearX" else (0.0, shear))
+    elif name in ("TranslateX", "TranslateY"):
+        shift = (int(magnitude), 0) if name == "TranslateX" else (0, int(magnitude))
+        kind, params = AFFINE, inverse_affine((width * 0.5, height * 0.5), 0.0, shift, (0.0, 0.0))
+    elif name == "Rotate":
+        kind, params = pillow_rotation(magnitude, width, height)
+    elif name in ("Brightness", "Color", "Contrast", "Sharpness"):
+        kind = {"Brightness": BRIGHTNESS, "Color": COLOR, "Contrast": CONTRAST, "Sharpness": SHARPNESS}[name]
+        params = [1.0 + magnitude]
+    elif name == "Posterize":
+        kind, params = POSTERIZE, [float(int(magnitude))]
+    elif name == "Solarize":
+        kind, params = SOLARIZE, [magnitude]
+    else:
+        kind, params = {"AutoContrast": AUTOCONTRAST, "Equalize": EQUALIZE}.get(name, IDENTITY), []
+    return [float(kind), *params, *[0.0] * (ENTRY - 1 - len(params))]
+
+
+def trivial_augment_wide(bins: int, width: int, height: int) -> tuple[list[float], list[tuple[str, float]]]:
+    """The table (len(OPS) x bins x 2 signs entries) and what each entry is: (op name, signed magnitude)."""
+    table: list[float] = []
+    names: list[tuple[str, float]] = []
+    for name in OPS:
+        values = magnitudes(name, bins)
+        for b in range(bins):
+            for sign in (1.0, -1.0):
+                m = float(values[min(b, len(values) - 1)])
+                m = m * sign if name in SIGNED else m
+                table += entry(name, m, width, height)
+                names.append((name, m))
+    return table, names
