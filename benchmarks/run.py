@@ -1,6 +1,6 @@
 """`make bench`: fastimg against the alternatives, one section at a time.
 
-    .venv/bin/python benchmarks/run.py [ops|pipeline|floor|restarts|training|accuracy|shards|all] [--quick]
+    .venv/bin/python benchmarks/run.py [ops|pipeline|floor|restarts|augment|training|accuracy|shards|all] [--quick]
 
 Each section prints its report and writes benchmarks/results/<section>.md and .json; the reports are tables
 rendered by report.py from the run's data, the method is docs/benchmarks.md. To add a section, write a
@@ -15,7 +15,16 @@ import subprocess
 import sys
 import time
 
-SECTIONS = ["ops", "pipeline", "floor", "restarts", "training", "accuracy", "shards"]  # module bench_<name> each
+SECTIONS = [
+    "ops",
+    "pipeline",
+    "floor",
+    "restarts",
+    "augment",
+    "training",
+    "accuracy",
+    "shards",
+]  # module bench_<name> each
 
 
 def main() -> None:

@@ -90,7 +90,9 @@ void smooth(const float* in, float* out, int w, int h) {
       ss += below[x - 1] * k1 + below[x] * k1 + below[x + 1] * k1;
       ss += row[x - 1] * k1 + row[x] * k5 + row[x + 1] * k1;
       ss += above[x - 1] * k1 + above[x] * k1 + above[x + 1] * k1;
-      out[static_cast<std::size_t>(y) * w + x] = ss <= 0.f ? 0.f : ss >= 255.f ? 255.f : std::trunc(ss);
+      out[static_cast<std::size_t>(y) * w + x] = ss <= 0.f     ? 0.f
+                                                 : ss >= 255.f ? 255.f
+                                                               : static_cast<float>(static_cast<int>(ss));
     }
   }
 }

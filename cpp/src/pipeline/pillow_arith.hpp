@@ -8,11 +8,13 @@ namespace fastimg::detail {
 
 // Pillow's ImagingBlend on 8-bit bands: (int)in1 + alpha * ((int)in2 - (int)in1) in float, cast to UINT8
 // (truncation) when alpha is in [0, 1], clipped to 0..255 first otherwise.
+// (The int conversion truncates as std::trunc does in this range, without a libm call per value on baseline
+// x86-64.)
 inline float pillow_blend(float in1, float in2, float alpha) {
   const float product = alpha * (in2 - in1);
   const float t = in1 + product;
-  if (alpha >= 0.f && alpha <= 1.f) return std::trunc(t);
-  return t <= 0.f ? 0.f : t >= 255.f ? 255.f : std::trunc(t);
+  if (alpha >= 0.f && alpha <= 1.f) return static_cast<float>(static_cast<int>(t));
+  return t <= 0.f ? 0.f : t >= 255.f ? 255.f : static_cast<float>(static_cast<int>(t));
 }
 
 // Pillow's RGB -> L (ITU-R 601-2 luma in 16-bit fixed point, rounded).

@@ -156,7 +156,9 @@ void finish_item(float* pixels, detail::PixelLayout layout, const ItemPlan& plan
       pixels = scratch.planes.data();
     }
     layout = detail::PixelLayout::Planes;
-    for (std::size_t i = 0; i < 3 * all; ++i) pixels[i] = std::floor(std::min(255.f, std::max(0.f, pixels[i])) + 0.5f);
+    for (std::size_t i = 0; i < 3 * all; ++i) {
+      pixels[i] = static_cast<float>(static_cast<int>(std::min(255.f, std::max(0.f, pixels[i])) + 0.5f));
+    }
     if (flip) detail::flip_columns(pixels, spec.width, spec.height);
     if (vflip) detail::flip_rows(pixels, layout, spec.width, spec.height);
     flip = vflip = false;
