@@ -134,6 +134,14 @@ void fuzz_pipeline(FuzzedDataProvider& o, const std::uint8_t* data, std::size_t 
   s.grayscale = (extras & 2) ? 0.5 : 0.0;
   s.erase = (extras & 4) ? 0.8 : 0.0;
   if ((extras & 8) && s.resize == fastimg::ResizeMode::ShorterSide) s.resize_max = s.resize_short + 1;
+  if (extras & 16) {  // an augment table of one op (both signs): any kind, parameters from Pillow's ranges and beyond
+    const double kind = o.ConsumeIntegralInRange(0, 11);
+    const double p1 = o.PickValueInArray({0.0, 0.5, 1.0, 1.99, 4.0, 8.0, 128.5, -3.5, 40000.0});
+    const double p2 = o.PickValueInArray({0.0, -0.25, 0.99, 1e6});
+    const double param = kind == 6 ? o.ConsumeIntegralInRange(0, 8) : p1;
+    s.augment_bins = 1;
+    s.augment_table = {kind, param, p2, 3.5, -0.5, 1.0, -7.0, 0.0, kind, param, -p2, 1.0, 0.0, 0.0, 1.0, 2.0};
+  }
   s.dtype =
       o.PickValueInArray({fastimg::OutputType::Float32, fastimg::OutputType::Float16, fastimg::OutputType::UInt8});
   s.layout = o.ConsumeBool() ? fastimg::Layout::NHWC : fastimg::Layout::NCHW;

@@ -13,7 +13,8 @@ namespace fastimg::detail {
 namespace {
 
 // Pillow's COORD: a source coordinate to its pixel, -1 for anything left of zero.
-int coord(double v) { return v < 0.0 ? -1 : static_cast<int>(v); }
+// (Beyond int's range it is simply outside the image: a C++ cast there would be undefined.)
+int coord(double v) { return v < 0.0 ? -1 : v >= 2147483647.0 ? 2147483647 : static_cast<int>(v); }
 
 // Pillow's ImagingTransformAffine with NEAREST and a zero fill: output pixel (x, y) takes source pixel
 // (a0 x + a1 y + a2, a3 x + a4 y + a5) at pixel centres, in one of Pillow's three ways (scale, 16.16 fixed

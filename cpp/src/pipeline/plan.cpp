@@ -222,6 +222,12 @@ void TransformSpec::validate() const {
   FASTIMG_CHECK(augment_table.empty() ||
                     (augment_bins > 0 && augment_table.size() % (16 * static_cast<std::size_t>(augment_bins)) == 0),
                 "augment table must hold 8 values per (op, bin, sign)");
+  for (std::size_t i = 0; i < augment_table.size(); i += 8) {
+    const double kind = augment_table[i];
+    FASTIMG_CHECK(kind >= 0 && kind <= 11 && kind == std::floor(kind), "augment table: unknown kind ", kind);
+    for (std::size_t k = 1; k < 8; ++k) FASTIMG_CHECK(std::isfinite(augment_table[i + k]), "augment table: not finite");
+    if (kind == 6) FASTIMG_CHECK(augment_table[i + 1] >= 0 && augment_table[i + 1] <= 8, "posterize bits must be 0..8");
+  }
   FASTIMG_CHECK(erase_scale_min > 0 && erase_scale_min <= erase_scale_max && erase_scale_max <= 1 &&
                     erase_ratio_min > 0 && erase_ratio_min <= erase_ratio_max,
                 "erasing scale must satisfy 0 < min <= max <= 1 and ratio 0 < min <= max");
