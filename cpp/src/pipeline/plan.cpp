@@ -227,6 +227,7 @@ void TransformSpec::validate() const {
     FASTIMG_CHECK(kind >= 0 && kind <= 11 && kind == std::floor(kind), "augment table: unknown kind ", kind);
     for (std::size_t k = 1; k < 8; ++k) FASTIMG_CHECK(std::isfinite(augment_table[i + k]), "augment table: not finite");
     if (kind == 6) FASTIMG_CHECK(augment_table[i + 1] >= 0 && augment_table[i + 1] <= 8, "posterize bits must be 0..8");
+    if (kind >= 10) FASTIMG_CHECK(width == height, "augment table: a quarter turn needs a square output");
   }
   FASTIMG_CHECK(erase_scale_min > 0 && erase_scale_min <= erase_scale_max && erase_scale_max <= 1 &&
                     erase_ratio_min > 0 && erase_ratio_min <= erase_ratio_max,
