@@ -316,7 +316,7 @@ def test_trivial_augment_wide_is_torchvisions_pil_path(torchvision_ref, images):
     # Sample indices whose draws cover every op, several magnitudes each and both quarter turns.
     wanted: dict[tuple[str, float], int] = {}
     for index in range(20000):
-        name, magnitude = transform.params(img.width, img.height, index, seed=3)["augment"]
+        ((name, magnitude),) = transform.params(img.width, img.height, index, seed=3)["augment"]
         key = (name, magnitude) if name == "Rotate" and abs(magnitude) == 90 else (name, round(magnitude, 1))
         if len([k for k in wanted if k[0] == name]) < 4 or (key[0] == "Rotate" and abs(key[1]) == 90):
             wanted.setdefault(key, index)
@@ -328,10 +328,34 @@ def test_trivial_augment_wide_is_torchvisions_pil_path(torchvision_ref, images):
         x0, y0, x1, y1 = (int(v) for v in p["box"])
         out = F.resized_crop(img, y0, x0, y1 - y0, x1 - x0, [48, 48], crop.interpolation)
         out = F.hflip(out) if p["flip"] else out
-        name, magnitude = p["augment"]
+        ((name, magnitude),) = p["augment"]
         out = _apply_op(out, name, magnitude, interpolation=T.InterpolationMode.NEAREST, fill=None)
         diff = (ours[k] - F.to_tensor(out)).abs().max().item()
         assert diff <= 1e-6, (name, magnitude, diff)
+
+
+def test_rand_augment_is_torchvisions_pil_path(torchvision_ref, images):
+    """RandAugment(): two ops at magnitude 9, applied in turn, replayed with torchvision's _apply_op."""
+    from torchvision.transforms.autoaugment import _apply_op
+
+    T, F = torchvision_ref.transforms, torchvision_ref.transforms.functional
+    compose = T.Compose([T.Resize(56), T.CenterCrop((48, 52)), T.RandAugment(), T.ToTensor()])
+    transform = fastimg.Transform.from_torchvision(compose, exact=True)
+    assert transform.auto_augment == "rand_augment"
+    seen = set()
+    for epoch in range(8):
+        ours = _fastimg(transform, images, epoch)
+        for i, d in enumerate(images):
+            img = _pil(d)
+            steps = transform.params(img.width, img.height, i, seed=3, epoch=epoch)["augment"]
+            assert len(steps) == 2
+            out = F.center_crop(F.resize(img, 56), [48, 52])
+            for name, magnitude in steps:
+                out = _apply_op(out, name, magnitude, interpolation=T.InterpolationMode.NEAREST, fill=None)
+                seen.add(name)
+            diff = (ours[i] - F.to_tensor(out)).abs().max().item()
+            assert diff <= 1e-6, (steps, diff)
+    assert len(seen) >= 12, seen
 
 
 _TA_OPS = ("Identity", "ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate", "Brightness", "Color")

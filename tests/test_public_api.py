@@ -74,7 +74,7 @@ REVEALED = {
 
 # what mypy prints for Transform.params's TypedDict: the keys params() returns (mypy sorts them) and their types
 PARAMS_TYPE = (
-    "TypedDict(fastimg.transforms.TransformParams, {'augment': tuple[str, float] | None, "
+    "TypedDict(fastimg.transforms.TransformParams, {'augment': tuple[tuple[str, float], ...], "
     "'box': tuple[float, float, float, float], 'brightness': float, "
     "'contrast': float, 'erase': tuple[int, int, int, int] | None, 'flip': bool, 'grayscale': bool, "
     "'hue': float, 'jitter_order': list[int], 'padding': tuple[int, int, int, int] | None, "

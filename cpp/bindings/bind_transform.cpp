@@ -55,6 +55,7 @@ void register_transform(py::module_& m) {
       .def_readwrite("erase_value", &TransformSpec::erase_value)
       .def_readwrite("augment_table", &TransformSpec::augment_table)
       .def_readwrite("augment_bins", &TransformSpec::augment_bins)
+      .def_readwrite("augment_steps", &TransformSpec::augment_steps)
       .def_readwrite("brightness", &TransformSpec::brightness)
       .def_readwrite("contrast", &TransformSpec::contrast)
       .def_readwrite("saturation", &TransformSpec::saturation)
@@ -91,7 +92,7 @@ void register_transform(py::module_& m) {
         d["gray"] = p.gray;
         d["erase"] =
             p.erase_w > 0 ? py::object(py::make_tuple(p.erase_x, p.erase_y, p.erase_w, p.erase_h)) : py::none();
-        d["augment"] = p.augment;
+        d["augments"] = std::vector<int>(p.augments.begin(), p.augments.begin() + p.augment_count);
         d["padding"] = p.padded ? py::object(py::make_tuple(p.pad_x, p.pad_y, p.inner_w, p.inner_h)) : py::none();
         return d;
       },

@@ -1,8 +1,8 @@
-"""TrivialAugmentWide (torchvision's, as its PIL path computes it) as a table for the native pipeline: every
-(op, magnitude bin, sign) a sample can draw, with the op's parameters worked out here in Python exactly as
-torchvision and Pillow work them out (float32 magnitude bins, the inverse affine matrix, Pillow's rotation
-matrix rounded to 15 decimals), so the core only applies them. Entries are 8 floats: kind, then up to 7
-parameters. Torch-free."""
+"""TrivialAugmentWide and RandAugment (torchvision's, as its PIL path computes them) as a table for the
+native pipeline: every (op, magnitude bin, sign) a sample can draw, with the op's parameters worked out here
+in Python exactly as torchvision and Pillow work them out (float32 magnitude bins, the inverse affine
+matrix, Pillow's rotation matrix rounded to 15 decimals), so the core only applies them. Entries are 8
+floats: kind, then up to 7 parameters. Torch-free."""
 
 from __future__ import annotations
 
@@ -42,15 +42,22 @@ def linspace32(start: float, end: float, steps: int) -> np.ndarray:
     return np.array([start + (end - start) * i / (steps - 1) for i in range(steps)], np.float64).astype(np.float32)
 
 
-def magnitudes(name: str, bins: int) -> np.ndarray:
-    if name in ("ShearX", "ShearY", "Brightness", "Color", "Contrast", "Sharpness"):
-        return linspace32(0.0, 0.99, bins)
+def magnitudes(
+    name: str, bins: int, policy: str = "trivial_augment_wide", width: int = 0, height: int = 0
+) -> np.ndarray:
+    """The op's magnitude bins in the policy's augmentation space (TrivialAugmentWide's or RandAugment's)."""
+    wide = policy == "trivial_augment_wide"
+    if name in ("ShearX", "ShearY"):
+        return linspace32(0.0, 0.99 if wide else 0.3, bins)
+    if name in ("Brightness", "Color", "Contrast", "Sharpness"):
+        return linspace32(0.0, 0.99 if wide else 0.9, bins)
     if name in ("TranslateX", "TranslateY"):
-        return linspace32(0.0, 32.0, bins)
+        side = width if name == "TranslateX" else height
+        return linspace32(0.0, 32.0 if wide else 150.0 / 331.0 * side, bins)
     if name == "Rotate":
-        return linspace32(0.0, 135.0, bins)
-    if name == "Posterize":  # 8 - (arange(bins) / ((bins - 1) / 6)).round().int()
-        steps = np.arange(bins, dtype=np.int64).astype(np.float32) / np.float32((bins - 1) / 6)
+        return linspace32(0.0, 135.0 if wide else 30.0, bins)
+    if name == "Posterize":  # 8 - (arange(bins) / ((bins - 1) / k)).round().int(), k = 6 (wide) or 4
+        steps = np.arange(bins, dtype=np.int64).astype(np.float32) / np.float32((bins - 1) / (6 if wide else 4))
         return (8 - np.round(steps).astype(np.int32)).astype(np.float32)
     if name == "Solarize":
         return linspace32(255.0, 0.0, bins)
@@ -123,16 +130,27 @@ def entry(name: str, magnitude: float, width: int, height: int) -> list[float]:
     return [float(kind), *params, *[0.0] * (ENTRY - 1 - len(params))]
 
 
-def trivial_augment_wide(bins: int, width: int, height: int) -> tuple[list[float], list[tuple[str, float]]]:
-    """The table (len(OPS) x bins x 2 signs entries) and what each entry is: (op name, signed magnitude)."""
-    table: list[float] = []
-    names: list[tuple[str, float]] = []
+RAND_AUGMENT_MAGNITUDE, BINS = 9, 31  # RandAugment() defaults: magnitude 9 of 31 bins, 2 ops
+
+
+def table(policy: str, width: int, height: int) -> tuple[list[float], int, int]:
+    """(entries, bins, steps) of the policy: TrivialAugmentWide draws one op and one of 31 bins; RandAugment
+    draws num_ops=2 ops at the fixed magnitude 9 (so its table has one bin)."""
+    values: list[float] = []
+    bins = BINS if policy == "trivial_augment_wide" else 1
+    for name, magnitude in entry_values(policy, width, height):
+        values += entry(name, magnitude, width, height)
+    return values, bins, 1 if policy == "trivial_augment_wide" else 2
+
+
+def entry_values(policy: str, width: int, height: int) -> list[tuple[str, float]]:
+    """(op name, signed magnitude) of every table entry, in table order: op, bin, then sign (+, -)."""
+    out: list[tuple[str, float]] = []
     for name in OPS:
-        values = magnitudes(name, bins)
-        for b in range(bins):
+        values = magnitudes(name, BINS, policy, width, height)
+        chosen = list(range(BINS)) if policy == "trivial_augment_wide" else [RAND_AUGMENT_MAGNITUDE]
+        for b in chosen:
             for sign in (1.0, -1.0):
                 m = float(values[min(b, len(values) - 1)])
-                m = m * sign if name in SIGNED else m
-                table += entry(name, m, width, height)
-                names.append((name, m))
-    return table, names
+                out.append((name, m * sign if name in SIGNED else m))
+    return out

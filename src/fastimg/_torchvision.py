@@ -91,7 +91,7 @@ def _channels(value: Any, name: str) -> tuple[float, float, float]:
 _GEOMETRIES = {("RandomResizedCrop",), ("Resize",), ("CenterCrop",), ("Resize", "CenterCrop"), ("RandomCrop",)}
 _FLOAT_STEPS = ("ToTensor", "ConvertImageDtype")
 _ONCE: tuple[str, ...] = ("RandomHorizontalFlip", "RandomVerticalFlip", "ColorJitter", "Grayscale")
-_ONCE += ("RandomGrayscale", "RandomErasing", "TrivialAugmentWide")
+_ONCE += ("RandomGrayscale", "RandomErasing", "TrivialAugmentWide", "RandAugment")
 _IMAGE_NOOPS = ("PILToTensor", "ToImage", "ToImageTensor")
 
 
@@ -121,8 +121,8 @@ class _Conversion:
             self.refuse(name, f"after {min(flips)} (fastimg flips the cropped image: put the flip after {name})")
         if {"Grayscale", "RandomGrayscale"} & self.seen:
             self.refuse(name, "after Grayscale (fastimg turns the image grey after cropping it)")
-        if "TrivialAugmentWide" in self.seen:
-            self.refuse(name, "after TrivialAugmentWide (fastimg augments the cropped image)")
+        if {"TrivialAugmentWide", "RandAugment"} & self.seen:
+            self.refuse(name, "after the auto-augment policy (fastimg augments the cropped image)")
         shape = (*self.geometry, name)
         if shape not in _GEOMETRIES:
             self.refuse(
@@ -174,8 +174,10 @@ class _Conversion:
             self.geometry_step(step, name)
         elif name in _ONCE and name in self.seen:
             self.refuse(name, "twice")
-        elif name in ("RandomHorizontalFlip", "RandomVerticalFlip") and "TrivialAugmentWide" in self.seen:
-            self.refuse(name, "after TrivialAugmentWide (fastimg flips before augmenting)")
+        elif (
+            name in ("RandomHorizontalFlip", "RandomVerticalFlip") and {"TrivialAugmentWide", "RandAugment"} & self.seen
+        ):
+            self.refuse(name, "after the auto-augment policy (fastimg flips before augmenting)")
         elif name == "RandomHorizontalFlip":
             self.opts["hflip"] = float(step.p)
         elif name == "RandomVerticalFlip":
@@ -184,8 +186,8 @@ class _Conversion:
             self.grayscale(step, name)
         elif name == "RandomErasing":
             self.erasing(step)
-        elif name == "TrivialAugmentWide":
-            self.trivial_augment(step)
+        elif name in ("TrivialAugmentWide", "RandAugment"):
+            self.auto_augment(step, name)
         elif name == "ColorJitter":
             if self.stage != "image":
                 self.refuse(name, "after ToTensor (fastimg jitters the uint8 image, as torchvision's PIL path does)")
@@ -238,16 +240,20 @@ class _Conversion:
         self.stage = "float"
         self.opts["dtype"] = "float16" if target == "float16" else "float32"
 
-    def trivial_augment(self, step: Any) -> None:
+    def auto_augment(self, step: Any, name: str) -> None:
         if self.stage != "image":
-            self.refuse("TrivialAugmentWide", "after ToTensor")
+            self.refuse(name, "after ToTensor")
         if {"ColorJitter", "Grayscale", "RandomGrayscale"} & self.seen:
-            self.refuse("TrivialAugmentWide", "after ColorJitter or Grayscale (fastimg augments before them)")
+            self.refuse(name, "after ColorJitter or Grayscale (fastimg augments before them)")
+        if {"TrivialAugmentWide", "RandAugment"} & self.seen:
+            self.refuse(name, "after another auto-augment policy")
         mode = getattr(step, "interpolation", None)
-        nearest = getattr(mode, "value", mode) == "nearest"
-        if step.num_magnitude_bins != 31 or not nearest or step.fill is not None:
-            self.refuse("TrivialAugmentWide", "other than TrivialAugmentWide() (31 bins, nearest, no fill)")
-        self.opts["auto_augment"] = "trivial_augment_wide"
+        defaults = step.num_magnitude_bins == 31 and getattr(mode, "value", mode) == "nearest" and step.fill is None
+        if name == "RandAugment":
+            defaults = defaults and step.num_ops == 2 and step.magnitude == 9
+        if not defaults:
+            self.refuse(name, f"other than {name}() (its default ops, bins, nearest, no fill)")
+        self.opts["auto_augment"] = "trivial_augment_wide" if name == "TrivialAugmentWide" else "rand_augment"
 
     def grayscale(self, step: Any, name: str) -> None:
         if self.stage != "image":

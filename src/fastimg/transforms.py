@@ -62,7 +62,7 @@ class TransformParams(TypedDict):
     grayscale: bool
     erase: Optional[tuple[int, int, int, int]]
     padding: Optional[tuple[int, int, int, int]]
-    augment: Optional[tuple[str, float]]
+    augment: tuple[tuple[str, float], ...]
 
 
 def _hw(value: Any, name: str) -> tuple[int, int]:
@@ -173,7 +173,8 @@ class Transform:
     - ``erasing``: ``RandomErasing`` on the finished output: its probability, or a dict with ``p``,
       ``scale``, ``ratio`` and ``value`` (one number or three, in the output's units, after normalisation).
     - ``auto_augment``: ``"trivial_augment_wide"`` is torchvision's ``TrivialAugmentWide()`` (31 magnitude
-      bins, nearest, zero fill) on the cropped and flipped image, before the colour jitter.
+      bins), ``"rand_augment"`` its ``RandAugment()`` (2 ops at magnitude 9 of 31), both nearest with zero
+      fill, on the cropped and flipped image, before the colour jitter.
     - ``color_jitter``: ``ColorJitter`` brightness, contrast, saturation and hue amounts: a number for the
       first three, a dict or a (brightness, contrast, saturation[, hue]) sequence; hue in [0, 0.5].
     - ``mean``, ``std``: ``"imagenet"``, None (scale to 0..1 only) or three numbers in 0-1 units (a list,
@@ -384,8 +385,8 @@ class Transform:
         hue when it jitters);
         ``vflip``; ``grayscale``; ``erase``, the (x, y, width, height) RandomErasing sets in the output, or
         None; ``padding``, where a crop reaching past the image shows it: (x, y, width, height) in the
-        output, zeros elsewhere, or None; ``augment``, the TrivialAugmentWide op and signed magnitude drawn
-        (torchvision's ``_apply_op`` arguments), or None."""
+        output, zeros elsewhere, or None; ``augment``, the (op, signed magnitude) pairs the auto-augment
+        policy drew, in the order applied (torchvision's ``_apply_op`` arguments), or ()."""
         w = int_arg(width, "width", minimum=1, limit=1 << 16)
         h = int_arg(height, "height", minimum=1, limit=1 << 16)
         plan = _core.plan_item(
@@ -405,7 +406,7 @@ class Transform:
             "grayscale": plan["gray"],
             "erase": plan["erase"],
             "padding": plan["padding"],
-            "augment": _augment_drawn(plan["augment"], *self.size[::-1]),
+            "augment": _augments_drawn(self.auto_augment, list(plan["augments"]), *self.size[::-1]),
         }
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -485,8 +486,7 @@ def _resize_into(spec: Any, resize: Any, crop: Optional[str], out_h: int, out_w:
         return (rh, rw)
 
 
-AUTO_AUGMENTS = ("trivial_augment_wide",)
-_AUGMENT_BINS = 31
+AUTO_AUGMENTS = ("trivial_augment_wide", "rand_augment")
 
 
 def _auto_augment_into(spec: Any, name: Any) -> Optional[str]:
@@ -494,25 +494,22 @@ def _auto_augment_into(spec: Any, name: Any) -> Optional[str]:
         return None
     if name not in AUTO_AUGMENTS:
         raise ValueError(f"auto_augment must be None or one of {AUTO_AUGMENTS}, got {name!r}")
-    from ._autoaugment import trivial_augment_wide
+    from ._autoaugment import table
 
-    spec.augment_table, _ = trivial_augment_wide(_AUGMENT_BINS, spec.width, spec.height)
-    spec.augment_bins = _AUGMENT_BINS
+    spec.augment_table, spec.augment_bins, spec.augment_steps = table(str(name), spec.width, spec.height)
     return str(name)
 
 
-def _augment_drawn(index: int, width: int, height: int) -> Optional[tuple[str, float]]:
-    """The (op name, signed magnitude) of a table entry, or None."""
-    if index < 0:
-        return None
-    from ._autoaugment import OPS, SIGNED, magnitudes
+def _augments_drawn(
+    policy: Optional[str], indices: list[int], width: int, height: int
+) -> tuple[tuple[str, float], ...]:
+    """The (op name, signed magnitude) of each table entry drawn, in the order applied."""
+    if policy is None or not indices:
+        return ()
+    from ._autoaugment import entry_values
 
-    op, rest = divmod(index, 2 * _AUGMENT_BINS)
-    bin_, sign = divmod(rest, 2)
-    name = OPS[op]
-    values = magnitudes(name, _AUGMENT_BINS)
-    value = float(values[min(bin_, len(values) - 1)])
-    return (name, -value if sign and name in SIGNED else value)
+    values = entry_values(policy, width, height)
+    return tuple(values[i] for i in indices)
 
 
 def _flags(antialias: Any, exact: Any, strict: Any, apply_exif_orientation: Any, fast_dct: Any) -> dict[str, bool]:

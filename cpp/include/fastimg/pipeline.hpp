@@ -45,6 +45,7 @@ struct TransformSpec {
   // flips, before the colour jitter.
   std::vector<double> augment_table;
   int augment_bins = 0;
+  int augment_steps = 1;  // entries drawn and applied in turn (RandAugment's num_ops), 1..4
   double brightness = 0.0, contrast = 0.0, saturation = 0.0;
   double hue = 0.0;  // ColorJitter hue: a shift drawn from [-hue, hue], 0..0.5
   // Float outputs: (pixel / 255 - mean) / std; mean 0 and std 1 scale to 0..1. UInt8 stores pixels.
@@ -83,7 +84,8 @@ struct ItemPlan {
   int pad_x = 0, pad_y = 0, inner_w = 0, inner_h = 0;
   bool vflip = false, gray = false;
   int erase_x = 0, erase_y = 0, erase_w = 0, erase_h = 0;  // erase_w == 0: nothing erased
-  int augment = -1;                                        // the augment_table entry drawn (op, bin, sign), or -1
+  std::array<int, 4> augments{-1, -1, -1, -1};             // the augment_table entries drawn (op, bin, sign), in order
+  int augment_count = 0;
 };
 
 // Whether Pillow (13 and later) resizes in_w x in_h to out_w x out_h with its vertical pass first: when the

@@ -189,10 +189,13 @@ ItemPlan plan_item(int width, int height, const TransformSpec& s, std::uint64_t 
   if (!s.augment_table.empty()) {  // TrivialAugmentWide: an op, a magnitude bin and a sign, uniformly
     SampleRng rng(seed, stream_id(epoch, kStreamAugment), sample);
     const int ops = static_cast<int>(s.augment_table.size() / (8 * 2 * static_cast<std::size_t>(s.augment_bins)));
-    const auto op = static_cast<int>(rng.uniform_int(0, ops - 1));
-    const auto bin = static_cast<int>(rng.uniform_int(0, s.augment_bins - 1));
-    const int sign = rng.uniform() < 0.5 ? 1 : 0;
-    p.augment = (op * s.augment_bins + bin) * 2 + sign;
+    for (int k = 0; k < s.augment_steps; ++k) {
+      const auto op = static_cast<int>(rng.uniform_int(0, ops - 1));
+      const auto bin = static_cast<int>(rng.uniform_int(0, s.augment_bins - 1));
+      const int sign = rng.uniform() < 0.5 ? 1 : 0;
+      p.augments[static_cast<std::size_t>(k)] = (op * s.augment_bins + bin) * 2 + sign;
+    }
+    p.augment_count = s.augment_steps;
   }
   if (s.brightness > 0 || s.contrast > 0 || s.saturation > 0 || s.hue > 0) {
     SampleRng rng(seed, stream_id(epoch, kStreamJitter), sample);
@@ -222,6 +225,7 @@ void TransformSpec::validate() const {
   FASTIMG_CHECK(augment_table.empty() ||
                     (augment_bins > 0 && augment_table.size() % (16 * static_cast<std::size_t>(augment_bins)) == 0),
                 "augment table must hold 8 values per (op, bin, sign)");
+  FASTIMG_CHECK(augment_steps >= 1 && augment_steps <= 4, "augment steps must be 1..4");
   for (std::size_t i = 0; i < augment_table.size(); i += 8) {
     const double kind = augment_table[i];
     FASTIMG_CHECK(kind >= 0 && kind <= 11 && kind == std::floor(kind), "augment table: unknown kind ", kind);

@@ -147,7 +147,7 @@ void finish_item(float* pixels, detail::PixelLayout layout, const ItemPlan& plan
   }
   bool flip = plan.flip;
   bool vflip = plan.vflip;
-  if (plan.augment >= 0) {  // torchvision augments the flipped uint8 image: flip first, round to bytes
+  if (plan.augment_count > 0) {  // torchvision augments the flipped uint8 image: flip first, round to bytes
     if (layout == detail::PixelLayout::YCbCr) {
       detail::ycbcr_to_rgb(pixels, all);
     } else if (layout == detail::PixelLayout::Packed) {
@@ -162,8 +162,10 @@ void finish_item(float* pixels, detail::PixelLayout layout, const ItemPlan& plan
     if (flip) detail::flip_columns(pixels, spec.width, spec.height);
     if (vflip) detail::flip_rows(pixels, layout, spec.width, spec.height);
     flip = vflip = false;
-    detail::apply_augment(pixels, spec.width, spec.height,
-                          spec.augment_table.data() + static_cast<std::size_t>(plan.augment) * 8);
+    for (int k = 0; k < plan.augment_count; ++k) {
+      const auto entry = static_cast<std::size_t>(plan.augments[static_cast<std::size_t>(k)]) * 8;
+      detail::apply_augment(pixels, spec.width, spec.height, spec.augment_table.data() + entry);
+    }
   }
   if (detail::has_jitter(plan) || plan.gray) {  // these work on RGB planes; otherwise conversion rides the write
     if (layout == detail::PixelLayout::YCbCr) {
