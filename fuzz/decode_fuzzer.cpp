@@ -135,8 +135,9 @@ void fuzz_pipeline(FuzzedDataProvider& o, const std::uint8_t* data, std::size_t 
   s.erase = (extras & 4) ? 0.8 : 0.0;
   if ((extras & 8) && s.resize == fastimg::ResizeMode::ShorterSide) s.resize_max = s.resize_short + 1;
   if (extras & 16) {  // an augment table of one op (both signs): any kind, parameters from Pillow's ranges and beyond
-    double kind = o.ConsumeIntegralInRange(0, 11);
-    if (kind >= 10 && s.width != s.height) kind = 1;  // quarter turns are for square outputs (validate refuses)
+    double kind = o.ConsumeIntegralInRange(0, 12);
+    if ((kind == 10 || kind == 11) && s.width != s.height)
+      kind = 1;  // quarter turns are for square outputs (validate refuses)
     const double p1 = o.PickValueInArray({0.0, 0.5, 1.0, 1.99, 4.0, 8.0, 128.5, -3.5, 40000.0});
     const double p2 = o.PickValueInArray({0.0, -0.25, 0.99, 1e6});
     const double param = kind == 6 ? o.ConsumeIntegralInRange(0, 8) : p1;

@@ -360,3 +360,28 @@ def test_rand_augment_is_torchvisions_pil_path(torchvision_ref, images):
 
 _TA_OPS = ("Identity", "ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate", "Brightness", "Color")
 _TA_OPS += ("Contrast", "Sharpness", "Posterize", "Solarize", "AutoContrast", "Equalize")
+
+
+def test_auto_augment_imagenet_policy_is_torchvisions_pil_path(torchvision_ref, images):
+    """AutoAugment() (the ImageNet policy): a sub-policy, each step with its probability, replayed with
+    torchvision's _apply_op on what Transform.params reports (Invert included)."""
+    from torchvision.transforms.autoaugment import _apply_op
+
+    T, F = torchvision_ref.transforms, torchvision_ref.transforms.functional
+    compose = T.Compose([T.Resize(56), T.CenterCrop(48), T.AutoAugment(), T.ToTensor()])
+    transform = fastimg.Transform.from_torchvision(compose, exact=True)
+    assert transform.auto_augment == "auto_augment_imagenet"
+    seen, counts = set(), set()
+    for epoch in range(24):
+        ours = _fastimg(transform, images, epoch)
+        for i, d in enumerate(images):
+            img = _pil(d)
+            steps = transform.params(img.width, img.height, i, seed=3, epoch=epoch)["augment"]
+            out = F.center_crop(F.resize(img, 56), 48)
+            for name, magnitude in steps:
+                out = _apply_op(out, name, magnitude, interpolation=T.InterpolationMode.NEAREST, fill=None)
+                seen.add(name)
+            counts.add(len(steps))
+            diff = (ours[i] - F.to_tensor(out)).abs().max().item()
+            assert diff <= 1e-6, (steps, diff)
+    assert counts == {0, 1, 2} and {"Invert", "Equalize", "Rotate", "Posterize"} <= seen, (counts, seen)

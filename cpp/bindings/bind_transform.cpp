@@ -56,6 +56,7 @@ void register_transform(py::module_& m) {
       .def_readwrite("augment_table", &TransformSpec::augment_table)
       .def_readwrite("augment_bins", &TransformSpec::augment_bins)
       .def_readwrite("augment_steps", &TransformSpec::augment_steps)
+      .def_readwrite("augment_policy", &TransformSpec::augment_policy)
       .def_readwrite("brightness", &TransformSpec::brightness)
       .def_readwrite("contrast", &TransformSpec::contrast)
       .def_readwrite("saturation", &TransformSpec::saturation)

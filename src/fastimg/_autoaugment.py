@@ -12,7 +12,7 @@ import numpy as np
 
 # Kinds the core applies (pipeline.hpp's AugmentKind).
 IDENTITY, AFFINE, BRIGHTNESS, COLOR, CONTRAST, SHARPNESS, POSTERIZE, SOLARIZE, AUTOCONTRAST, EQUALIZE = range(10)
-ROTATE_90, ROTATE_270 = 10, 11  # Pillow's rotate by a transpose (square images)
+ROTATE_90, ROTATE_270, INVERT = 10, 11, 12  # Pillow's rotate by a transpose (square images); ImageOps.invert
 ENTRY = 8
 
 # torchvision's TrivialAugmentWide._augmentation_space, in its order: (name, kind, magnitudes, signed).
@@ -126,11 +126,48 @@ def entry(name: str, magnitude: float, width: int, height: int) -> list[float]:
     elif name == "Solarize":
         kind, params = SOLARIZE, [magnitude]
     else:
-        kind, params = {"AutoContrast": AUTOCONTRAST, "Equalize": EQUALIZE}.get(name, IDENTITY), []
+        kind, params = {"AutoContrast": AUTOCONTRAST, "Equalize": EQUALIZE, "Invert": INVERT}.get(name, IDENTITY), []
     return [float(kind), *params, *[0.0] * (ENTRY - 1 - len(params))]
 
 
 RAND_AUGMENT_MAGNITUDE, BINS = 9, 31  # RandAugment() defaults: magnitude 9 of 31 bins, 2 ops
+
+
+# torchvision's AutoAugmentPolicy.IMAGENET: 25 sub-policies of two (op, probability, magnitude bin of 10).
+IMAGENET_POLICY = (
+    (("Posterize", 0.4, 8), ("Rotate", 0.6, 9)),
+    (("Solarize", 0.6, 5), ("AutoContrast", 0.6, None)),
+    (("Equalize", 0.8, None), ("Equalize", 0.6, None)),
+    (("Posterize", 0.6, 7), ("Posterize", 0.6, 6)),
+    (("Equalize", 0.4, None), ("Solarize", 0.2, 4)),
+    (("Equalize", 0.4, None), ("Rotate", 0.8, 8)),
+    (("Solarize", 0.6, 3), ("Equalize", 0.6, None)),
+    (("Posterize", 0.8, 5), ("Equalize", 1.0, None)),
+    (("Rotate", 0.2, 3), ("Solarize", 0.6, 8)),
+    (("Equalize", 0.6, None), ("Posterize", 0.4, 6)),
+    (("Rotate", 0.8, 8), ("Color", 0.4, 0)),
+    (("Rotate", 0.4, 9), ("Equalize", 0.6, None)),
+    (("Equalize", 0.0, None), ("Equalize", 0.8, None)),
+    (("Invert", 0.6, None), ("Equalize", 1.0, None)),
+    (("Color", 0.6, 4), ("Contrast", 1.0, 8)),
+    (("Rotate", 0.8, 8), ("Color", 1.0, 2)),
+    (("Color", 0.8, 8), ("Solarize", 0.8, 7)),
+    (("Sharpness", 0.4, 7), ("Invert", 0.6, None)),
+    (("ShearX", 0.6, 5), ("Equalize", 1.0, None)),
+    (("Color", 0.4, 0), ("Equalize", 0.6, None)),
+    (("Equalize", 0.4, None), ("Solarize", 0.2, 4)),
+    (("Solarize", 0.6, 5), ("AutoContrast", 0.6, None)),
+    (("Invert", 0.6, None), ("Equalize", 1.0, None)),
+    (("Color", 0.6, 4), ("Contrast", 1.0, 8)),
+    (("Equalize", 0.8, None), ("Equalize", 0.6, None)),
+)
+
+
+def policy_probabilities(policy: str) -> list[float]:
+    """Per (sub-policy, step) the probability of applying it; empty for the policies that draw ops."""
+    if policy != "auto_augment_imagenet":
+        return []
+    return [p for sub in IMAGENET_POLICY for _, p, _ in sub]
 
 
 def table(policy: str, width: int, height: int) -> tuple[list[float], int, int]:
@@ -138,14 +175,21 @@ def table(policy: str, width: int, height: int) -> tuple[list[float], int, int]:
     draws num_ops=2 ops at the fixed magnitude 9 (so its table has one bin)."""
     values: list[float] = []
     bins = BINS if policy == "trivial_augment_wide" else 1
+    steps = {"trivial_augment_wide": 1, "rand_augment": 2}.get(policy, 2)
     for name, magnitude in entry_values(policy, width, height):
         values += entry(name, magnitude, width, height)
-    return values, bins, 1 if policy == "trivial_augment_wide" else 2
+    return values, bins, steps
 
 
 def entry_values(policy: str, width: int, height: int) -> list[tuple[str, float]]:
     """(op name, signed magnitude) of every table entry, in table order: op, bin, then sign (+, -)."""
     out: list[tuple[str, float]] = []
+    if policy == "auto_augment_imagenet":  # (sub-policy, step, sign), magnitudes from 10 bins
+        for sub in IMAGENET_POLICY:
+            for name, _, bin_ in sub:
+                m = 0.0 if bin_ is None else float(magnitudes(name, 10, "auto_augment", width, height)[bin_])
+                out += [(name, m), (name, -m if name in SIGNED else m)]
+        return out
     for name in OPS:
         values = magnitudes(name, BINS, policy, width, height)
         chosen = list(range(BINS)) if policy == "trivial_augment_wide" else [RAND_AUGMENT_MAGNITUDE]

@@ -91,7 +91,9 @@ def _channels(value: Any, name: str) -> tuple[float, float, float]:
 _GEOMETRIES = {("RandomResizedCrop",), ("Resize",), ("CenterCrop",), ("Resize", "CenterCrop"), ("RandomCrop",)}
 _FLOAT_STEPS = ("ToTensor", "ConvertImageDtype")
 _ONCE: tuple[str, ...] = ("RandomHorizontalFlip", "RandomVerticalFlip", "ColorJitter", "Grayscale")
-_ONCE += ("RandomGrayscale", "RandomErasing", "TrivialAugmentWide", "RandAugment")
+_ONCE += ("RandomGrayscale", "RandomErasing", "TrivialAugmentWide", "RandAugment", "AutoAugment")
+_POLICIES = {"TrivialAugmentWide": "trivial_augment_wide", "RandAugment": "rand_augment"}
+_POLICIES["AutoAugment"] = "auto_augment_imagenet"
 _IMAGE_NOOPS = ("PILToTensor", "ToImage", "ToImageTensor")
 
 
@@ -121,7 +123,7 @@ class _Conversion:
             self.refuse(name, f"after {min(flips)} (fastimg flips the cropped image: put the flip after {name})")
         if {"Grayscale", "RandomGrayscale"} & self.seen:
             self.refuse(name, "after Grayscale (fastimg turns the image grey after cropping it)")
-        if {"TrivialAugmentWide", "RandAugment"} & self.seen:
+        if set(_POLICIES) & self.seen:
             self.refuse(name, "after the auto-augment policy (fastimg augments the cropped image)")
         shape = (*self.geometry, name)
         if shape not in _GEOMETRIES:
@@ -186,7 +188,7 @@ class _Conversion:
             self.grayscale(step, name)
         elif name == "RandomErasing":
             self.erasing(step)
-        elif name in ("TrivialAugmentWide", "RandAugment"):
+        elif name in _POLICIES:
             self.auto_augment(step, name)
         elif name == "ColorJitter":
             if self.stage != "image":
@@ -245,15 +247,19 @@ class _Conversion:
             self.refuse(name, "after ToTensor")
         if {"ColorJitter", "Grayscale", "RandomGrayscale"} & self.seen:
             self.refuse(name, "after ColorJitter or Grayscale (fastimg augments before them)")
-        if {"TrivialAugmentWide", "RandAugment"} & self.seen:
+        if set(_POLICIES) & self.seen:
             self.refuse(name, "after another auto-augment policy")
         mode = getattr(step, "interpolation", None)
-        defaults = step.num_magnitude_bins == 31 and getattr(mode, "value", mode) == "nearest" and step.fill is None
+        defaults = getattr(step, "num_magnitude_bins", 31) == 31 and getattr(mode, "value", mode) == "nearest"
+        defaults = defaults and step.fill is None
         if name == "RandAugment":
             defaults = defaults and step.num_ops == 2 and step.magnitude == 9
+        if name == "AutoAugment":
+            defaults = getattr(mode, "value", mode) == "nearest" and step.fill is None
+            defaults = defaults and getattr(step.policy, "name", step.policy) == "IMAGENET"
         if not defaults:
             self.refuse(name, f"other than {name}() (its default ops, bins, nearest, no fill)")
-        self.opts["auto_augment"] = "trivial_augment_wide" if name == "TrivialAugmentWide" else "rand_augment"
+        self.opts["auto_augment"] = _POLICIES[name]
 
     def grayscale(self, step: Any, name: str) -> None:
         if self.stage != "image":

@@ -173,8 +173,9 @@ class Transform:
     - ``erasing``: ``RandomErasing`` on the finished output: its probability, or a dict with ``p``,
       ``scale``, ``ratio`` and ``value`` (one number or three, in the output's units, after normalisation).
     - ``auto_augment``: ``"trivial_augment_wide"`` is torchvision's ``TrivialAugmentWide()`` (31 magnitude
-      bins), ``"rand_augment"`` its ``RandAugment()`` (2 ops at magnitude 9 of 31), both nearest with zero
-      fill, on the cropped and flipped image, before the colour jitter.
+      bins), ``"rand_augment"`` its ``RandAugment()`` (2 ops at magnitude 9 of 31),
+      ``"auto_augment_imagenet"`` its ``AutoAugment()`` (the ImageNet policy), all nearest with zero fill,
+      on the cropped and flipped image, before the colour jitter.
     - ``color_jitter``: ``ColorJitter`` brightness, contrast, saturation and hue amounts: a number for the
       first three, a dict or a (brightness, contrast, saturation[, hue]) sequence; hue in [0, 0.5].
     - ``mean``, ``std``: ``"imagenet"``, None (scale to 0..1 only) or three numbers in 0-1 units (a list,
@@ -486,7 +487,7 @@ def _resize_into(spec: Any, resize: Any, crop: Optional[str], out_h: int, out_w:
         return (rh, rw)
 
 
-AUTO_AUGMENTS = ("trivial_augment_wide", "rand_augment")
+AUTO_AUGMENTS = ("trivial_augment_wide", "rand_augment", "auto_augment_imagenet")
 
 
 def _auto_augment_into(spec: Any, name: Any) -> Optional[str]:
@@ -494,9 +495,10 @@ def _auto_augment_into(spec: Any, name: Any) -> Optional[str]:
         return None
     if name not in AUTO_AUGMENTS:
         raise ValueError(f"auto_augment must be None or one of {AUTO_AUGMENTS}, got {name!r}")
-    from ._autoaugment import table
+    from ._autoaugment import policy_probabilities, table
 
     spec.augment_table, spec.augment_bins, spec.augment_steps = table(str(name), spec.width, spec.height)
+    spec.augment_policy = policy_probabilities(str(name))
     return str(name)
 
 

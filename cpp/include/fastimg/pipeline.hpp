@@ -46,6 +46,10 @@ struct TransformSpec {
   std::vector<double> augment_table;
   int augment_bins = 0;
   int augment_steps = 1;  // entries drawn and applied in turn (RandAugment's num_ops), 1..4
+  // AutoAugment: per (sub-policy, step) the probability of applying it; non-empty: a sample draws a
+  // sub-policy, and each of its two steps applies with that probability (the table holds one entry per
+  // (sub-policy, step, sign)).
+  std::vector<double> augment_policy;
   double brightness = 0.0, contrast = 0.0, saturation = 0.0;
   double hue = 0.0;  // ColorJitter hue: a shift drawn from [-hue, hue], 0..0.5
   // Float outputs: (pixel / 255 - mean) / std; mean 0 and std 1 scale to 0..1. UInt8 stores pixels.

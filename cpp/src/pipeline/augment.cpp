@@ -185,6 +185,10 @@ void apply_augment(float* planes, int w, int h, const double* e) {
       for (int c = 0; c < 3; ++c) smooth(planes + c * n, smoothed.data() + c * n, w, h);
       return blend_with(planes, n, smoothed.data(), true, f);
     }
+    case AugmentKind::Invert: {  // ImageOps.invert
+      for (std::size_t i = 0; i < 3 * n; ++i) planes[i] = 255.f - planes[i];
+      return;
+    }
     case AugmentKind::Posterize: {
       const int mask = ~((1 << (8 - static_cast<int>(e[1]))) - 1);
       for (std::size_t i = 0; i < 3 * n; ++i) planes[i] = static_cast<float>(static_cast<int>(planes[i]) & mask);

@@ -1,4 +1,5 @@
-// Internal: the ops of torchvision's AutoAugment family (TrivialAugmentWide) on the output-sized image, as
+// Internal: the ops of torchvision's AutoAugment family (TrivialAugmentWide, RandAugment, AutoAugment) on the
+// output-sized image, as
 // torchvision's PIL path applies them: Pillow's nearest-neighbour affine transform (its fixed-point and
 // scale paths), transposes, ImageEnhance blends, the SMOOTH filter of Sharpness and the ImageOps lookup
 // tables. The parameters come worked out from Python (src/fastimg/_autoaugment.py).
@@ -21,7 +22,8 @@ enum class AugmentKind {
   AutoContrast,
   Equalize,
   Rotate90,
-  Rotate270
+  Rotate270,
+  Invert
 };
 
 // Applies the entry (kind, then its parameters) to RGB planes of uint8 values, width x height, in place.

@@ -189,13 +189,25 @@ ItemPlan plan_item(int width, int height, const TransformSpec& s, std::uint64_t 
   if (!s.augment_table.empty()) {  // TrivialAugmentWide: an op, a magnitude bin and a sign, uniformly
     SampleRng rng(seed, stream_id(epoch, kStreamAugment), sample);
     const int ops = static_cast<int>(s.augment_table.size() / (8 * 2 * static_cast<std::size_t>(s.augment_bins)));
-    for (int k = 0; k < s.augment_steps; ++k) {
-      const auto op = static_cast<int>(rng.uniform_int(0, ops - 1));
-      const auto bin = static_cast<int>(rng.uniform_int(0, s.augment_bins - 1));
-      const int sign = rng.uniform() < 0.5 ? 1 : 0;
-      p.augments[static_cast<std::size_t>(k)] = (op * s.augment_bins + bin) * 2 + sign;
+    if (!s.augment_policy.empty()) {  // AutoAugment: a sub-policy, then each step with its probability
+      const auto policy =
+          static_cast<int>(rng.uniform_int(0, static_cast<std::int64_t>(s.augment_policy.size() / 2) - 1));
+      for (int k = 0; k < 2; ++k) {
+        const double u = rng.uniform();
+        const int sign = rng.uniform() < 0.5 ? 1 : 0;
+        if (u <= s.augment_policy[static_cast<std::size_t>(policy * 2 + k)]) {
+          p.augments[static_cast<std::size_t>(p.augment_count++)] = (policy * 2 + k) * 2 + sign;
+        }
+      }
+    } else {
+      for (int k = 0; k < s.augment_steps; ++k) {
+        const auto op = static_cast<int>(rng.uniform_int(0, ops - 1));
+        const auto bin = static_cast<int>(rng.uniform_int(0, s.augment_bins - 1));
+        const int sign = rng.uniform() < 0.5 ? 1 : 0;
+        p.augments[static_cast<std::size_t>(k)] = (op * s.augment_bins + bin) * 2 + sign;
+      }
+      p.augment_count = s.augment_steps;
     }
-    p.augment_count = s.augment_steps;
   }
   if (s.brightness > 0 || s.contrast > 0 || s.saturation > 0 || s.hue > 0) {
     SampleRng rng(seed, stream_id(epoch, kStreamJitter), sample);
@@ -226,12 +238,15 @@ void TransformSpec::validate() const {
                     (augment_bins > 0 && augment_table.size() % (16 * static_cast<std::size_t>(augment_bins)) == 0),
                 "augment table must hold 8 values per (op, bin, sign)");
   FASTIMG_CHECK(augment_steps >= 1 && augment_steps <= 4, "augment steps must be 1..4");
+  FASTIMG_CHECK(augment_policy.empty() || (augment_bins == 1 && augment_policy.size() % 2 == 0 &&
+                                           augment_table.size() == augment_policy.size() * 16),
+                "an AutoAugment policy needs one table entry per (sub-policy, step, sign)");
   for (std::size_t i = 0; i < augment_table.size(); i += 8) {
     const double kind = augment_table[i];
-    FASTIMG_CHECK(kind >= 0 && kind <= 11 && kind == std::floor(kind), "augment table: unknown kind ", kind);
+    FASTIMG_CHECK(kind >= 0 && kind <= 12 && kind == std::floor(kind), "augment table: unknown kind ", kind);
     for (std::size_t k = 1; k < 8; ++k) FASTIMG_CHECK(std::isfinite(augment_table[i + k]), "augment table: not finite");
     if (kind == 6) FASTIMG_CHECK(augment_table[i + 1] >= 0 && augment_table[i + 1] <= 8, "posterize bits must be 0..8");
-    if (kind >= 10) FASTIMG_CHECK(width == height, "augment table: a quarter turn needs a square output");
+    if (kind == 10 || kind == 11) FASTIMG_CHECK(width == height, "augment table: a quarter turn needs a square output");
   }
   FASTIMG_CHECK(erase_scale_min > 0 && erase_scale_min <= erase_scale_max && erase_scale_max <= 1 &&
                     erase_ratio_min > 0 && erase_ratio_min <= erase_ratio_max,
