@@ -134,6 +134,19 @@ float* embed_padded(const float* pixels, detail::PixelLayout& layout, const Item
   return scratch.padded.data();
 }
 
+// The item's pixels as RGB planes (converted in place, or into scratch.planes); `layout` becomes Planes.
+float* rgb_planes(float* pixels, detail::PixelLayout& layout, std::size_t all, ItemScratch& scratch) {
+  if (layout == detail::PixelLayout::YCbCr) {
+    detail::ycbcr_to_rgb(pixels, all);
+  } else if (layout == detail::PixelLayout::Packed) {
+    scratch.planes.resize(3 * all);
+    detail::to_planes(pixels, all, scratch.planes.data());
+    pixels = scratch.planes.data();
+  }
+  layout = detail::PixelLayout::Planes;
+  return pixels;
+}
+
 // The output-sized steps, in torchvision's order: colour jitter, grayscale (on RGB planes), the flips
 // (ridden by the output write, or on the planes), then RandomErasing on the written slot. `pixels` null: an
 // all-zero image (a crop that shows only padding).
@@ -148,14 +161,7 @@ void finish_item(float* pixels, detail::PixelLayout layout, const ItemPlan& plan
   bool flip = plan.flip;
   bool vflip = plan.vflip;
   if (plan.augment_count > 0) {  // torchvision augments the flipped uint8 image: flip first, round to bytes
-    if (layout == detail::PixelLayout::YCbCr) {
-      detail::ycbcr_to_rgb(pixels, all);
-    } else if (layout == detail::PixelLayout::Packed) {
-      scratch.planes.resize(3 * all);
-      detail::to_planes(pixels, all, scratch.planes.data());
-      pixels = scratch.planes.data();
-    }
-    layout = detail::PixelLayout::Planes;
+    pixels = rgb_planes(pixels, layout, all, scratch);
     for (std::size_t i = 0; i < 3 * all; ++i) {
       pixels[i] = static_cast<float>(static_cast<int>(std::min(255.f, std::max(0.f, pixels[i])) + 0.5f));
     }
@@ -168,14 +174,7 @@ void finish_item(float* pixels, detail::PixelLayout layout, const ItemPlan& plan
     }
   }
   if (detail::has_jitter(plan) || plan.gray) {  // these work on RGB planes; otherwise conversion rides the write
-    if (layout == detail::PixelLayout::YCbCr) {
-      detail::ycbcr_to_rgb(pixels, all);
-    } else if (layout == detail::PixelLayout::Packed) {
-      scratch.planes.resize(3 * all);
-      detail::to_planes(pixels, all, scratch.planes.data());
-      pixels = scratch.planes.data();
-    }
-    layout = detail::PixelLayout::Planes;
+    pixels = rgb_planes(pixels, layout, all, scratch);
     if (spec.exact) {
       detail::color_jitter_pillow(pixels, spec.width, spec.height, plan);
     } else {
