@@ -132,6 +132,9 @@ def refusals(tv):
             [T.RandomResizedCrop(224), T.RandomHorizontalFlip(), T.RandomHorizontalFlip()]
         ),
         "ToTensor": T.Compose([T.Resize((32, 32)), T.ToTensor(), T.ToTensor()]),
+        # the ops run on tensors after ToImage: torchvision's tensor kernels (new-user trial: 227 levels off)
+        "TrivialAugmentWide": T.Compose([T.Resize((40, 40)), T.PILToTensor(), T.TrivialAugmentWide()]),
+        "AutoAugment": T.Compose([T.Resize((40, 40)), T.AutoAugment(T.AutoAugmentPolicy.CIFAR10)]),
         # the crop would be drawn on the flipped image (new-user trial: 221 levels off on replay)
         "RandomResizedCrop ": T.Compose([T.RandomHorizontalFlip(), T.RandomResizedCrop(32), T.ToTensor()]),
     }

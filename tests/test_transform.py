@@ -124,3 +124,9 @@ def test_every_parameter_survives_pickling_and_replace():
     assert t.replace(vflip=0.0).replace(vflip=0.25) == t
     eval_t = Transform(224, resize=256, max_size=300, crop="center")
     assert pickle.loads(pickle.dumps(eval_t)) == eval_t
+
+
+def test_one_mean_and_std_value_serve_every_channel():
+    """As torchvision's Normalize broadcasts Normalize(0.5, 0.5) / Normalize([0.5], [0.5])."""
+    assert Transform(8, mean=0.5, std=[0.25]).mean == (0.5, 0.5, 0.5)
+    assert Transform(8, mean=[0.5], std=0.25).std == (0.25, 0.25, 0.25)

@@ -245,6 +245,8 @@ class _Conversion:
     def auto_augment(self, step: Any, name: str) -> None:
         if self.stage != "image":
             self.refuse(name, "after ToTensor")
+        if self.tensor:  # torchvision's tensor kernels for these ops differ from its PIL path by up to 227 levels
+            self.refuse(name, "after ToImage/PILToTensor (fastimg reproduces torchvision's PIL path: move it after)")
         if {"ColorJitter", "Grayscale", "RandomGrayscale"} & self.seen:
             self.refuse(name, "after ColorJitter or Grayscale (fastimg augments before them)")
         if set(_POLICIES) & self.seen:
@@ -255,8 +257,10 @@ class _Conversion:
         if name == "RandAugment":
             defaults = defaults and step.num_ops == 2 and step.magnitude == 9
         if name == "AutoAugment":
+            policy = getattr(step.policy, "name", step.policy)
+            if policy != "IMAGENET":
+                self.refuse(name, f"with the {policy} policy (the ImageNet policy is native)")
             defaults = getattr(mode, "value", mode) == "nearest" and step.fill is None
-            defaults = defaults and getattr(step.policy, "name", step.policy) == "IMAGENET"
         if not defaults:
             self.refuse(name, f"other than {name}() (its default ops, bins, nearest, no fill)")
         self.opts["auto_augment"] = _POLICIES[name]

@@ -97,9 +97,11 @@ def _range(value: Any, name: str, lo_bound: float, hi_bound: Optional[float]) ->
 def _triple(value: Any, name: str) -> tuple[float, float, float]:
     """Three floats from a list, tuple, numpy array or tensor (one per RGB channel), in 0-1 units."""
     try:
-        items = tuple(float(v) for v in value)
+        items = (float(value),) if isinstance(value, numbers.Real) else tuple(float(v) for v in value)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be 'imagenet', None or 3 numbers, got {value!r}") from None
+    if len(items) == 1:  # one value for every channel, as torchvision's Normalize broadcasts it
+        items *= 3
     if len(items) != 3:
         raise ValueError(f"{name} must have 3 values (one per RGB channel), got {value!r}")
     if any(abs(v) > 1.0 for v in items):
