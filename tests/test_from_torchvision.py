@@ -134,7 +134,7 @@ def refusals(tv):
         "ToTensor": T.Compose([T.Resize((32, 32)), T.ToTensor(), T.ToTensor()]),
         # the ops run on tensors after ToImage: torchvision's tensor kernels (new-user trial: 227 levels off)
         "TrivialAugmentWide": T.Compose([T.Resize((40, 40)), T.PILToTensor(), T.TrivialAugmentWide()]),
-        "AutoAugment": T.Compose([T.Resize((40, 40)), T.AutoAugment(T.AutoAugmentPolicy.CIFAR10)]),
+        "AutoAugment": T.Compose([T.Resize((40, 40)), T.AutoAugment(fill=[128, 128, 128])]),
         # the crop would be drawn on the flipped image (new-user trial: 221 levels off on replay)
         "RandomResizedCrop ": T.Compose([T.RandomHorizontalFlip(), T.RandomResizedCrop(32), T.ToTensor()]),
     }
@@ -365,15 +365,16 @@ _TA_OPS = ("Identity", "ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate",
 _TA_OPS += ("Contrast", "Sharpness", "Posterize", "Solarize", "AutoContrast", "Equalize")
 
 
-def test_auto_augment_imagenet_policy_is_torchvisions_pil_path(torchvision_ref, images):
-    """AutoAugment() (the ImageNet policy): a sub-policy, each step with its probability, replayed with
+@pytest.mark.parametrize("policy", ["IMAGENET", "CIFAR10", "SVHN"])
+def test_auto_augment_policies_are_torchvisions_pil_path(torchvision_ref, images, policy):
+    """AutoAugment(policy): a sub-policy, each step with its probability, replayed with
     torchvision's _apply_op on what Transform.params reports (Invert included)."""
     from torchvision.transforms.autoaugment import _apply_op
 
     T, F = torchvision_ref.transforms, torchvision_ref.transforms.functional
-    compose = T.Compose([T.Resize(56), T.CenterCrop(48), T.AutoAugment(), T.ToTensor()])
+    compose = T.Compose([T.Resize(56), T.CenterCrop(48), T.AutoAugment(T.AutoAugmentPolicy[policy]), T.ToTensor()])
     transform = fastimg.Transform.from_torchvision(compose, exact=True)
-    assert transform.auto_augment == "auto_augment_imagenet"
+    assert transform.auto_augment == "auto_augment_" + policy.lower()
     seen, counts = set(), set()
     for epoch in range(24):
         ours = _fastimg(transform, images, epoch)
@@ -387,4 +388,4 @@ def test_auto_augment_imagenet_policy_is_torchvisions_pil_path(torchvision_ref, 
             counts.add(len(steps))
             diff = (ours[i] - F.to_tensor(out)).abs().max().item()
             assert diff <= 1e-6, (steps, diff)
-    assert counts == {0, 1, 2} and {"Invert", "Equalize", "Rotate", "Posterize"} <= seen, (counts, seen)
+    assert counts == {0, 1, 2} and len(seen) >= 5, (counts, seen)

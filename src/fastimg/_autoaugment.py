@@ -7,6 +7,7 @@ floats: kind, then up to 7 parameters. Torch-free."""
 from __future__ import annotations
 
 import math
+from typing import Optional
 
 import numpy as np
 
@@ -133,8 +134,11 @@ def entry(name: str, magnitude: float, width: int, height: int) -> list[float]:
 RAND_AUGMENT_MAGNITUDE, BINS = 9, 31  # RandAugment() defaults: magnitude 9 of 31 bins, 2 ops
 
 
+Step = tuple[str, float, Optional[int]]
+Policy = tuple[tuple[Step, Step], ...]
+
 # torchvision's AutoAugmentPolicy.IMAGENET: 25 sub-policies of two (op, probability, magnitude bin of 10).
-IMAGENET_POLICY = (
+IMAGENET_POLICY: Policy = (
     (("Posterize", 0.4, 8), ("Rotate", 0.6, 9)),
     (("Solarize", 0.6, 5), ("AutoContrast", 0.6, None)),
     (("Equalize", 0.8, None), ("Equalize", 0.6, None)),
@@ -163,11 +167,68 @@ IMAGENET_POLICY = (
 )
 
 
+# AutoAugmentPolicy.CIFAR10 and .SVHN, as torchvision lists them.
+CIFAR10_POLICY: Policy = (
+    (("Invert", 0.1, None), ("Contrast", 0.2, 6)),
+    (("Rotate", 0.7, 2), ("TranslateX", 0.3, 9)),
+    (("Sharpness", 0.8, 1), ("Sharpness", 0.9, 3)),
+    (("ShearY", 0.5, 8), ("TranslateY", 0.7, 9)),
+    (("AutoContrast", 0.5, None), ("Equalize", 0.9, None)),
+    (("ShearY", 0.2, 7), ("Posterize", 0.3, 7)),
+    (("Color", 0.4, 3), ("Brightness", 0.6, 7)),
+    (("Sharpness", 0.3, 9), ("Brightness", 0.7, 9)),
+    (("Equalize", 0.6, None), ("Equalize", 0.5, None)),
+    (("Contrast", 0.6, 7), ("Sharpness", 0.6, 5)),
+    (("Color", 0.7, 7), ("TranslateX", 0.5, 8)),
+    (("Equalize", 0.3, None), ("AutoContrast", 0.4, None)),
+    (("TranslateY", 0.4, 3), ("Sharpness", 0.2, 6)),
+    (("Brightness", 0.9, 6), ("Color", 0.2, 8)),
+    (("Solarize", 0.5, 2), ("Invert", 0.0, None)),
+    (("Equalize", 0.2, None), ("AutoContrast", 0.6, None)),
+    (("Equalize", 0.2, None), ("Equalize", 0.6, None)),
+    (("Color", 0.9, 9), ("Equalize", 0.6, None)),
+    (("AutoContrast", 0.8, None), ("Solarize", 0.2, 8)),
+    (("Brightness", 0.1, 3), ("Color", 0.7, 0)),
+    (("Solarize", 0.4, 5), ("AutoContrast", 0.9, None)),
+    (("TranslateY", 0.9, 9), ("TranslateY", 0.7, 9)),
+    (("AutoContrast", 0.9, None), ("Solarize", 0.8, 3)),
+    (("Equalize", 0.8, None), ("Invert", 0.1, None)),
+    (("TranslateY", 0.7, 9), ("AutoContrast", 0.9, None)),
+)
+SVHN_POLICY: Policy = (
+    (("ShearX", 0.9, 4), ("Invert", 0.2, None)),
+    (("ShearY", 0.9, 8), ("Invert", 0.7, None)),
+    (("Equalize", 0.6, None), ("Solarize", 0.6, 6)),
+    (("Invert", 0.9, None), ("Equalize", 0.6, None)),
+    (("Equalize", 0.6, None), ("Rotate", 0.9, 3)),
+    (("ShearX", 0.9, 4), ("AutoContrast", 0.8, None)),
+    (("ShearY", 0.9, 8), ("Invert", 0.4, None)),
+    (("ShearY", 0.9, 5), ("Solarize", 0.2, 6)),
+    (("Invert", 0.9, None), ("AutoContrast", 0.8, None)),
+    (("Equalize", 0.6, None), ("Rotate", 0.9, 3)),
+    (("ShearX", 0.9, 4), ("Solarize", 0.3, 3)),
+    (("ShearY", 0.8, 8), ("Invert", 0.7, None)),
+    (("Equalize", 0.9, None), ("TranslateY", 0.6, 6)),
+    (("Invert", 0.9, None), ("Equalize", 0.6, None)),
+    (("Contrast", 0.3, 3), ("Rotate", 0.8, 4)),
+    (("Invert", 0.8, None), ("TranslateY", 0.0, 2)),
+    (("ShearY", 0.7, 6), ("Solarize", 0.4, 8)),
+    (("Invert", 0.6, None), ("Rotate", 0.8, 4)),
+    (("ShearY", 0.3, 7), ("TranslateX", 0.9, 3)),
+    (("ShearX", 0.1, 6), ("Invert", 0.6, None)),
+    (("Solarize", 0.7, 2), ("TranslateY", 0.6, 7)),
+    (("ShearY", 0.8, 4), ("Invert", 0.8, None)),
+    (("ShearX", 0.7, 9), ("TranslateY", 0.8, 3)),
+    (("ShearY", 0.8, 5), ("AutoContrast", 0.7, None)),
+    (("ShearX", 0.7, 2), ("Invert", 0.1, None)),
+)
+POLICIES: dict[str, Policy] = {"auto_augment_imagenet": IMAGENET_POLICY, "auto_augment_cifar10": CIFAR10_POLICY}
+POLICIES["auto_augment_svhn"] = SVHN_POLICY
+
+
 def policy_probabilities(policy: str) -> list[float]:
     """Per (sub-policy, step) the probability of applying it; empty for the policies that draw ops."""
-    if policy != "auto_augment_imagenet":
-        return []
-    return [p for sub in IMAGENET_POLICY for _, p, _ in sub]
+    return [p for sub in POLICIES.get(policy, ()) for _, p, _ in sub]
 
 
 def table(policy: str, width: int, height: int) -> tuple[list[float], int, int]:
@@ -184,8 +245,8 @@ def table(policy: str, width: int, height: int) -> tuple[list[float], int, int]:
 def entry_values(policy: str, width: int, height: int) -> list[tuple[str, float]]:
     """(op name, signed magnitude) of every table entry, in table order: op, bin, then sign (+, -)."""
     out: list[tuple[str, float]] = []
-    if policy == "auto_augment_imagenet":  # (sub-policy, step, sign), magnitudes from 10 bins
-        for sub in IMAGENET_POLICY:
+    if policy in POLICIES:  # AutoAugment: (sub-policy, step, sign), magnitudes from 10 bins
+        for sub in POLICIES[policy]:
             for name, _, bin_ in sub:
                 m = 0.0 if bin_ is None else float(magnitudes(name, 10, "auto_augment", width, height)[bin_])
                 out += [(name, m), (name, -m if name in SIGNED else m)]

@@ -257,13 +257,12 @@ class _Conversion:
         if name == "RandAugment":
             defaults = defaults and step.num_ops == 2 and step.magnitude == 9
         if name == "AutoAugment":
-            policy = getattr(step.policy, "name", step.policy)
-            if policy != "IMAGENET":
-                self.refuse(name, f"with the {policy} policy (the ImageNet policy is native)")
             defaults = getattr(mode, "value", mode) == "nearest" and step.fill is None
         if not defaults:
             self.refuse(name, f"other than {name}() (its default ops, bins, nearest, no fill)")
         self.opts["auto_augment"] = _POLICIES[name]
+        if name == "AutoAugment":
+            self.opts["auto_augment"] = "auto_augment_" + str(getattr(step.policy, "name", step.policy)).lower()
 
     def grayscale(self, step: Any, name: str) -> None:
         if self.stage != "image":

@@ -176,7 +176,8 @@ class Transform:
       ``scale``, ``ratio`` and ``value`` (one number or three, in the output's units, after normalisation).
     - ``auto_augment``: ``"trivial_augment_wide"`` is torchvision's ``TrivialAugmentWide()`` (31 magnitude
       bins), ``"rand_augment"`` its ``RandAugment()`` (2 ops at magnitude 9 of 31),
-      ``"auto_augment_imagenet"`` its ``AutoAugment()`` (the ImageNet policy), all nearest with zero fill,
+      ``"auto_augment_imagenet"`` / ``"auto_augment_cifar10"`` / ``"auto_augment_svhn"`` its
+      ``AutoAugment(policy)``, all nearest with zero fill,
       on the cropped and flipped image, before the colour jitter.
     - ``color_jitter``: ``ColorJitter`` brightness, contrast, saturation and hue amounts: a number for the
       first three, a dict or a (brightness, contrast, saturation[, hue]) sequence; hue in [0, 0.5].
@@ -489,7 +490,9 @@ def _resize_into(spec: Any, resize: Any, crop: Optional[str], out_h: int, out_w:
         return (rh, rw)
 
 
-AUTO_AUGMENTS = ("trivial_augment_wide", "rand_augment", "auto_augment_imagenet")
+AUTO_AUGMENTS: tuple[str, ...] = ("trivial_augment_wide", "rand_augment", "auto_augment_imagenet")
+AUTO_AUGMENTS += ("auto_augment_cifar10",)
+AUTO_AUGMENTS += ("auto_augment_svhn",)
 
 
 def _auto_augment_into(spec: Any, name: Any) -> Optional[str]:
