@@ -36,7 +36,8 @@ def decoder(peer: str) -> Callable[[list[str]], Any]:
         return fastimg.decode_images
     if peer == "pillow":
         return lambda paths: [np.asarray(pil_loader(p)) for p in paths]
-    simplejpeg = pytest.importorskip("simplejpeg")
+    import simplejpeg  # a test requirement (requirements/test.txt)
+
     return lambda paths: [simplejpeg.decode_jpeg(Path(p).read_bytes(), colorspace="RGB") for p in paths]
 
 
@@ -54,7 +55,8 @@ def test_decode_images(benchmark, paths, peer, set_name):
 def pipe(peer: str) -> PipelineAdapter:
     if peer == "fastimg":
         return FastimgPipe()
-    scaled = pytest.importorskip("adapters.pipe_scaled")  # needs simplejpeg (requirements/bench.txt)
+    import adapters.pipe_scaled as scaled
+
     return {
         "pillow_draft": scaled.PillowDraftPipe,
         "simplejpeg": scaled.SimplejpegPipe,

@@ -187,7 +187,8 @@ def test_writer_cli_reports_mistakes_in_one_line_and_names_undecodable_files(tmp
 
 
 def test_fsspec_memory_filesystem(tmp_path):
-    fsspec = pytest.importorskip("fsspec")
+    import fsspec  # a test requirement (requirements/test.txt)
+
     make_shards(tmp_path, shards=2, per_shard=4)
     fs = fsspec.filesystem("memory")
     for name in ("train-000000.tar", "train-000001.tar", "index.json"):
