@@ -6,6 +6,7 @@ floats: kind, then up to 7 parameters. Torch-free."""
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Optional
 
@@ -242,7 +243,8 @@ def table(policy: str, width: int, height: int) -> tuple[list[float], int, int]:
     return values, bins, steps
 
 
-def entry_values(policy: str, width: int, height: int) -> list[tuple[str, float]]:
+@functools.lru_cache(maxsize=16)  # Transform.params looks entries up per sample
+def entry_values(policy: str, width: int, height: int) -> tuple[tuple[str, float], ...]:
     """(op name, signed magnitude) of every table entry, in table order: op, bin, then sign (+, -)."""
     out: list[tuple[str, float]] = []
     if policy in POLICIES:  # AutoAugment: (sub-policy, step, sign), magnitudes from 10 bins
@@ -250,7 +252,7 @@ def entry_values(policy: str, width: int, height: int) -> list[tuple[str, float]
             for name, _, bin_ in sub:
                 m = 0.0 if bin_ is None else float(magnitudes(name, 10, "auto_augment", width, height)[bin_])
                 out += [(name, m), (name, -m if name in SIGNED else m)]
-        return out
+        return tuple(out)
     for name in OPS:
         values = magnitudes(name, BINS, policy, width, height)
         chosen = list(range(BINS)) if policy == "trivial_augment_wide" else [RAND_AUGMENT_MAGNITUDE]
@@ -258,4 +260,4 @@ def entry_values(policy: str, width: int, height: int) -> list[tuple[str, float]
             for sign in (1.0, -1.0):
                 m = float(values[min(b, len(values) - 1)])
                 out.append((name, m * sign if name in SIGNED else m))
-    return out
+    return tuple(out)

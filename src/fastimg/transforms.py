@@ -457,8 +457,7 @@ def _check_hflip(hflip: Any) -> None:
             f"hflip is a probability, got {hflip!r}: hflip=0.5 flips at random (torchvision's "
             "RandomHorizontalFlip()), hflip=1.0 always flips, hflip=0.0 never"
         )
-    if not (isinstance(hflip, numbers.Real) and 0.0 <= float(hflip) <= 1.0):
-        raise ValueError(f"hflip must be a probability in [0, 1], got {hflip!r}")
+    _probability(hflip, "hflip")
 
 
 def _resize_into(spec: Any, resize: Any, crop: Optional[str], out_h: int, out_w: int) -> Any:

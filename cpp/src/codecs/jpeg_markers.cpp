@@ -1,6 +1,7 @@
 #include "jpeg_markers.hpp"
 
 #include <cstring>
+#include <utility>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -97,7 +98,12 @@ void note_tables(std::uint8_t marker, const std::uint8_t* p, const std::uint8_t*
 }  // namespace
 
 bool jpeg_reaches_eoi(const std::uint8_t* data, std::size_t size, JpegLayout* layout) {
-  if (layout != nullptr) *layout = JpegLayout{};
+  if (layout != nullptr) {  // reset, keeping the restart list's memory: the reader walks every file it opens
+    std::vector<std::size_t> restarts = std::move(layout->restarts);
+    restarts.clear();
+    *layout = JpegLayout{};
+    layout->restarts = std::move(restarts);
+  }
   if (size < 4 || data[0] != 0xFF || data[1] != 0xD8) return false;
   std::size_t pos = 2;
   while (pos < size) {

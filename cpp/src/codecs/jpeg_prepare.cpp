@@ -13,6 +13,7 @@
 #include "fastimg/errors.hpp"
 #include "jpeg_markers.hpp"
 #include "jpeg_splice.hpp"
+#include "jpeg_warnings.hpp"
 
 namespace fastimg {
 
@@ -48,43 +49,20 @@ Transcoder* owner(j_common_ptr c) { return static_cast<Transcoder*>(c->client_da
 // writes the coefficients as they were read, so a grey-filled or resynchronised region would be baked in.
 void on_message(j_common_ptr c, int level) {
   if (level >= 0) return;
-  switch (c->err->msg_code) {
-    case JWRN_JPEG_EOF:
-    case JWRN_HIT_MARKER:
-    case JWRN_HUFF_BAD_CODE:
-    case JWRN_ARITH_BAD_CODE:
-    case JWRN_MUST_RESYNC:
-    case JWRN_NOT_SEQUENTIAL:
-    case JWRN_BOGUS_PROGRESSION: fail(c);
-    default: c->err->num_warnings++;
-  }
+  if (detail::classify_warning(c->err->msg_code) != detail::JpegWarning::Benign) fail(c);
+  c->err->num_warnings++;
 }
 
 void on_progress(j_common_ptr c) {
   Transcoder* t = owner(c);
-  auto* d = reinterpret_cast<j_decompress_ptr>(c);
-  if (c->is_decompressor && d->progressive_mode && d->input_scan_number > t->max_scans) {
-    std::snprintf(t->message, sizeof(t->message), "progressive JPEG has more than %d scans (limit)", t->max_scans);
-    std::longjmp(t->jump, 1);
-  }
+  if (detail::too_many_scans(c, t->max_scans, t->message, sizeof(t->message))) std::longjmp(t->jump, 1);
 }
 
-int mcus_per_row(const jpeg_decompress_struct& c) {
-  const int mcu = c.num_components == 1 ? 8 : 8 * c.max_h_samp_factor;
-  return static_cast<int>((c.image_width + static_cast<unsigned>(mcu) - 1) / static_cast<unsigned>(mcu));
-}
-
-// Already cut the way the reader splices (jpeg_reader.cpp): one baseline scan of every component whose
-// restart intervals split its rows, in order.
+// Already cut the way the reader splices: keep it (unless another interval was asked for).
 bool spliceable(const jpeg_decompress_struct& c, const detail::JpegLayout& layout, int interval) {
-  if (c.progressive_mode || c.arith_code || layout.scans != 1 || c.comps_in_scan != c.num_components) return false;
-  if (c.restart_interval == 0 || (interval != 0 && static_cast<int>(c.restart_interval) != interval)) return false;
-  const bool single = c.num_components == 1;
-  if (single && (c.comp_info[0].h_samp_factor != 1 || c.comp_info[0].v_samp_factor != 1)) return false;
-  const detail::RestartGrid grid =
-      detail::restart_grid(static_cast<int>(c.image_width), static_cast<int>(c.image_height), c.max_h_samp_factor,
-                           c.max_v_samp_factor, single, static_cast<int>(c.restart_interval));
-  return grid.interval > 0 && detail::restart_damage(layout, grid) == nullptr;
+  const detail::RestartGrid grid = detail::file_restart_grid(c, layout);
+  return grid.splices && detail::restart_damage(layout, grid) == nullptr &&
+         (interval == 0 || grid.interval == interval);
 }
 
 // Whether libjpeg smooths this progressive file's blocks when it decodes it: its scans left some of the
@@ -136,10 +114,11 @@ bool transcode(Transcoder* t, const std::uint8_t* data, std::size_t size, int in
   } else {
     // Entropy-coded bytes per MCU, from everything after the first scan header (EXIF thumbnails and other
     // segments before it do not count).
-    const int per_row = mcus_per_row(t->in);
-    const int mcu_h = t->in.num_components == 1 ? 8 : 8 * t->in.max_v_samp_factor;
-    const double mcus = static_cast<double>(per_row) * ((t->in.image_height + mcu_h - 1) / mcu_h);
-    t->interval = default_restart_interval(per_row, static_cast<double>(size - layout.scan_data) / mcus);
+    const detail::RestartGrid g =
+        detail::restart_grid(static_cast<int>(t->in.image_width), static_cast<int>(t->in.image_height),
+                             t->in.max_h_samp_factor, t->in.max_v_samp_factor, t->in.num_components == 1, 0);
+    const double mcus = static_cast<double>(g.mcus_x) * g.mcus_y;
+    t->interval = default_restart_interval(g.mcus_x, static_cast<double>(size - layout.scan_data) / mcus);
   }
   jvirt_barray_ptr* coefficients = jpeg_read_coefficients(&t->in);
   if (smoothed_when_decoded(t->in)) {

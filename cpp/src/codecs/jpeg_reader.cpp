@@ -20,6 +20,7 @@
 #include "format_reader.hpp"
 #include "jpeg_arena.hpp"
 #include "jpeg_markers.hpp"
+#include "jpeg_warnings.hpp"
 
 namespace fastimg::detail {
 
@@ -57,21 +58,14 @@ JpegArena* arena_of(j_common_ptr c) { return &state_of(c)->arena; }
   std::longjmp(s->jump, 1);
 }
 
-// Warnings that mean the delivered pixels are missing or wrong are errors for us: libjpeg would
-// otherwise fill the rest of a truncated file with grey. Benign ones (extra bytes between markers, an
-// unknown JFIF revision) are counted and ignored, as every mainstream decoder does.
-// Under strict = false the recoverable ones (damage inside a scan, which libjpeg resynchronises after)
-// are recorded instead; a file that ends early stays an error.
+// Warnings that mean the delivered pixels are missing or wrong (jpeg_warnings.hpp) are errors for us; benign
+// ones are counted and ignored. Under strict = false the recoverable ones (damage inside a scan, which libjpeg
+// resynchronises after) are recorded instead; a file that ends early stays an error.
 void on_emit_message(j_common_ptr c, int level) {
   if (level >= 0) return;  // trace messages
-  switch (c->err->msg_code) {
-    case JWRN_JPEG_EOF: on_error_exit(c);
-    case JWRN_HIT_MARKER:
-    case JWRN_HUFF_BAD_CODE:
-    case JWRN_ARITH_BAD_CODE:
-    case JWRN_MUST_RESYNC:
-    case JWRN_NOT_SEQUENTIAL:
-    case JWRN_BOGUS_PROGRESSION: {
+  switch (classify_warning(c->err->msg_code)) {
+    case JpegWarning::Truncated: on_error_exit(c);
+    case JpegWarning::Corrupt: {
       State* s = state_of(c);
       if (s->strict) on_error_exit(c);
       if (c->err->num_warnings++ == 0) {
@@ -81,17 +75,13 @@ void on_emit_message(j_common_ptr c, int level) {
       }
       break;
     }
-    default: c->err->num_warnings++;
+    case JpegWarning::Benign: c->err->num_warnings++;
   }
 }
 
 void on_progress(j_common_ptr c) {
   State* s = state_of(c);
-  auto* d = reinterpret_cast<j_decompress_ptr>(c);
-  if (c->is_decompressor && d->progressive_mode && d->input_scan_number > s->max_scans) {
-    std::snprintf(s->message, sizeof(s->message), "progressive JPEG has more than %d scans (limit)", s->max_scans);
-    std::longjmp(s->jump, 1);
-  }
+  if (too_many_scans(c, s->max_scans, s->message, sizeof(s->message))) std::longjmp(s->jump, 1);
 }
 
 bool c_create(State* s) {
@@ -427,23 +417,17 @@ JpegHeader JpegReader::read_header(const std::uint8_t* data, std::size_t size, c
   size_ = size;
   spliced_ = false;
   grid_ = RestartGrid{};
-  if (c.restart_interval > 0 && !c.progressive_mode && !c.arith_code && layout_.scans == 1 &&
-      c.comps_in_scan == c.num_components && layout_.frame != 0) {
-    const bool single = c.num_components == 1;
-    const bool plain = !single || (c.comp_info[0].h_samp_factor == 1 && c.comp_info[0].v_samp_factor == 1);
-    const RestartGrid grid =
-        restart_grid(h.width, h.height, c.max_h_samp_factor, c.max_v_samp_factor, single, c.restart_interval);
-    // Intervals that are missing or out of order fail whatever the crop, as a truncated file does: a crop
-    // from the spliced intervals would otherwise decode where the whole file does not.
-    if (grid.interval > 0) {
-      if (const char* damage = restart_damage(layout_, grid)) {
-        if (s->strict) {
-          jpeg_abort_decompress(&s->cinfo);
-          throw DecodeError(std::string("corrupt JPEG: ") + damage);
-        }
-      } else if (plain) {
-        grid_ = grid;
+  // Intervals that are missing or out of order fail whatever the crop, as a truncated file does: a crop
+  // from the spliced intervals would otherwise decode where the whole file does not.
+  const RestartGrid grid = file_restart_grid(c, layout_);
+  if (grid.interval > 0) {
+    if (const char* damage = restart_damage(layout_, grid)) {
+      if (s->strict) {
+        jpeg_abort_decompress(&s->cinfo);
+        throw DecodeError(std::string("corrupt JPEG: ") + damage);
       }
+    } else if (grid.splices) {
+      grid_ = grid;
     }
   }
   if (h.components != 1 && h.components != 3 && h.components != 4) {

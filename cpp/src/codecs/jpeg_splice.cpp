@@ -1,5 +1,10 @@
 #include "jpeg_splice.hpp"
 
+// clang-format off
+#include <cstdio>
+#include <jpeglib.h>
+// clang-format on
+
 #include <algorithm>
 #include <cstring>
 
@@ -68,6 +73,18 @@ RestartGrid restart_grid(int width, int height, int max_h, int max_v, bool singl
     return g;
   }
   g.interval = interval;
+  return g;
+}
+
+RestartGrid file_restart_grid(const jpeg_decompress_struct& c, const JpegLayout& layout) {
+  if (c.restart_interval == 0 || c.progressive_mode || c.arith_code || layout.scans != 1 ||
+      c.comps_in_scan != c.num_components || layout.frame == 0) {
+    return RestartGrid{};
+  }
+  const bool single = c.num_components == 1;
+  RestartGrid g = restart_grid(static_cast<int>(c.image_width), static_cast<int>(c.image_height), c.max_h_samp_factor,
+                               c.max_v_samp_factor, single, static_cast<int>(c.restart_interval));
+  g.splices = g.interval > 0 && (!single || (c.comp_info[0].h_samp_factor == 1 && c.comp_info[0].v_samp_factor == 1));
   return g;
 }
 

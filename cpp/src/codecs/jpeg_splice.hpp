@@ -12,6 +12,8 @@
 
 #include "jpeg_markers.hpp"
 
+struct jpeg_decompress_struct;  // libjpeg's
+
 namespace fastimg::detail {
 
 // How a scan's restart intervals tile its MCUs.
@@ -21,6 +23,7 @@ struct RestartGrid {
   int interval = 0;            // MCUs per interval; 0: the intervals cannot be cut out (or there are none)
   int across = 1;              // intervals per MCU row (interval divides mcus_x)
   int down = 1;                // MCU rows per interval (interval is a multiple of mcus_x)
+  bool splices = false;        // file_restart_grid: the reader splices it
   int count() const { return across * ((mcus_y + down - 1) / down); }
 };
 
@@ -28,6 +31,12 @@ struct RestartGrid {
 // component (its MCU is one 8x8 block), `interval` the DRI value. interval stays 0 when no rectangle can be
 // cut: no restarts, or an interval that neither divides a row nor is whole rows.
 RestartGrid restart_grid(int width, int height, int max_h, int max_v, bool single, int interval);
+
+// The grid of a file libjpeg read the header of, with `layout` its walk: interval 0 unless it is one
+// Huffman-coded sequential scan of every component with restart intervals restart_grid can cut. `splices`
+// also requires what the reader needs to cut it (a lone component with 1x1 sampling). The one rule for the
+// reader and for prepare_jpeg.
+RestartGrid file_restart_grid(const jpeg_decompress_struct& c, const JpegLayout& layout);
 
 // Why the walked markers do not fit `grid` (intervals missing, extra or out of order), or nullptr when
 // they do. A trailing marker after the last interval is tolerated, as decoders ignore it.

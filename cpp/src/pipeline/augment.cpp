@@ -146,44 +146,50 @@ std::array<int, 256> equalize_lut(const std::array<std::int64_t, 256>& h) {
   return lut;
 }
 
-void blend_with(float* planes, std::size_t n, const float* degenerate, bool per_band, float factor) {
+void blend_with(float* planes, std::size_t n, const float* degenerate, float factor) {
   for (int c = 0; c < 3; ++c) {
     float* p = planes + c * n;
-    const float* d = degenerate + (per_band ? c * n : 0);
+    const float* d = degenerate + c * n;
     for (std::size_t i = 0; i < n; ++i) p[i] = pillow_blend(d[i], p[i], factor);
   }
 }
 
 }  // namespace
 
+void pillow_enhance(float* planes, std::size_t n, Enhance which, float f) {
+  float *r = planes, *g = planes + n, *b = planes + 2 * n;
+  if (which == Enhance::Brightness) {
+    for (std::size_t i = 0; i < 3 * n; ++i) planes[i] = pillow_blend(0.f, planes[i], f);
+  } else if (which == Enhance::Contrast) {
+    double total = 0;
+    for (std::size_t i = 0; i < n; ++i) total += pillow_l(r[i], g[i], b[i]);
+    const auto mean = static_cast<float>(static_cast<int>(total / static_cast<double>(n) + 0.5));
+    for (std::size_t i = 0; i < 3 * n; ++i) planes[i] = pillow_blend(mean, planes[i], f);
+  } else {
+    for (std::size_t i = 0; i < n; ++i) {
+      const float l = pillow_l(r[i], g[i], b[i]);
+      r[i] = pillow_blend(l, r[i], f);
+      g[i] = pillow_blend(l, g[i], f);
+      b[i] = pillow_blend(l, b[i], f);
+    }
+  }
+}
+
 void apply_augment(float* planes, int w, int h, const double* e) {
   const std::size_t n = static_cast<std::size_t>(w) * h;
-  float *r = planes, *g = planes + n, *b = planes + 2 * n;
   const auto f = static_cast<float>(e[1]);
   switch (static_cast<AugmentKind>(static_cast<int>(e[0]))) {
     case AugmentKind::Identity: return;
     case AugmentKind::Affine: return remap(planes, w, h, affine_sources(w, h, e + 1));
     case AugmentKind::Rotate90: return remap(planes, w, h, quarter_turn(w, h, true));
     case AugmentKind::Rotate270: return remap(planes, w, h, quarter_turn(w, h, false));
-    case AugmentKind::Brightness: {  // ImageEnhance.Brightness: blend with black
-      for (std::size_t i = 0; i < 3 * n; ++i) planes[i] = pillow_blend(0.f, planes[i], f);
-      return;
-    }
-    case AugmentKind::Color: {  // ImageEnhance.Color: blend with each pixel's L
-      std::vector<float> l(n);
-      for (std::size_t i = 0; i < n; ++i) l[i] = pillow_l(r[i], g[i], b[i]);
-      return blend_with(planes, n, l.data(), false, f);
-    }
-    case AugmentKind::Contrast: {  // ImageEnhance.Contrast: blend with the rounded mean L
-      double total = 0;
-      for (std::size_t i = 0; i < n; ++i) total += pillow_l(r[i], g[i], b[i]);
-      const std::vector<float> mean(n, static_cast<float>(static_cast<int>(total / static_cast<double>(n) + 0.5)));
-      return blend_with(planes, n, mean.data(), false, f);
-    }
+    case AugmentKind::Brightness: return pillow_enhance(planes, n, Enhance::Brightness, f);
+    case AugmentKind::Color: return pillow_enhance(planes, n, Enhance::Color, f);
+    case AugmentKind::Contrast: return pillow_enhance(planes, n, Enhance::Contrast, f);
     case AugmentKind::Sharpness: {  // ImageEnhance.Sharpness: blend with the SMOOTH-filtered image
       std::vector<float> smoothed(3 * n);
       for (int c = 0; c < 3; ++c) smooth(planes + c * n, smoothed.data() + c * n, w, h);
-      return blend_with(planes, n, smoothed.data(), true, f);
+      return blend_with(planes, n, smoothed.data(), f);
     }
     case AugmentKind::Invert: {  // ImageOps.invert
       for (std::size_t i = 0; i < 3 * n; ++i) planes[i] = 255.f - planes[i];

@@ -26,6 +26,12 @@ enum class AugmentKind {
   Invert
 };
 
+// Pillow's ImageEnhance on RGB planes of uint8 values, as torchvision's PIL path applies it (ColorJitter in
+// exact mode, the policies' Brightness/Contrast/Color): Brightness blends with black, Contrast with the
+// rounded mean of Pillow's L, Color with each pixel's L.
+enum class Enhance { Brightness, Contrast, Color };
+void pillow_enhance(float* planes, std::size_t pixels, Enhance which, float factor);
+
 // Applies the entry (kind, then its parameters) to RGB planes of uint8 values, width x height, in place.
 void apply_augment(float* planes, int width, int height, const double* entry);
 

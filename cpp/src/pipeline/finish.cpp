@@ -1,4 +1,6 @@
 #include "finish.hpp"
+
+#include "augment.hpp"
 #include "pillow_arith.hpp"
 
 #include <immintrin.h>
@@ -172,24 +174,10 @@ void color_jitter_pillow(float* px, int width, int height, const ItemPlan& plan)
   for (int k = 0; k < plan.jitter_steps; ++k) {
     const int step = plan.jitter_order[k];
     if (step == 3 && plan.hue != 0.0) hue_shift_pillow(r, g, b, n, plan.hue);  // F_pil.adjust_hue
-    if (step == 0 && plan.brightness != 1.0) {  // ImageEnhance.Brightness: blend with black
-      const auto f = static_cast<float>(plan.brightness);
-      for (std::size_t i = 0; i < 3 * n; ++i) px[i] = pillow_blend(0.f, px[i], f);
-    } else if (step == 1 && plan.contrast != 1.0) {  // ImageEnhance.Contrast: blend with the rounded mean L
-      double total = 0;
-      for (std::size_t i = 0; i < n; ++i) total += pillow_l(r[i], g[i], b[i]);
-      const auto mean = static_cast<float>(static_cast<int>(total / static_cast<double>(n) + 0.5));
-      const auto f = static_cast<float>(plan.contrast);
-      for (std::size_t i = 0; i < 3 * n; ++i) px[i] = pillow_blend(mean, px[i], f);
-    } else if (step == 2 && plan.saturation != 1.0) {  // ImageEnhance.Color: blend with the pixel's L
-      const auto f = static_cast<float>(plan.saturation);
-      for (std::size_t i = 0; i < n; ++i) {
-        const float l = pillow_l(r[i], g[i], b[i]);
-        r[i] = pillow_blend(l, r[i], f);
-        g[i] = pillow_blend(l, g[i], f);
-        b[i] = pillow_blend(l, b[i], f);
-      }
-    }
+    if (step == 0 && plan.brightness != 1.0)
+      pillow_enhance(px, n, Enhance::Brightness, static_cast<float>(plan.brightness));
+    if (step == 1 && plan.contrast != 1.0) pillow_enhance(px, n, Enhance::Contrast, static_cast<float>(plan.contrast));
+    if (step == 2 && plan.saturation != 1.0) pillow_enhance(px, n, Enhance::Color, static_cast<float>(plan.saturation));
   }
 }
 

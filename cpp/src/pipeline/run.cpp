@@ -108,32 +108,6 @@ bool planar_pays(const detail::OpenedImage& im, const Geometry& g, const Transfo
   return g.x1 - g.x0 > g.out_w || g.y1 - g.y0 > g.out_h;
 }
 
-// A padded center crop: the resampled image (displayed orientation, plan.inner_w x plan.inner_h) placed at
-// (pad_x, pad_y) in RGB planes of the output size, zeros around, as torchvision pads before it crops.
-// `layout` becomes Planes.
-float* embed_padded(const float* pixels, detail::PixelLayout& layout, const ItemPlan& plan, const TransformSpec& spec,
-                    ItemScratch& scratch) {
-  const std::size_t inner = static_cast<std::size_t>(plan.inner_w) * plan.inner_h;
-  std::vector<float> planes(3 * inner);
-  if (layout == detail::PixelLayout::Packed) {
-    detail::to_planes(pixels, inner, planes.data());
-  } else {
-    std::copy(pixels, pixels + 3 * inner, planes.data());
-    if (layout == detail::PixelLayout::YCbCr) detail::ycbcr_to_rgb(planes.data(), inner);
-  }
-  const std::size_t all = static_cast<std::size_t>(spec.width) * spec.height;
-  scratch.padded.assign(3 * all, 0.f);
-  for (int c = 0; c < 3; ++c) {
-    for (int y = 0; y < plan.inner_h; ++y) {
-      const float* from = planes.data() + c * inner + static_cast<std::size_t>(y) * plan.inner_w;
-      float* to = scratch.padded.data() + c * all + static_cast<std::size_t>(y + plan.pad_y) * spec.width + plan.pad_x;
-      std::copy(from, from + plan.inner_w, to);
-    }
-  }
-  layout = detail::PixelLayout::Planes;
-  return scratch.padded.data();
-}
-
 // The item's pixels as RGB planes (converted in place, or into scratch.planes); `layout` becomes Planes.
 float* rgb_planes(float* pixels, detail::PixelLayout& layout, std::size_t all, ItemScratch& scratch) {
   if (layout == detail::PixelLayout::YCbCr) {
@@ -145,6 +119,25 @@ float* rgb_planes(float* pixels, detail::PixelLayout& layout, std::size_t all, I
   }
   layout = detail::PixelLayout::Planes;
   return pixels;
+}
+
+// A padded center crop: the resampled image (displayed orientation, plan.inner_w x plan.inner_h) placed at
+// (pad_x, pad_y) in RGB planes of the output size, zeros around, as torchvision pads before it crops.
+// `layout` becomes Planes.
+float* embed_padded(float* pixels, detail::PixelLayout& layout, const ItemPlan& plan, const TransformSpec& spec,
+                    ItemScratch& scratch) {
+  const std::size_t inner = static_cast<std::size_t>(plan.inner_w) * plan.inner_h;
+  const float* planes = rgb_planes(pixels, layout, inner, scratch);
+  const std::size_t all = static_cast<std::size_t>(spec.width) * spec.height;
+  scratch.padded.assign(3 * all, 0.f);
+  for (int c = 0; c < 3; ++c) {
+    for (int y = 0; y < plan.inner_h; ++y) {
+      const float* from = planes + c * inner + static_cast<std::size_t>(y) * plan.inner_w;
+      float* to = scratch.padded.data() + c * all + static_cast<std::size_t>(y + plan.pad_y) * spec.width + plan.pad_x;
+      std::copy(from, from + plan.inner_w, to);
+    }
+  }
+  return scratch.padded.data();
 }
 
 // The output-sized steps, in torchvision's order: colour jitter, grayscale (on RGB planes), the flips
