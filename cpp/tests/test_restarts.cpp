@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <array>
+#include <csetjmp>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../src/codecs/jpeg_markers.hpp"
@@ -164,6 +166,46 @@ TEST(RestartSplice, PlanesEqualTheWholeFilePlanes) {
   EXPECT_GT(spliced, 40);
 }
 
+// Restart intervals change no coefficient: with libjpeg's standard tables the file with intervals holds the
+// coefficients of the file without. Its whole-file decode (the reader's own restart bookkeeping, fast Huffman
+// path between restarts) must give the same pixels and planes at every scale, for intervals of 1 MCU, of
+// several, that do not divide the row, and of whole rows.
+TEST(Decode, RestartIntervalsChangeNoPixel) {
+  struct Plain {
+    Sampling sampling;
+    int channels;
+    int interval;
+  };
+  const std::vector<Plain> cases = {{{2, 2}, 3, 1}, {{2, 2}, 3, 2},  {{2, 2}, 3, 4}, {{2, 1}, 3, 3}, {{1, 1}, 3, 7},
+                                    {{1, 2}, 3, 5}, {{2, 2}, 3, 21}, {{1, 1}, 1, 2}, {{1, 1}, 1, 42}};
+  WholeFile off;
+  for (const Plain& k : cases) {
+    const Image img = test::textured(333, 250, k.channels);
+    const auto with = encode_with_restarts(img, k.sampling, k.interval);
+    const auto without = encode_with_restarts(img, k.sampling, 0);
+    for (int denom : {1, 2, 4, 8}) {
+      const int w = (333 + denom - 1) / denom, h = (250 + denom - 1) / denom;
+      for (PixelFormat mode : {PixelFormat::RGB, PixelFormat::L}) {
+        ASSERT_EQ(region_pixels(with, denom, mode, 0, w, 0, h), region_pixels(without, denom, mode, 0, w, 0, h))
+            << "samp " << k.sampling.h << "x" << k.sampling.v << " interval " << k.interval << " denom " << denom;
+      }
+      if (k.channels != 3) continue;
+      detail::JpegReader& reader = detail::thread_jpeg_reader();
+      std::vector<std::uint8_t> a_buf, b_buf;
+      reader.read_header(with.data(), with.size(), {});
+      const detail::DecodedPlanes a = reader.decode_planes(denom, 0, w, h / 3, h, a_buf);
+      reader.read_header(without.data(), without.size(), {});
+      const detail::DecodedPlanes b = reader.decode_planes(denom, 0, w, h / 3, h, b_buf);
+      for (int p = 0; p < 3; ++p) {
+        ASSERT_EQ(a.planes[p].height, b.planes[p].height);
+        for (int y = 0; y < a.planes[p].height; ++y)
+          ASSERT_EQ(0, std::memcmp(a.planes[p].row(y), b.planes[p].row(y), static_cast<std::size_t>(a.planes[p].width)))
+              << "plane " << p << " row " << y << " interval " << k.interval << " denom " << denom;
+      }
+    }
+  }
+}
+
 TEST(RestartSplice, SplicesOnlyWhatTheGridAllows) {
   // 21 MCUs a row: 3 and 7 divide it, 42 is two rows; 4 neither divides nor is whole rows.
   EXPECT_EQ(detail::restart_grid(333, 250, 2, 2, false, 3).across, 7);
@@ -222,6 +264,81 @@ TEST(RestartSplice, DamagedRestartSequencesFailWhateverTheCrop) {
     lenient.strict = false;
     EXPECT_NO_THROW(reader.read_header(damaged->data(), damaged->size(), lenient));
   }
+}
+
+struct PlainDecoder {
+  jpeg_decompress_struct cinfo{};
+  jpeg_error_mgr err{};
+  std::jmp_buf jump{};
+};
+
+[[noreturn]] void plain_error_exit(j_common_ptr c) {
+  std::longjmp(static_cast<PlainDecoder*>(c->client_data)->jump, 1);
+}
+void plain_ignore(j_common_ptr, int) {}
+
+// libjpeg's own RGB decode of the whole file, its warnings ignored: the reference for lenient decodes.
+bool plain_libjpeg_rgb(const std::vector<std::uint8_t>& bytes, std::vector<std::uint8_t>& out) {
+  PlainDecoder d;
+  d.cinfo.err = jpeg_std_error(&d.err);
+  d.err.error_exit = plain_error_exit;
+  d.err.emit_message = plain_ignore;
+  d.cinfo.client_data = &d;
+  jpeg_create_decompress(&d.cinfo);
+  if (setjmp(d.jump)) {
+    jpeg_destroy_decompress(&d.cinfo);
+    return false;
+  }
+  jpeg_mem_src(&d.cinfo, bytes.data(), static_cast<unsigned long>(bytes.size()));
+  jpeg_read_header(&d.cinfo, TRUE);
+  d.cinfo.out_color_space = JCS_RGB;
+  jpeg_start_decompress(&d.cinfo);
+  const std::size_t stride = static_cast<std::size_t>(d.cinfo.output_width) * 3;
+  out.assign(stride * d.cinfo.output_height, 0);
+  while (d.cinfo.output_scanline < d.cinfo.output_height) {
+    JSAMPROW row = out.data() + d.cinfo.output_scanline * stride;
+    jpeg_read_scanlines(&d.cinfo, &row, 1);
+  }
+  jpeg_destroy_decompress(&d.cinfo);
+  return true;
+}
+
+// Under strict = false a damaged file decodes whole, through the reader's restart bookkeeping: libjpeg's
+// resynchronisation must come out as libjpeg's own decode does, for damaged markers and damaged data.
+TEST(Decode, DamagedRestartFilesDecodeLenientlyAsLibjpegDoes) {
+  const Image img = test::textured(333, 250, 3);
+  const auto bytes = encode_with_restarts(img, {2, 2}, 3);
+  auto swapped = bytes;
+  std::swap(swapped[restart_at(bytes, 10)], swapped[restart_at(bytes, 11)]);
+  auto missing = bytes;
+  missing[restart_at(bytes, 40)] = 0x00;
+  auto garbled = bytes;  // bit errors inside one interval
+  for (std::size_t i = restart_at(bytes, 60) + 4; i < restart_at(bytes, 61) - 4; i += 3) garbled[i] ^= 0x5A;
+  auto early = bytes;  // an interval's data cut short by its own RSTn
+  const std::size_t cut = restart_at(bytes, 70) + 3;
+  early[cut] = 0xFF;
+  early[cut + 1] = static_cast<std::uint8_t>(0xD0 + 71 % 8);
+  DecodeLimits lenient;
+  lenient.strict = false;
+  std::vector<std::uint8_t> intact;
+  ASSERT_TRUE(plain_libjpeg_rgb(bytes, intact));
+  int differ_from_intact = 0;
+  const std::pair<const char*, const std::vector<std::uint8_t>*> cases[] = {
+      {"swapped", &swapped}, {"missing", &missing}, {"garbled", &garbled}, {"early", &early}};
+  for (const auto& [name, damaged] : cases) {
+    std::vector<std::uint8_t> expected;
+    ASSERT_TRUE(plain_libjpeg_rgb(*damaged, expected));
+    detail::JpegReader reader;
+    reader.read_header(damaged->data(), damaged->size(), lenient);
+    std::vector<std::uint8_t> buffer;
+    const detail::DecodedRegion r = reader.decode(1, PixelFormat::RGB, 0, 333, 0, 250, buffer);
+    ASSERT_EQ(r.view.width, 333);
+    std::vector<std::uint8_t> got;
+    for (int y = 0; y < 250; ++y) got.insert(got.end(), r.view.row(y), r.view.row(y) + 333 * 3);
+    EXPECT_EQ(got, expected) << name;
+    differ_from_intact += got != intact;
+  }
+  EXPECT_EQ(differ_from_intact, 4);  // each damage shows: the comparison is not between intact decodes
 }
 
 // The file without its segments of the given marker (0xC4 DHT, 0xDB DQT).

@@ -42,6 +42,13 @@ struct JpegReader::State {
   JHUFF_TBL standard_dc[2] = {}, standard_ac[2] = {};
   JQUANT_TBL* quant_aside[NUM_QUANT_TBLS] = {};
   JHUFF_TBL *dc_aside[NUM_HUFF_TBLS] = {}, *ac_aside[NUM_HUFF_TBLS] = {};
+  // decode_mcu_with_restarts: libjpeg's decode_mcu for this image, its marker reader's read_restart_marker,
+  // the index of the next MCU, and where the data after a paused restart starts.
+  boolean (*decode_mcu)(j_decompress_ptr, JBLOCKROW*) = nullptr;
+  jpeg_marker_parser_method read_restart_marker = nullptr;
+  unsigned long next_mcu = 0;
+  bool pause_after_restart = false;
+  const JOCTET* paused_at = nullptr;
 };
 
 namespace {
@@ -84,6 +91,8 @@ void on_progress(j_common_ptr c) {
   if (too_many_scans(c, s->max_scans, s->message, sizeof(s->message))) std::longjmp(s->jump, 1);
 }
 
+boolean read_restart_then_pause(j_decompress_ptr c);
+
 bool c_create(State* s) {
   s->cinfo.err = jpeg_std_error(&s->err);
   s->err.error_exit = on_error_exit;
@@ -97,6 +106,8 @@ bool c_create(State* s) {
   s->progress.progress_monitor = on_progress;
   s->cinfo.progress = &s->progress;
   jpeg_save_markers(&s->cinfo, JPEG_APP0 + 1, 0xFFFF);
+  s->read_restart_marker = s->cinfo.marker->read_restart_marker;
+  s->cinfo.marker->read_restart_marker = read_restart_then_pause;
   return true;
 }
 
@@ -180,6 +191,81 @@ bool c_read_header(State* s, const std::uint8_t* data, std::size_t size) {
   return true;
 }
 
+// libjpeg-turbo decodes every MCU of a file with restart intervals on its slow Huffman path: its decode_mcu
+// turns the fast path off whenever cinfo->restart_interval is set, although the fast path hands any MCU that
+// meets a marker back to the slow one. Huffman decoding is half of a spliced crop's time, and prepared files
+// restart every 1-2 MCUs. decode_mcu_with_restarts steers libjpeg's own decode_mcu through public fields:
+// - libjpeg counts MCUs down from restart_interval and, at 0, processes a restart (discard the bit buffer,
+//   read the RSTn through cinfo->marker->read_restart_marker, zero the DC predictions, count from the
+//   interval it reads then) before decoding; with restart_interval 0 it neither counts nor restarts.
+// - So the count is first run down to 0 without decoding (insufficient_data set: libjpeg decodes nothing for
+//   an MCU then), every MCU is decoded with restart_interval 0 (fast path), and before each interval's first
+//   MCU a call with restart_interval 1 processes the restart alone: read_restart_then_pause leaves a marker
+//   pending, so process_restart does not clear insufficient_data and that call decodes nothing.
+// The RSTn markers are read at the same MCUs as before and the coefficients are the same; damaged files take
+// libjpeg's own path (a restart that leaves a real marker pending decodes as before).
+boolean read_restart_then_pause(j_decompress_ptr c) {
+  State* s = state_of(reinterpret_cast<j_common_ptr>(c));
+  if (!s->read_restart_marker(c)) return FALSE;
+  if (s->pause_after_restart && c->unread_marker == 0) {
+    c->unread_marker = JPEG_RST0;  // any marker: process_restart keeps insufficient_data while one is pending
+    c->entropy->insufficient_data = TRUE;
+    s->paused_at = c->src->next_input_byte;
+  }
+  return TRUE;
+}
+
+// decode_mcu without decoding: counts the MCU down, processes a restart when the count is 0.
+boolean count_mcu(State* s, j_decompress_ptr c, JBLOCKROW* data) {
+  const boolean insufficient = c->entropy->insufficient_data;
+  c->entropy->insufficient_data = TRUE;
+  const boolean ok = s->decode_mcu(c, data);
+  c->entropy->insufficient_data = insufficient;
+  return ok;
+}
+
+boolean decode_mcu_with_restarts(j_decompress_ptr c, JBLOCKROW* data) {
+  State* s = state_of(reinterpret_cast<j_common_ptr>(c));
+  const unsigned int interval = c->restart_interval;
+  boolean ok = TRUE;
+  if (s->next_mcu == 0) {
+    // A file with fewer MCUs than an interval never restarts: it needs no count.
+    const unsigned long mcus = static_cast<unsigned long>(c->MCUs_per_row) * c->MCU_rows_in_scan;
+    for (unsigned long i = 0; i < std::min<unsigned long>(interval, mcus) && ok; ++i) ok = count_mcu(s, c, nullptr);
+  } else if (s->next_mcu % interval == 0) {
+    c->restart_interval = 1;
+    s->pause_after_restart = true;
+    s->paused_at = nullptr;
+    ok = s->decode_mcu(c, data);
+    s->pause_after_restart = false;
+    // Not paused: a damaged restart left a marker pending, and libjpeg decoded the MCU its own way.
+    if (s->paused_at == nullptr) {
+      c->restart_interval = interval;
+      if (ok) ++s->next_mcu;
+      return ok;
+    }
+    c->unread_marker = 0;
+    c->entropy->insufficient_data = FALSE;
+  }
+  c->restart_interval = 0;
+  if (ok) ok = s->decode_mcu(c, data);
+  c->restart_interval = interval;
+  if (ok) ++s->next_mcu;  // a suspended MCU is decoded again (memory sources never suspend)
+  return ok;
+}
+
+// After jpeg_start_decompress, for a single sequential Huffman scan with restart intervals.
+void use_fast_huffman_with_restarts(State* s) {
+  j_decompress_ptr c = &s->cinfo;
+  if (c->restart_interval == 0 || c->progressive_mode || c->arith_code || c->inputctl->has_multiple_scans ||
+      c->Ss != 0 || c->Se != DCTSIZE2 - 1 || c->entropy->decode_mcu == decode_mcu_with_restarts) {
+    return;
+  }
+  s->decode_mcu = c->entropy->decode_mcu;
+  s->next_mcu = 0;
+  c->entropy->decode_mcu = decode_mcu_with_restarts;
+}
+
 // libjpeg-turbo's SIMD colour converters write a row whose start is aligned to their vector size (16 bytes
 // for SSE2, 32 for AVX2) with non-temporal stores and end with an sfence: the pixels go to memory, not the
 // cache, and a resampler that reads them next waits on memory (32-px files: 23 against 16.7 us each).
@@ -215,6 +301,7 @@ bool c_decode(State* s, DecodeArgs* a) {
   c->out_color_space = a->space;
   c->dct_method = a->fast_dct ? JDCT_IFAST : JDCT_ISLOW;
   jpeg_start_decompress(c);
+  use_fast_huffman_with_restarts(s);
   JDIMENSION xoffset = static_cast<JDIMENSION>(a->x0);
   JDIMENSION width = static_cast<JDIMENSION>(a->x1 - a->x0);
   if (xoffset > 0 || width < c->output_width) jpeg_crop_scanline(c, &xoffset, &width);
@@ -287,6 +374,7 @@ bool c_decode_planes(State* s, PlanesArgs* a) {
   c->dct_method = a->fast_dct ? JDCT_IFAST : JDCT_ISLOW;
   c->raw_data_out = TRUE;
   jpeg_start_decompress(c);
+  use_fast_huffman_with_restarts(s);
   a->max_h = c->max_h_samp_factor;
   a->max_v = c->max_v_samp_factor;
   a->min_dct = min_dct_scaled_size(*c);

@@ -14,13 +14,13 @@ namespace {
 
 int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
-// libjpeg-turbo decodes an MCU on its fast Huffman path, which reads up to 8 bytes ahead of the bits it uses,
-// and decodes it again on the slow path when that read-ahead meets a marker: with one-MCU intervals every
-// MCU would be decoded twice. Zero bytes between an interval's data and its RSTn keep the read-ahead off the
-// marker (the bits after an interval's last MCU are discarded at the restart; libjpeg counts the bytes as
-// extraneous, a benign warning). The fast path also wants 512 bytes per block left in the buffer, hence the
-// longer tail before EOI.
-constexpr std::size_t kRunway = 8, kTailRunway = 4096;
+// libjpeg-turbo decodes an MCU on its fast Huffman path (for files with restart intervals since the reader's
+// decode_mcu_with_restarts), which reads up to 8 bytes ahead of the bits it uses, and decodes it again on the
+// slow path when that read-ahead meets a marker. Zero bytes between an interval's data and its RSTn keep the
+// read-ahead off the marker (the bits after an interval's last MCU are discarded at the restart; libjpeg
+// counts the bytes as extraneous, a benign warning). The fast path also wants 512 bytes per block of an MCU
+// left in the buffer, hence the longer tail before EOI.
+constexpr std::size_t kRunway = 8, kTailRunway = 512 * D_MAX_BLOCKS_IN_MCU;
 
 std::size_t segment_length(const std::uint8_t* data, std::size_t at) {
   return 2 + ((static_cast<std::size_t>(data[at + 2]) << 8) | data[at + 3]);
