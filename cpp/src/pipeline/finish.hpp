@@ -20,6 +20,12 @@ void ycbcr_to_rgb(float* planes, std::size_t pixels);
 // Packed HWC (3 channels) to the three planes.
 void to_planes(const float* packed, std::size_t pixels, float* planes);
 
+// Each value clamped to 0..255 and rounded half up to a whole number, as a uint8 image holds it.
+void round_to_bytes(float* values, std::size_t n);
+
+// ycbcr_to_rgb, then round_to_bytes, in one pass.
+void ycbcr_to_rgb_bytes(float* planes, std::size_t pixels);
+
 // Reorders a width x height float image (stored orientation) into `dst` as displayed.
 void orient_floats(const float* src, int width, int height, int channels, int orientation, float* dst);
 

@@ -154,9 +154,12 @@ void finish_item(float* pixels, detail::PixelLayout layout, const ItemPlan& plan
   bool flip = plan.flip;
   bool vflip = plan.vflip;
   if (plan.augment_count > 0) {  // torchvision augments the flipped uint8 image: flip first, round to bytes
-    pixels = rgb_planes(pixels, layout, all, scratch);
-    for (std::size_t i = 0; i < 3 * all; ++i) {
-      pixels[i] = static_cast<float>(static_cast<int>(std::min(255.f, std::max(0.f, pixels[i])) + 0.5f));
+    if (layout == detail::PixelLayout::YCbCr) {
+      detail::ycbcr_to_rgb_bytes(pixels, all);
+      layout = detail::PixelLayout::Planes;
+    } else {
+      pixels = rgb_planes(pixels, layout, all, scratch);
+      detail::round_to_bytes(pixels, 3 * all);
     }
     if (flip) detail::flip_columns(pixels, spec.width, spec.height);
     if (vflip) detail::flip_rows(pixels, layout, spec.width, spec.height);
