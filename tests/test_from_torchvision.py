@@ -337,12 +337,14 @@ def test_trivial_augment_wide_is_torchvisions_pil_path(torchvision_ref, images):
         assert diff <= 1e-6, (name, magnitude, diff)
 
 
-def test_rand_augment_is_torchvisions_pil_path(torchvision_ref, images):
-    """RandAugment(): two ops at magnitude 9, applied in turn, replayed with torchvision's _apply_op."""
+@pytest.mark.parametrize("size", [(48, 52), (47, 53)])
+def test_rand_augment_is_torchvisions_pil_path(torchvision_ref, images, size):
+    """RandAugment(): two ops at magnitude 9, applied in turn, replayed with torchvision's _apply_op. 47x53
+    outputs leave a remainder after every four- and sixteen-value SIMD step of the ops."""
     from torchvision.transforms.autoaugment import _apply_op
 
     T, F = torchvision_ref.transforms, torchvision_ref.transforms.functional
-    compose = T.Compose([T.Resize(56), T.CenterCrop((48, 52)), T.RandAugment(), T.ToTensor()])
+    compose = T.Compose([T.Resize(56), T.CenterCrop(size), T.RandAugment(), T.ToTensor()])
     transform = fastimg.Transform.from_torchvision(compose, exact=True)
     assert transform.auto_augment == "rand_augment"
     seen = set()
@@ -352,7 +354,7 @@ def test_rand_augment_is_torchvisions_pil_path(torchvision_ref, images):
             img = _pil(d)
             steps = transform.params(img.width, img.height, i, seed=3, epoch=epoch)["augment"]
             assert len(steps) == 2
-            out = F.center_crop(F.resize(img, 56), [48, 52])
+            out = F.center_crop(F.resize(img, 56), list(size))
             for name, magnitude in steps:
                 out = _apply_op(out, name, magnitude, interpolation=T.InterpolationMode.NEAREST, fill=None)
                 seen.add(name)
