@@ -49,6 +49,7 @@ struct JpegReader::State {
   unsigned long next_mcu = 0;
   bool pause_after_restart = false;
   const JOCTET* paused_at = nullptr;
+  bool skip_right = false;  // MCUs right of the region are never decoded (rows hold whole intervals)
 };
 
 namespace {
@@ -247,8 +248,11 @@ boolean decode_mcu_with_restarts(j_decompress_ptr c, JBLOCKROW* data) {
     c->unread_marker = 0;
     c->entropy->insufficient_data = FALSE;
   }
+  // Right of the region's last iMCU column (jpeg_crop_scanline's, or restrict_to_region's) no IDCT runs, and
+  // the rest of the row's interval need not be decoded either: the next restart finds its marker.
+  const bool needed = !s->skip_right || s->next_mcu % c->MCUs_per_row <= c->master->last_iMCU_col;
   c->restart_interval = 0;
-  if (ok) ok = s->decode_mcu(c, data);
+  if (ok && needed) ok = s->decode_mcu(c, data);
   c->restart_interval = interval;
   if (ok) ++s->next_mcu;  // a suspended MCU is decoded again (memory sources never suspend)
   return ok;
@@ -264,6 +268,11 @@ void use_fast_huffman_with_restarts(State* s) {
   s->decode_mcu = c->entropy->decode_mcu;
   s->next_mcu = 0;
   c->entropy->decode_mcu = decode_mcu_with_restarts;
+  // Skipping needs every row to start an interval, and MCUs that are iMCU columns (one component: 1x1).
+  const unsigned int per_row = c->MCUs_per_row;
+  const jpeg_component_info* first = c->cur_comp_info[0];
+  s->skip_right = c->restart_interval <= per_row && per_row % c->restart_interval == 0 &&
+                  (c->comps_in_scan > 1 || (first->h_samp_factor == 1 && first->v_samp_factor == 1));
 }
 
 // libjpeg-turbo's SIMD colour converters write a row whose start is aligned to their vector size (16 bytes
