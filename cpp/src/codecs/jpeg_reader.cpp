@@ -50,6 +50,11 @@ struct JpegReader::State {
   bool pause_after_restart = false;
   const JOCTET* paused_at = nullptr;
   bool skip_right = false;  // MCUs right of the region are never decoded (rows hold whole intervals)
+  // The leftover check (on_emit_message): bytes an interval leaves before its RSTn, when the reader steers
+  // the decode and decoded the whole interval: the splice's runway, none in the file itself.
+  bool steered = false, reading_restart = false, check_leftover = false, skipped_in_interval = false;
+  long runway = 0;
+  bool warned = false;  // this image's damage was recorded (strict = false): one record per image
 };
 
 namespace {
@@ -63,28 +68,43 @@ JpegArena* arena_of(j_common_ptr c) { return &state_of(c)->arena; }
 [[noreturn]] void on_error_exit(j_common_ptr c) {
   State* s = state_of(c);
   (*c->err->format_message)(c, s->message);
+  // Our messages say "corrupt JPEG: " already.
+  static constexpr char kPrefix[] = "Corrupt JPEG data: ";
+  if (std::strncmp(s->message, kPrefix, sizeof(kPrefix) - 1) == 0) {
+    std::memmove(s->message, s->message + sizeof(kPrefix) - 1, std::strlen(s->message) - (sizeof(kPrefix) - 1) + 1);
+  }
   std::longjmp(s->jump, 1);
 }
 
 // Warnings that mean the delivered pixels are missing or wrong (jpeg_warnings.hpp) are errors for us; benign
 // ones are counted and ignored. Under strict = false the recoverable ones (damage inside a scan, which libjpeg
-// resynchronises after) are recorded instead; a file that ends early stays an error.
+// resynchronises after) are recorded instead, once an image; a file that ends early stays an error.
+// Extra bytes before an RSTn are benign between header segments but not inside a scan the reader steers:
+// an interval decoded to its end leaves exactly the splice's runway (none in the file itself), and any
+// other count means its entropy-coded data did not decode to its end (a bit error, a lost byte).
 void on_emit_message(j_common_ptr c, int level) {
   if (level >= 0) return;  // trace messages
-  switch (classify_warning(c->err->msg_code)) {
+  State* s = state_of(c);
+  JpegWarning kind = classify_warning(c->err->msg_code);
+  if (c->err->msg_code == JWRN_EXTRANEOUS_DATA && s->reading_restart && s->check_leftover &&
+      c->err->msg_parm.i[0] != s->runway) {
+    kind = JpegWarning::Corrupt;
+  }
+  switch (kind) {
     case JpegWarning::Truncated: on_error_exit(c);
     case JpegWarning::Corrupt: {
-      State* s = state_of(c);
       if (s->strict) on_error_exit(c);
-      if (c->err->num_warnings++ == 0) {
+      if (!s->warned) {
+        s->warned = true;
         char text[JMSG_LENGTH_MAX];
         (*c->err->format_message)(c, text);
         record_decode_warning(std::string("corrupt JPEG data, decoded anyway (strict=False): ") + text);
       }
       break;
     }
-    case JpegWarning::Benign: c->err->num_warnings++;
+    case JpegWarning::Benign: break;
   }
+  c->err->num_warnings++;
 }
 
 void on_progress(j_common_ptr c) {
@@ -187,6 +207,7 @@ bool c_read_header(State* s, const std::uint8_t* data, std::size_t size) {
   jpeg_abort_decompress(&s->cinfo);
   restore_tables(s);
   s->err.num_warnings = 0;
+  s->warned = false;
   jpeg_mem_src(&s->cinfo, data, static_cast<unsigned long>(size));
   jpeg_read_header(&s->cinfo, TRUE);
   return true;
@@ -207,7 +228,12 @@ bool c_read_header(State* s, const std::uint8_t* data, std::size_t size) {
 // libjpeg's own path (a restart that leaves a real marker pending decodes as before).
 boolean read_restart_then_pause(j_decompress_ptr c) {
   State* s = state_of(reinterpret_cast<j_common_ptr>(c));
-  if (!s->read_restart_marker(c)) return FALSE;
+  s->check_leftover = s->steered && !s->skipped_in_interval;
+  s->skipped_in_interval = false;
+  s->reading_restart = true;
+  const boolean read = s->read_restart_marker(c);
+  s->reading_restart = false;
+  if (!read) return FALSE;
   if (s->pause_after_restart && c->unread_marker == 0) {
     c->unread_marker = JPEG_RST0;  // any marker: process_restart keeps insufficient_data while one is pending
     c->entropy->insufficient_data = TRUE;
@@ -251,6 +277,7 @@ boolean decode_mcu_with_restarts(j_decompress_ptr c, JBLOCKROW* data) {
   // Right of the region's last iMCU column (jpeg_crop_scanline's, or restrict_to_region's) no IDCT runs, and
   // the rest of the row's interval need not be decoded either: the next restart finds its marker.
   const bool needed = !s->skip_right || s->next_mcu % c->MCUs_per_row <= c->master->last_iMCU_col;
+  if (!needed) s->skipped_in_interval = true;
   c->restart_interval = 0;
   if (ok && needed) ok = s->decode_mcu(c, data);
   c->restart_interval = interval;
@@ -261,6 +288,8 @@ boolean decode_mcu_with_restarts(j_decompress_ptr c, JBLOCKROW* data) {
 // After jpeg_start_decompress, for a single sequential Huffman scan with restart intervals.
 void use_fast_huffman_with_restarts(State* s) {
   j_decompress_ptr c = &s->cinfo;
+  s->steered = false;
+  s->skipped_in_interval = false;
   if (c->restart_interval == 0 || c->progressive_mode || c->arith_code || c->inputctl->has_multiple_scans ||
       c->Ss != 0 || c->Se != DCTSIZE2 - 1 || c->entropy->decode_mcu == decode_mcu_with_restarts) {
     return;
@@ -268,6 +297,7 @@ void use_fast_huffman_with_restarts(State* s) {
   s->decode_mcu = c->entropy->decode_mcu;
   s->next_mcu = 0;
   c->entropy->decode_mcu = decode_mcu_with_restarts;
+  s->steered = true;
   // Skipping needs every row to start an interval, and MCUs that are iMCU columns (one component: 1x1).
   const unsigned int per_row = c->MCUs_per_row;
   const jpeg_component_info* first = c->cur_comp_info[0];
@@ -523,6 +553,8 @@ JpegHeader JpegReader::read_header(const std::uint8_t* data, std::size_t size, c
         jpeg_abort_decompress(&s->cinfo);
         throw DecodeError(std::string("corrupt JPEG: ") + damage);
       }
+      s->warned = true;
+      record_decode_warning(std::string("corrupt JPEG data, decoded anyway (strict=False): ") + damage);
     } else if (grid.splices) {
       grid_ = grid;
     }
@@ -571,6 +603,7 @@ SpliceOrigin JpegReader::load_source(int denom, int margin, int& x0, int& x1, in
     spliced = splice_region(data_, layout_, grid_, header_.width, header_.height, x0 * denom, x1 * denom, y0 * denom,
                             y1 * denom, margin, splice_, origin);
   }
+  s->runway = spliced ? static_cast<long>(kRestartRunway) : 0;
   if (spliced) {
     if (!c_read_header(s, splice_.data(), splice_.size()))
       throw DecodeError(std::string("corrupt JPEG: ") + s->message);

@@ -16,11 +16,11 @@ int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
 // libjpeg-turbo decodes an MCU on its fast Huffman path (for files with restart intervals since the reader's
 // decode_mcu_with_restarts), which reads up to 8 bytes ahead of the bits it uses, and decodes it again on the
-// slow path when that read-ahead meets a marker. Zero bytes between an interval's data and its RSTn keep the
-// read-ahead off the marker (the bits after an interval's last MCU are discarded at the restart; libjpeg
-// counts the bytes as extraneous, a benign warning). The fast path also wants 512 bytes per block of an MCU
-// left in the buffer, hence the longer tail before EOI.
-constexpr std::size_t kRunway = 8, kTailRunway = 512 * D_MAX_BLOCKS_IN_MCU;
+// slow path when that read-ahead meets a marker. kRestartRunway zero bytes between an interval's data and its
+// RSTn keep the read-ahead off the marker (the bits after an interval's last MCU are discarded at the restart;
+// libjpeg counts the bytes as extraneous, and the reader checks the count). The fast path also wants 512 bytes
+// per block of an MCU left in the buffer, hence the longer tail before EOI.
+constexpr std::size_t kTailRunway = 512 * D_MAX_BLOCKS_IN_MCU;
 
 std::size_t segment_length(const std::uint8_t* data, std::size_t at) {
   return 2 + ((static_cast<std::size_t>(data[at + 2]) << 8) | data[at + 3]);
@@ -89,7 +89,7 @@ RestartGrid file_restart_grid(const jpeg_decompress_struct& c, const JpegLayout&
 }
 
 const char* restart_damage(const JpegLayout& layout, const RestartGrid& grid) {
-  if (!layout.restarts_in_order) return "restart markers out of order";
+  if (!layout.restarts_in_order) return "restart markers out of order (or one is missing)";
   const std::size_t expected = static_cast<std::size_t>(grid.count()) - 1;
   const std::size_t found = layout.restarts.size();
   if (found < expected) return "restart markers missing (fewer intervals than the image has rows for)";
@@ -137,7 +137,7 @@ bool splice_region(const std::uint8_t* data, const JpegLayout& layout, const Res
       const std::size_t begin = k == 0 ? layout.scan_data : layout.restarts[k - 1] + 2;
       const std::size_t end = k < restarts ? layout.restarts[k] : layout.scan_end;
       if (written > 0) {
-        out.insert(out.end(), kRunway, 0);
+        out.insert(out.end(), kRestartRunway, 0);
         out.push_back(0xFF);
         out.push_back(static_cast<std::uint8_t>(0xD0 + (written - 1) % 8));
       }

@@ -16,6 +16,10 @@ struct jpeg_decompress_struct;  // libjpeg's
 
 namespace fastimg::detail {
 
+// Zero bytes a splice puts between an interval's data and its RSTn (see splice_region): an interval decoded
+// to its end leaves exactly these before the marker.
+constexpr std::size_t kRestartRunway = 8;
+
 // How a scan's restart intervals tile its MCUs.
 struct RestartGrid {
   int mcu_w = 0, mcu_h = 0;    // stored pixels per MCU
