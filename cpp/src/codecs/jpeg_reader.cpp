@@ -50,11 +50,11 @@ struct JpegReader::State {
   bool pause_after_restart = false;
   const JOCTET* paused_at = nullptr;
   bool skip_right = false;  // MCUs right of the region are never decoded (rows hold whole intervals)
-  // The leftover check (on_emit_message): bytes an interval leaves before its RSTn, when the reader steers
-  // the decode and decoded the whole interval: the splice's runway, none in the file itself.
-  bool steered = false, reading_restart = false, check_leftover = false, skipped_in_interval = false;
-  long runway = 0;
-  bool warned = false;  // this image's damage was recorded (strict = false): one record per image
+  bool warned = false;      // this image's damage was recorded (strict = false): one record per image
+  // The runway check (read_restart_then_pause): zero bytes the splice put before each RSTn, and the extra
+  // bytes libjpeg found before the marker being read.
+  long runway = 0, extra_before_marker = -1;
+  bool reading_restart = false;
 };
 
 namespace {
@@ -78,19 +78,12 @@ JpegArena* arena_of(j_common_ptr c) { return &state_of(c)->arena; }
 
 // Warnings that mean the delivered pixels are missing or wrong (jpeg_warnings.hpp) are errors for us; benign
 // ones are counted and ignored. Under strict = false the recoverable ones (damage inside a scan, which libjpeg
-// resynchronises after) are recorded instead, once an image; a file that ends early stays an error.
-// Extra bytes before an RSTn are benign between header segments but not inside a scan the reader steers:
-// an interval decoded to its end leaves exactly the splice's runway (none in the file itself), and any
-// other count means its entropy-coded data did not decode to its end (a bit error, a lost byte).
+// resynchronises after) are recorded instead, once an image, whatever benign messages came first (they share
+// libjpeg's warning count); a file that ends early stays an error.
 void on_emit_message(j_common_ptr c, int level) {
   if (level >= 0) return;  // trace messages
   State* s = state_of(c);
-  JpegWarning kind = classify_warning(c->err->msg_code);
-  if (c->err->msg_code == JWRN_EXTRANEOUS_DATA && s->reading_restart && s->check_leftover &&
-      c->err->msg_parm.i[0] != s->runway) {
-    kind = JpegWarning::Corrupt;
-  }
-  switch (kind) {
+  switch (classify_warning(c->err->msg_code)) {
     case JpegWarning::Truncated: on_error_exit(c);
     case JpegWarning::Corrupt: {
       if (s->strict) on_error_exit(c);
@@ -102,9 +95,24 @@ void on_emit_message(j_common_ptr c, int level) {
       }
       break;
     }
-    case JpegWarning::Benign: break;
+    case JpegWarning::Benign:
+      if (c->err->msg_code == JWRN_EXTRANEOUS_DATA && s->reading_restart)
+        s->extra_before_marker = c->err->msg_parm.i[0];
+      break;
   }
   c->err->num_warnings++;
+}
+
+// Damage the reader finds itself: an error under strict, else recorded once (as on_emit_message does).
+void report_damage(State* s, const char* what) {
+  if (s->strict) {
+    std::snprintf(s->message, sizeof(s->message), "%s", what);
+    std::longjmp(s->jump, 1);
+  }
+  if (!s->warned) {
+    s->warned = true;
+    record_decode_warning(std::string("corrupt JPEG data, decoded anyway (strict=False): ") + what);
+  }
 }
 
 void on_progress(j_common_ptr c) {
@@ -228,12 +236,16 @@ bool c_read_header(State* s, const std::uint8_t* data, std::size_t size) {
 // libjpeg's own path (a restart that leaves a real marker pending decodes as before).
 boolean read_restart_then_pause(j_decompress_ptr c) {
   State* s = state_of(reinterpret_cast<j_common_ptr>(c));
-  s->check_leftover = s->steered && !s->skipped_in_interval;
-  s->skipped_in_interval = false;
+  s->extra_before_marker = c->unread_marker == 0 ? 0 : -1;  // -1: the decode already ran into the marker
   s->reading_restart = true;
   const boolean read = s->read_restart_marker(c);
   s->reading_restart = false;
   if (!read) return FALSE;
+  // In a splice, an interval whose data ends early decodes runway zeros instead of meeting its marker: fewer
+  // runway bytes are left (the file's own extra bytes come on top), or none and the marker met.
+  if (s->runway > 0 && s->extra_before_marker < s->runway) {
+    report_damage(s, "an interval's entropy-coded data ends before its restart marker");
+  }
   if (s->pause_after_restart && c->unread_marker == 0) {
     c->unread_marker = JPEG_RST0;  // any marker: process_restart keeps insufficient_data while one is pending
     c->entropy->insufficient_data = TRUE;
@@ -277,7 +289,6 @@ boolean decode_mcu_with_restarts(j_decompress_ptr c, JBLOCKROW* data) {
   // Right of the region's last iMCU column (jpeg_crop_scanline's, or restrict_to_region's) no IDCT runs, and
   // the rest of the row's interval need not be decoded either: the next restart finds its marker.
   const bool needed = !s->skip_right || s->next_mcu % c->MCUs_per_row <= c->master->last_iMCU_col;
-  if (!needed) s->skipped_in_interval = true;
   c->restart_interval = 0;
   if (ok && needed) ok = s->decode_mcu(c, data);
   c->restart_interval = interval;
@@ -288,8 +299,6 @@ boolean decode_mcu_with_restarts(j_decompress_ptr c, JBLOCKROW* data) {
 // After jpeg_start_decompress, for a single sequential Huffman scan with restart intervals.
 void use_fast_huffman_with_restarts(State* s) {
   j_decompress_ptr c = &s->cinfo;
-  s->steered = false;
-  s->skipped_in_interval = false;
   if (c->restart_interval == 0 || c->progressive_mode || c->arith_code || c->inputctl->has_multiple_scans ||
       c->Ss != 0 || c->Se != DCTSIZE2 - 1 || c->entropy->decode_mcu == decode_mcu_with_restarts) {
     return;
@@ -297,7 +306,6 @@ void use_fast_huffman_with_restarts(State* s) {
   s->decode_mcu = c->entropy->decode_mcu;
   s->next_mcu = 0;
   c->entropy->decode_mcu = decode_mcu_with_restarts;
-  s->steered = true;
   // Skipping needs every row to start an interval, and MCUs that are iMCU columns (one component: 1x1).
   const unsigned int per_row = c->MCUs_per_row;
   const jpeg_component_info* first = c->cur_comp_info[0];

@@ -18,8 +18,8 @@ int ceil_div(int a, int b) { return (a + b - 1) / b; }
 // decode_mcu_with_restarts), which reads up to 8 bytes ahead of the bits it uses, and decodes it again on the
 // slow path when that read-ahead meets a marker. kRestartRunway zero bytes between an interval's data and its
 // RSTn keep the read-ahead off the marker (the bits after an interval's last MCU are discarded at the restart;
-// libjpeg counts the bytes as extraneous, and the reader checks the count). The fast path also wants 512 bytes
-// per block of an MCU left in the buffer, hence the longer tail before EOI.
+// libjpeg counts the bytes as extraneous, a benign warning, and the reader checks that none was decoded as
+// data). The fast path also wants 512 bytes per block of an MCU left in the buffer, hence the tail after EOI.
 constexpr std::size_t kTailRunway = 512 * D_MAX_BLOCKS_IN_MCU;
 
 std::size_t segment_length(const std::uint8_t* data, std::size_t at) {
@@ -145,9 +145,11 @@ bool splice_region(const std::uint8_t* data, const JpegLayout& layout, const Res
       ++written;
     }
   }
-  out.insert(out.end(), kTailRunway, 0);
+  // EOI right after the last interval (data that ends early meets it, as in the file), the tail after it:
+  // libjpeg never reads past EOI, but counts the bytes when it decides on the fast path.
   out.push_back(0xFF);
   out.push_back(0xD9);
+  out.insert(out.end(), kTailRunway, 0);
   return true;
 }
 

@@ -16,8 +16,8 @@ struct jpeg_decompress_struct;  // libjpeg's
 
 namespace fastimg::detail {
 
-// Zero bytes a splice puts between an interval's data and its RSTn (see splice_region): an interval decoded
-// to its end leaves exactly these before the marker.
+// Zero bytes a splice puts between an interval's data and its RSTn (see splice_region): an interval that
+// decodes to its end leaves at least these before the marker (more where the file itself had extra bytes).
 constexpr std::size_t kRestartRunway = 8;
 
 // How a scan's restart intervals tile its MCUs.
