@@ -47,6 +47,7 @@ struct JpegReader::State {
   boolean (*decode_mcu)(j_decompress_ptr, JBLOCKROW*) = nullptr;
   jpeg_marker_parser_method read_restart_marker = nullptr;
   unsigned long next_mcu = 0;
+  unsigned int in_interval = 0, column = 0;  // the next MCU's place in its interval and in its row
   bool pause_after_restart = false;
   const JOCTET* paused_at = nullptr;
   bool skip_right = false;  // MCUs right of the region are never decoded (rows hold whole intervals)
@@ -263,15 +264,22 @@ boolean count_mcu(State* s, j_decompress_ptr c, JBLOCKROW* data) {
   return ok;
 }
 
+// The next MCU's place, counted: no division per MCU on the hot path.
+void advance(State* s, unsigned int interval, unsigned int per_row) {
+  ++s->next_mcu;
+  if (++s->in_interval == interval) s->in_interval = 0;
+  if (++s->column == per_row) s->column = 0;
+}
+
 boolean decode_mcu_with_restarts(j_decompress_ptr c, JBLOCKROW* data) {
   State* s = state_of(reinterpret_cast<j_common_ptr>(c));
-  const unsigned int interval = c->restart_interval;
+  const unsigned int interval = c->restart_interval, per_row = c->MCUs_per_row;
   boolean ok = TRUE;
   if (s->next_mcu == 0) {
     // A file with fewer MCUs than an interval never restarts: it needs no count.
-    const unsigned long mcus = static_cast<unsigned long>(c->MCUs_per_row) * c->MCU_rows_in_scan;
+    const unsigned long mcus = static_cast<unsigned long>(per_row) * c->MCU_rows_in_scan;
     for (unsigned long i = 0; i < std::min<unsigned long>(interval, mcus) && ok; ++i) ok = count_mcu(s, c, nullptr);
-  } else if (s->next_mcu % interval == 0) {
+  } else if (s->in_interval == 0) {
     c->restart_interval = 1;
     s->pause_after_restart = true;
     s->paused_at = nullptr;
@@ -280,7 +288,7 @@ boolean decode_mcu_with_restarts(j_decompress_ptr c, JBLOCKROW* data) {
     // Not paused: a damaged restart left a marker pending, and libjpeg decoded the MCU its own way.
     if (s->paused_at == nullptr) {
       c->restart_interval = interval;
-      if (ok) ++s->next_mcu;
+      if (ok) advance(s, interval, per_row);
       return ok;
     }
     c->unread_marker = 0;
@@ -288,11 +296,11 @@ boolean decode_mcu_with_restarts(j_decompress_ptr c, JBLOCKROW* data) {
   }
   // Right of the region's last iMCU column (jpeg_crop_scanline's, or restrict_to_region's) no IDCT runs, and
   // the rest of the row's interval need not be decoded either: the next restart finds its marker.
-  const bool needed = !s->skip_right || s->next_mcu % c->MCUs_per_row <= c->master->last_iMCU_col;
+  const bool needed = !s->skip_right || s->column <= c->master->last_iMCU_col;
   c->restart_interval = 0;
   if (ok && needed) ok = s->decode_mcu(c, data);
   c->restart_interval = interval;
-  if (ok) ++s->next_mcu;  // a suspended MCU is decoded again (memory sources never suspend)
+  if (ok) advance(s, interval, per_row);  // a suspended MCU is decoded again (memory sources never suspend)
   return ok;
 }
 
@@ -305,6 +313,7 @@ void use_fast_huffman_with_restarts(State* s) {
   }
   s->decode_mcu = c->entropy->decode_mcu;
   s->next_mcu = 0;
+  s->in_interval = s->column = 0;
   c->entropy->decode_mcu = decode_mcu_with_restarts;
   // Skipping needs every row to start an interval, and MCUs that are iMCU columns (one component: 1x1).
   const unsigned int per_row = c->MCUs_per_row;
