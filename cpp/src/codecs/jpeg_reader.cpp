@@ -66,34 +66,49 @@ State* state_of(j_common_ptr c) { return reinterpret_cast<State*>(c->client_data
 
 JpegArena* arena_of(j_common_ptr c) { return &state_of(c)->arena; }
 
-[[noreturn]] void on_error_exit(j_common_ptr c) {
-  State* s = state_of(c);
-  (*c->err->format_message)(c, s->message);
-  // Our messages say "corrupt JPEG: " already.
+// libjpeg's corrupt-data messages begin "Corrupt JPEG data: "; ours say so already.
+const char* without_libjpeg_prefix(const char* text) {
   static constexpr char kPrefix[] = "Corrupt JPEG data: ";
-  if (std::strncmp(s->message, kPrefix, sizeof(kPrefix) - 1) == 0) {
-    std::memmove(s->message, s->message + sizeof(kPrefix) - 1, std::strlen(s->message) - (sizeof(kPrefix) - 1) + 1);
-  }
+  return std::strncmp(text, kPrefix, sizeof(kPrefix) - 1) == 0 ? text + sizeof(kPrefix) - 1 : text;
+}
+
+[[noreturn]] void fail(State* s, const char* what) {
+  std::snprintf(s->message, sizeof(s->message), "%s", without_libjpeg_prefix(what));
   std::longjmp(s->jump, 1);
+}
+
+[[noreturn]] void on_error_exit(j_common_ptr c) {
+  char text[JMSG_LENGTH_MAX];
+  (*c->err->format_message)(c, text);
+  fail(state_of(c), text);
+}
+
+// Damage accepted under strict = false: recorded once an image, whatever libjpeg said before it.
+void record_damage(State* s, const char* what) {
+  if (s->warned) return;
+  s->warned = true;
+  record_decode_warning(std::string("corrupt JPEG data, decoded anyway (strict=False): ") +
+                        without_libjpeg_prefix(what));
+}
+
+// Damage inside a scan, reported by libjpeg or found by the reader: an error under strict, else recorded.
+void damage(State* s, const char* what) {
+  if (s->strict) fail(s, what);
+  record_damage(s, what);
 }
 
 // Warnings that mean the delivered pixels are missing or wrong (jpeg_warnings.hpp) are errors for us; benign
 // ones are counted and ignored. Under strict = false the recoverable ones (damage inside a scan, which libjpeg
-// resynchronises after) are recorded instead, once an image, whatever benign messages came first (they share
-// libjpeg's warning count); a file that ends early stays an error.
+// resynchronises after) are recorded instead; a file that ends early stays an error.
 void on_emit_message(j_common_ptr c, int level) {
   if (level >= 0) return;  // trace messages
   State* s = state_of(c);
   switch (classify_warning(c->err->msg_code)) {
     case JpegWarning::Truncated: on_error_exit(c);
     case JpegWarning::Corrupt: {
-      if (s->strict) on_error_exit(c);
-      if (!s->warned) {
-        s->warned = true;
-        char text[JMSG_LENGTH_MAX];
-        (*c->err->format_message)(c, text);
-        record_decode_warning(std::string("corrupt JPEG data, decoded anyway (strict=False): ") + text);
-      }
+      char text[JMSG_LENGTH_MAX];
+      (*c->err->format_message)(c, text);
+      damage(s, text);
       break;
     }
     case JpegWarning::Benign:
@@ -102,18 +117,6 @@ void on_emit_message(j_common_ptr c, int level) {
       break;
   }
   c->err->num_warnings++;
-}
-
-// Damage the reader finds itself: an error under strict, else recorded once (as on_emit_message does).
-void report_damage(State* s, const char* what) {
-  if (s->strict) {
-    std::snprintf(s->message, sizeof(s->message), "%s", what);
-    std::longjmp(s->jump, 1);
-  }
-  if (!s->warned) {
-    s->warned = true;
-    record_decode_warning(std::string("corrupt JPEG data, decoded anyway (strict=False): ") + what);
-  }
 }
 
 void on_progress(j_common_ptr c) {
@@ -245,7 +248,7 @@ boolean read_restart_then_pause(j_decompress_ptr c) {
   // In a splice, an interval whose data ends early decodes runway zeros instead of meeting its marker: fewer
   // runway bytes are left (the file's own extra bytes come on top), or none and the marker met.
   if (s->runway > 0 && s->extra_before_marker < s->runway) {
-    report_damage(s, "an interval's entropy-coded data ends before its restart marker");
+    damage(s, "an interval's entropy-coded data ends before its restart marker");
   }
   if (s->pause_after_restart && c->unread_marker == 0) {
     c->unread_marker = JPEG_RST0;  // any marker: process_restart keeps insufficient_data while one is pending
@@ -308,7 +311,7 @@ boolean decode_mcu_with_restarts(j_decompress_ptr c, JBLOCKROW* data) {
 void use_fast_huffman_with_restarts(State* s) {
   j_decompress_ptr c = &s->cinfo;
   if (c->restart_interval == 0 || c->progressive_mode || c->arith_code || c->inputctl->has_multiple_scans ||
-      c->Ss != 0 || c->Se != DCTSIZE2 - 1 || c->entropy->decode_mcu == decode_mcu_with_restarts) {
+      c->Ss != 0 || c->Se != DCTSIZE2 - 1) {
     return;
   }
   s->decode_mcu = c->entropy->decode_mcu;
@@ -565,13 +568,12 @@ JpegHeader JpegReader::read_header(const std::uint8_t* data, std::size_t size, c
   // from the spliced intervals would otherwise decode where the whole file does not.
   const RestartGrid grid = file_restart_grid(c, layout_);
   if (grid.interval > 0) {
-    if (const char* damage = restart_damage(layout_, grid)) {
+    if (const char* problem = restart_damage(layout_, grid)) {
       if (s->strict) {
         jpeg_abort_decompress(&s->cinfo);
-        throw DecodeError(std::string("corrupt JPEG: ") + damage);
+        throw DecodeError(std::string("corrupt JPEG: ") + problem);
       }
-      s->warned = true;
-      record_decode_warning(std::string("corrupt JPEG data, decoded anyway (strict=False): ") + damage);
+      record_damage(s, problem);
     } else if (grid.splices) {
       grid_ = grid;
     }

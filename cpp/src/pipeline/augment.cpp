@@ -18,9 +18,7 @@ namespace {
 // float result lies between its integral inputs, so the clamp changes nothing. Pillow's luma sums stay
 // below 2^24, so float arithmetic holds them exactly and the shift is a power-of-two scale.
 inline __m128 blend4(__m128 in1, __m128 in2, __m128 alpha) {
-  const __m128 t = _mm_add_ps(in1, _mm_mul_ps(alpha, _mm_sub_ps(in2, in1)));
-  const __m128 clamped = _mm_min_ps(_mm_max_ps(t, _mm_setzero_ps()), _mm_set1_ps(255.f));
-  return _mm_cvtepi32_ps(_mm_cvttps_epi32(clamped));
+  return clip_truncate4(_mm_add_ps(in1, _mm_mul_ps(alpha, _mm_sub_ps(in2, in1))));
 }
 
 inline __m128 luma4(__m128 r, __m128 g, __m128 b) {
@@ -112,7 +110,6 @@ void smooth(const float* in, float* out, int w, int h) {
   // The kernel as Pillow holds it: float32 values divided by the double divisor.
   const auto k1 = static_cast<float>(1.0 / 13.0), k5 = static_cast<float>(5.0 / 13.0);
   const __m128 v1 = _mm_set1_ps(k1), v5 = _mm_set1_ps(k5), half = _mm_set1_ps(0.5f);
-  const __m128 zero = _mm_setzero_ps(), top = _mm_set1_ps(255.f);
   auto three = [](const float* p, __m128 a, __m128 b) {  // p[-1] * a + p[0] * b + p[1] * a
     return _mm_add_ps(_mm_add_ps(_mm_mul_ps(_mm_loadu_ps(p - 1), a), _mm_mul_ps(_mm_loadu_ps(p), b)),
                       _mm_mul_ps(_mm_loadu_ps(p + 1), a));
@@ -127,7 +124,7 @@ void smooth(const float* in, float* out, int w, int h) {
       __m128 ss = _mm_add_ps(half, three(below + x, v1, v1));
       ss = _mm_add_ps(ss, three(row + x, v1, v5));
       ss = _mm_add_ps(ss, three(above + x, v1, v1));
-      _mm_storeu_ps(o + x, _mm_cvtepi32_ps(_mm_cvttps_epi32(_mm_min_ps(_mm_max_ps(ss, zero), top))));
+      _mm_storeu_ps(o + x, clip_truncate4(ss));
     }
     for (; x < w - 1; ++x) {
       float ss = 0.5f;

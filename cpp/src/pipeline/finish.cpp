@@ -63,46 +63,40 @@ void deinterleave(const float* __restrict packed, std::size_t n, float* __restri
   }
 }
 
-// SSE2 (x86-64's baseline): GCC leaves the clamp-and-truncate loop scalar and branchy, ~1.6 ns a value.
-// Truncating a non-negative value + 0.5 rounds half up; max(v, 0) first also turns NaN into 0.
-void round_bytes(float* v, std::size_t n) {
-  const __m128 zero = _mm_setzero_ps(), top = _mm_set1_ps(255.f), half = _mm_set1_ps(0.5f);
-  std::size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const __m128 x = _mm_min_ps(_mm_max_ps(_mm_loadu_ps(v + i), zero), top);
-    _mm_storeu_ps(v + i, _mm_cvtepi32_ps(_mm_cvttps_epi32(_mm_add_ps(x, half))));
-  }
-  for (; i < n; ++i) v[i] = static_cast<float>(static_cast<int>(clamp255(v[i]) + 0.5f));
-}
+// Clamped to 0..255 and rounded half up, as a uint8 image holds the value (clipping v + 0.5 then truncating
+// gives the same as rounding the clamped value).
+inline __m128 to_byte4(__m128 v) { return clip_truncate4(_mm_add_ps(v, _mm_set1_ps(0.5f))); }
 
-// ycbcr_in_place and round_bytes in one pass over the planes (SSE2; the same operations in the same order,
-// no fused multiply-add, so the same values).
+inline float to_byte1(float v) { return static_cast<float>(static_cast<int>(clamp255(v) + 0.5f)); }
+
+// ycbcr_in_place and round_to_bytes in one pass over the planes (the same operations in the same order, no
+// fused multiply-add, so the same values).
 void ycbcr_bytes(float* y, float* cb, float* cr, std::size_t n) {
-  const __m128 zero = _mm_setzero_ps(), top = _mm_set1_ps(255.f), half = _mm_set1_ps(0.5f), mid = _mm_set1_ps(128.f);
-  const __m128 kr = _mm_set1_ps(1.402f), kgu = _mm_set1_ps(0.34414f), kgv = _mm_set1_ps(0.71414f);
-  const __m128 kb = _mm_set1_ps(1.772f);
-  auto to_byte = [&](__m128 v) {
-    return _mm_cvtepi32_ps(_mm_cvttps_epi32(_mm_add_ps(_mm_min_ps(_mm_max_ps(v, zero), top), half)));
-  };
+  const __m128 mid = _mm_set1_ps(128.f), kr = _mm_set1_ps(1.402f), kgu = _mm_set1_ps(0.34414f);
+  const __m128 kgv = _mm_set1_ps(0.71414f), kb = _mm_set1_ps(1.772f);
   std::size_t i = 0;
   for (; i + 4 <= n; i += 4) {
     const __m128 l = _mm_loadu_ps(y + i), u = _mm_sub_ps(_mm_loadu_ps(cb + i), mid);
     const __m128 v = _mm_sub_ps(_mm_loadu_ps(cr + i), mid);
-    _mm_storeu_ps(y + i, to_byte(_mm_add_ps(l, _mm_mul_ps(kr, v))));
-    _mm_storeu_ps(cb + i, to_byte(_mm_sub_ps(_mm_sub_ps(l, _mm_mul_ps(kgu, u)), _mm_mul_ps(kgv, v))));
-    _mm_storeu_ps(cr + i, to_byte(_mm_add_ps(l, _mm_mul_ps(kb, u))));
+    _mm_storeu_ps(y + i, to_byte4(_mm_add_ps(l, _mm_mul_ps(kr, v))));
+    _mm_storeu_ps(cb + i, to_byte4(_mm_sub_ps(_mm_sub_ps(l, _mm_mul_ps(kgu, u)), _mm_mul_ps(kgv, v))));
+    _mm_storeu_ps(cr + i, to_byte4(_mm_add_ps(l, _mm_mul_ps(kb, u))));
   }
   for (; i < n; ++i) {
     ycbcr_pixel(y[i], cb[i], cr[i], y[i], cb[i], cr[i]);
-    y[i] = static_cast<float>(static_cast<int>(y[i] + 0.5f));
-    cb[i] = static_cast<float>(static_cast<int>(cb[i] + 0.5f));
-    cr[i] = static_cast<float>(static_cast<int>(cr[i] + 0.5f));
+    y[i] = to_byte1(y[i]);
+    cb[i] = to_byte1(cb[i]);
+    cr[i] = to_byte1(cr[i]);
   }
 }
 
 }  // namespace
 
-void round_to_bytes(float* values, std::size_t n) { round_bytes(values, n); }
+void round_to_bytes(float* values, std::size_t n) {
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) _mm_storeu_ps(values + i, to_byte4(_mm_loadu_ps(values + i)));
+  for (; i < n; ++i) values[i] = to_byte1(values[i]);
+}
 
 void ycbcr_to_rgb_bytes(float* planes, std::size_t n) { ycbcr_bytes(planes, planes + n, planes + 2 * n, n); }
 
